@@ -1,0 +1,55 @@
+//! AWS configuration and errors shared by every tool of the workbook.
+//!
+//! Nothing here names an endpoint. Locally the `just` recipes export
+//! `AWS_ENDPOINT_URL_KINESIS` and `AWS_ENDPOINT_URL_DYNAMODB`, which
+//! `aws-config` reads like any other setting; on AWS those variables are
+//! absent and the very same binary talks to the real services.
+
+use std::fmt;
+
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_kinesis::error::{DisplayErrorContext, SdkError};
+
+/// Loads the AWS configuration from the environment (region, credentials,
+/// endpoint overrides), exactly as a Lambda function or a CLI on AWS would.
+pub async fn load_config() -> SdkConfig {
+    aws_config::load_defaults(BehaviorVersion::latest()).await
+}
+
+/// A failed Kinesis call, whatever the operation.
+///
+/// The SDK gives every operation its own error type; tools that only need to
+/// report the failure convert them into this one. Its message includes the
+/// whole chain of causes ("dispatch failure: ... Connection refused"), which
+/// is what a person needs to fix the problem.
+#[derive(Debug)]
+pub struct KinesisError(Box<aws_sdk_kinesis::Error>);
+
+impl KinesisError {
+    /// The error as the SDK's service-wide enum, to match on a specific
+    /// exception (`ResourceNotFoundException`, ...).
+    pub fn inner(&self) -> &aws_sdk_kinesis::Error {
+        &self.0
+    }
+}
+
+impl fmt::Display for KinesisError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", DisplayErrorContext(&*self.0))
+    }
+}
+
+impl std::error::Error for KinesisError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.0)
+    }
+}
+
+impl<E, R> From<SdkError<E, R>> for KinesisError
+where
+    aws_sdk_kinesis::Error: From<SdkError<E, R>>,
+{
+    fn from(err: SdkError<E, R>) -> Self {
+        Self(Box::new(err.into()))
+    }
+}

@@ -1,0 +1,228 @@
+//! The fixture recorder: `just record`.
+//!
+//! Produces a deterministic scenario into a fresh stream on the local backend,
+//! reads every shard back the way an event-source mapping does (GetRecords
+//! with a batch-size limit, from TRIM_HORIZON) and writes each batch, in the
+//! exact JSON a Kinesis-triggered Lambda receives, under `fixtures/`.
+//!
+//! Payloads are the same at every recording; sequence numbers, arrival
+//! timestamps and the stream name change, so tests redact those.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use aws_sdk_kinesis::Client;
+use aws_sdk_kinesis::primitives::Blob;
+use aws_sdk_kinesis::types::{PutRecordsRequestEntry, ShardIteratorType, StreamStatus};
+use clap::{Parser, ValueEnum};
+use pitlane::aws::KinesisError;
+use pitlane::lambda::{EventSource, batch, to_lambda_json};
+use pitlane::sensors::Simulator;
+use tracing::info;
+
+#[derive(Parser)]
+#[command(about = "Record Kinesis batches, as Lambda delivers them, into fixtures/")]
+struct Args {
+    /// What to produce.
+    #[arg(long, value_enum, default_value_t = Scenario::Sensors)]
+    scenario: Scenario,
+    /// The folder the batches are written to (emptied of earlier batches first).
+    #[arg(long, default_value = "fixtures")]
+    out: PathBuf,
+    /// Records per batch: the event-source mapping's BatchSize (AWS default 100).
+    #[arg(long, default_value_t = 100)]
+    batch_size: i32,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Scenario {
+    /// 240 readings of 6 trackside sensors over 2 shards; reading 100 is cut
+    /// short (not valid JSON), as from a sensor that crashed mid-write.
+    Sensors,
+}
+
+impl Scenario {
+    fn name(self) -> &'static str {
+        match self {
+            Scenario::Sensors => "sensors",
+        }
+    }
+
+    fn shards(self) -> i32 {
+        match self {
+            Scenario::Sensors => 2,
+        }
+    }
+
+    /// The records to put: (partition key, payload), in order.
+    fn records(self) -> Vec<(String, Vec<u8>)> {
+        match self {
+            Scenario::Sensors => Simulator::new(2026, 6)
+                .take(240)
+                .into_iter()
+                .map(|reading| {
+                    let payload = if reading.seq == 100 {
+                        br#"{"sensorId":"turn-04","metric":"humidity","val"#.to_vec()
+                    } else {
+                        serde_json::to_vec(&reading).expect("a reading serializes")
+                    };
+                    (reading.sensor_id, payload)
+                })
+                .collect(),
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    pitlane::telemetry::init();
+    let args = Args::parse();
+    let client = Client::new(&pitlane::aws::load_config().await);
+    let scenario = args.scenario;
+    let stream = format!("pitlane-record-{}-{}", scenario.name(), std::process::id());
+
+    let arn = create_stream(&client, &stream, scenario.shards()).await?;
+    let records = scenario.records();
+    put_in_order(&client, &stream, &records).await?;
+
+    let folder = args.out.join(scenario.name());
+    prepare_folder(&folder)?;
+    let source = EventSource::for_stream(&arn);
+    let mut files = 0;
+    for shard in pitlane::kinesis::shard_ids(&client, &stream).await? {
+        let batches = read_batches(&client, &stream, &shard, args.batch_size).await?;
+        for (index, records) in batches.into_iter().enumerate() {
+            let event = batch(
+                records
+                    .iter()
+                    .map(|r| source.event_record(&shard, r))
+                    .collect(),
+            );
+            let file = folder.join(format!("{shard}-batch-{:02}.json", index + 1));
+            std::fs::write(&file, to_lambda_json(&event))
+                .with_context(|| format!("writing {}", file.display()))?;
+            info!(file = %file.display(), records = event.records.len(), "batch recorded");
+            files += 1;
+        }
+    }
+    client
+        .delete_stream()
+        .stream_name(&stream)
+        .send()
+        .await
+        .map_err(KinesisError::from)?;
+    println!(
+        "recorded {} records in {files} batches under {}",
+        records.len(),
+        folder.display()
+    );
+    Ok(())
+}
+
+async fn create_stream(client: &Client, stream: &str, shards: i32) -> Result<String> {
+    client
+        .create_stream()
+        .stream_name(stream)
+        .shard_count(shards)
+        .send()
+        .await
+        .map_err(KinesisError::from)?;
+    for _ in 0..600 {
+        let summary = client
+            .describe_stream_summary()
+            .stream_name(stream)
+            .send()
+            .await
+            .map_err(KinesisError::from)?;
+        let summary = summary
+            .stream_description_summary()
+            .context("no stream summary")?;
+        if summary.stream_status() == &StreamStatus::Active {
+            return Ok(summary.stream_arn().to_owned());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("stream {stream} did not become ACTIVE within 60 s")
+}
+
+/// Puts the records in small calls, one after the other, so that they arrive
+/// in order and over a few moments (as a live producer would send them).
+async fn put_in_order(client: &Client, stream: &str, records: &[(String, Vec<u8>)]) -> Result<()> {
+    for chunk in records.chunks(40) {
+        let entries = chunk
+            .iter()
+            .map(|(key, data)| {
+                PutRecordsRequestEntry::builder()
+                    .partition_key(key)
+                    .data(Blob::new(data.clone()))
+                    .build()
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let output = client
+            .put_records()
+            .stream_name(stream)
+            .set_records(Some(entries))
+            .send()
+            .await
+            .map_err(KinesisError::from)?;
+        if output.failed_record_count().unwrap_or(0) > 0 {
+            bail!(
+                "the backend rejected {:?} records; record again",
+                output.failed_record_count()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(())
+}
+
+/// Reads a shard from the start in batches of at most `batch_size` records,
+/// until it is caught up: what an event-source mapping would invoke with.
+async fn read_batches(
+    client: &Client,
+    stream: &str,
+    shard: &str,
+    batch_size: i32,
+) -> Result<Vec<Vec<aws_sdk_kinesis::types::Record>>> {
+    let mut batches = Vec::new();
+    let mut iterator = client
+        .get_shard_iterator()
+        .stream_name(stream)
+        .shard_id(shard)
+        .shard_iterator_type(ShardIteratorType::TrimHorizon)
+        .send()
+        .await
+        .map_err(KinesisError::from)?
+        .shard_iterator()
+        .map(str::to_owned);
+    while let Some(current) = iterator {
+        let page = client
+            .get_records()
+            .shard_iterator(current)
+            .limit(batch_size)
+            .send()
+            .await
+            .map_err(KinesisError::from)?;
+        if page.records().is_empty() && page.millis_behind_latest() == Some(0) {
+            break;
+        }
+        if !page.records().is_empty() {
+            batches.push(page.records().to_vec());
+        }
+        iterator = page.next_shard_iterator().map(str::to_owned);
+    }
+    Ok(batches)
+}
+
+/// Creates `folder` and removes the batches of an earlier recording from it.
+fn prepare_folder(folder: &Path) -> Result<()> {
+    std::fs::create_dir_all(folder).with_context(|| format!("creating {}", folder.display()))?;
+    for entry in std::fs::read_dir(folder)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|ext| ext == "json") {
+            std::fs::remove_file(&path)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,19 @@
+//! Shared building blocks of the Pitlane workbook.
+//!
+//! The days teach one idea each; everything that is *not* the idea of the day
+//! lives here so that the exercises stay small:
+//!
+//! - [`aws`]: loading the AWS configuration the same way locally and on AWS,
+//!   and one readable error type for failed Kinesis calls;
+//! - [`kinesis`]: small helpers every stream tool needs (listing shards);
+//! - [`sensors`]: the simulated trackside sensors that the first days stream;
+//! - [`lambda`]: the exact JSON shape in which Lambda hands Kinesis records to
+//!   a function, used by the fixture recorder and (later) the local
+//!   event-source mapping;
+//! - [`telemetry`]: `tracing` set-up for the command-line tools.
+
+pub mod aws;
+pub mod kinesis;
+pub mod lambda;
+pub mod sensors;
+pub mod telemetry;

@@ -1,0 +1,199 @@
+//! Helpers for the days' test suites.
+//!
+//! Tests talk to the local AWS backend started by the `just` recipes (or by
+//! `just aws-up`, which also makes the tests runnable from an editor). They
+//! never reach real AWS: the clients built here always carry the local
+//! endpoint and dummy credentials.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_sdk_kinesis::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_kinesis::primitives::Blob;
+use aws_sdk_kinesis::types::{PutRecordsRequestEntry, Record, ShardIteratorType, StreamStatus};
+use base64::Engine as _;
+pub use pitlane::lambda::KinesisEvent;
+
+/// The region of every local resource.
+pub const REGION: &str = "us-east-1";
+
+/// The workspace's root folder.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The local Kinesis endpoint: `AWS_ENDPOINT_URL_KINESIS` when the recipes
+/// set it, otherwise the one `just aws-up` wrote to `.pitlane/backend.env`.
+fn local_endpoint(variable: &str) -> String {
+    if let Ok(url) = std::env::var(variable) {
+        return url;
+    }
+    let file = workspace_root().join(".pitlane/backend.env");
+    std::fs::read_to_string(&file)
+        .ok()
+        .and_then(|env| {
+            env.lines()
+                .find_map(|line| line.strip_prefix(&format!("{variable}=")).map(str::to_owned))
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "\n\nThe local AWS backend is not running, so this test has nothing to talk to.\n\
+                 Run the day's tests with `just check NN` (it starts the backend), or start it once\n\
+                 with `just aws-up` to run tests from your editor or with plain `cargo test`.\n"
+            )
+        })
+}
+
+/// A Kinesis client for the local backend.
+pub fn kinesis() -> aws_sdk_kinesis::Client {
+    let config = aws_sdk_kinesis::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .credentials_provider(Credentials::new(
+            "test",
+            "test",
+            None,
+            None,
+            "pitlane-testkit",
+        ))
+        .endpoint_url(local_endpoint("AWS_ENDPOINT_URL_KINESIS"))
+        .build();
+    aws_sdk_kinesis::Client::from_conf(config)
+}
+
+/// A name no other test (in this process, another process, or an earlier run
+/// against the same backend) uses, so that suites run in parallel.
+pub fn unique_name(prefix: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .subsec_nanos();
+    format!(
+        "{prefix}-{}-{}-{nanos:09}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Creates a provisioned stream with `shards` shards, waits until it is
+/// ACTIVE, and returns its ARN. For suites that need a stream but are not
+/// about creating one.
+pub async fn stream_with_shards(
+    client: &aws_sdk_kinesis::Client,
+    name: &str,
+    shards: i32,
+) -> String {
+    client
+        .create_stream()
+        .stream_name(name)
+        .shard_count(shards)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("creating test stream {name}: {e:?}"));
+    for _ in 0..300 {
+        let summary = client
+            .describe_stream_summary()
+            .stream_name(name)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("describing test stream {name}: {e:?}"));
+        let summary = summary.stream_description_summary().expect("a summary");
+        if summary.stream_status() == &StreamStatus::Active {
+            return summary.stream_arn().to_owned();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("test stream {name} did not become ACTIVE in 15 s");
+}
+
+/// Every record of every shard of `stream`, read from the start: a list of
+/// (shard id, record), shard after shard, in sequence order within a shard.
+pub async fn read_all(client: &aws_sdk_kinesis::Client, stream: &str) -> Vec<(String, Record)> {
+    let mut all = Vec::new();
+    for shard in pitlane::kinesis::shard_ids(client, stream)
+        .await
+        .expect("listing shards")
+    {
+        let mut iterator = client
+            .get_shard_iterator()
+            .stream_name(stream)
+            .shard_id(&shard)
+            .shard_iterator_type(ShardIteratorType::TrimHorizon)
+            .send()
+            .await
+            .expect("a shard iterator")
+            .shard_iterator()
+            .map(str::to_owned);
+        while let Some(current) = iterator {
+            let page = client
+                .get_records()
+                .shard_iterator(current)
+                .send()
+                .await
+                .expect("GetRecords");
+            all.extend(page.records().iter().map(|r| (shard.clone(), r.clone())));
+            let caught_up = page.records().is_empty() && page.millis_behind_latest() == Some(0);
+            iterator = if caught_up {
+                None
+            } else {
+                page.next_shard_iterator().map(str::to_owned)
+            };
+        }
+    }
+    all
+}
+
+/// A recorded batch from `fixtures/` (path relative to that folder).
+pub fn fixture(path: &str) -> KinesisEvent {
+    let file = workspace_root().join("fixtures").join(path);
+    let text = std::fs::read_to_string(&file)
+        .unwrap_or_else(|e| panic!("reading fixture {}: {e}", file.display()));
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("parsing fixture {}: {e}", file.display()))
+}
+
+/// Puts the records of a recorded batch into `stream` again, in their order,
+/// with their partition keys: the stream then holds the same payloads as the
+/// one they were recorded from (with new sequence numbers).
+pub async fn replay(client: &aws_sdk_kinesis::Client, stream: &str, batch: &KinesisEvent) {
+    let entries = batch
+        .records
+        .iter()
+        .map(|record| {
+            PutRecordsRequestEntry::builder()
+                .partition_key(&record.kinesis.partition_key)
+                .data(Blob::new(record.kinesis.data.to_vec()))
+                .build()
+                .expect("partition key and data are set")
+        })
+        .collect::<Vec<_>>();
+    for chunk in entries.chunks(500) {
+        let output = client
+            .put_records()
+            .stream_name(stream)
+            .set_records(Some(chunk.to_vec()))
+            .send()
+            .await
+            .expect("PutRecords");
+        assert_eq!(
+            output.failed_record_count(),
+            Some(0),
+            "the local backend rejected records"
+        );
+    }
+}
+
+/// The payload of a recorded record as text (fixtures hold it base64-encoded,
+/// as Lambda delivers it).
+pub fn payload_text(record: &pitlane::lambda::KinesisEventRecord) -> String {
+    String::from_utf8_lossy(&record.kinesis.data).into_owned()
+}
+
+/// Decodes standard base64, panicking with the input on error.
+pub fn base64_decode(text: &str) -> Vec<u8> {
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .unwrap_or_else(|e| panic!("{text:?} is not base64: {e}"))
+}

@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# The local AWS backend: kinesis-local (Kinesis) and moto (DynamoDB) on loopback.
+#
+#   backend.sh up       start both (if not running) and wait until they answer
+#   backend.sh down     stop them
+#   backend.sh reset    forget every stream and table (restart Kinesis, reset moto)
+#   backend.sh status   say whether they run, and where
+#   backend.sh env      print the environment that points the AWS SDK at them
+#   backend.sh run CMD  run CMD against the backend: a running one is reused,
+#                       otherwise one is started for CMD and stopped after it
+#
+# The SDK is pointed at the backend only through the standard variables
+# AWS_ENDPOINT_URL_KINESIS and AWS_ENDPOINT_URL_DYNAMODB: the code never names
+# an endpoint, so the same binaries run on AWS when those are unset.
+#
+# Ports: PITLANE_KINESIS_PORT (default 45680, and the next one for its unused
+# TLS listener) and PITLANE_DYNAMODB_PORT (default 45670). State, pids and logs
+# live in .pitlane/ (ignored by git).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+state="$root/.pitlane"
+logs="$state/logs"
+tools="$root/.tools"
+kinesis_port="${PITLANE_KINESIS_PORT:-45680}"
+dynamodb_port="${PITLANE_DYNAMODB_PORT:-45670}"
+kinesis_url="http://127.0.0.1:$kinesis_port"
+dynamodb_url="http://127.0.0.1:$dynamodb_port"
+
+say() { echo "pitlane: $*" >&2; }
+fail() { say "$*"; exit 1; }
+
+print_env() {
+  cat <<ENV
+AWS_ENDPOINT_URL_KINESIS=$kinesis_url
+AWS_ENDPOINT_URL_DYNAMODB=$dynamodb_url
+AWS_REGION=us-east-1
+AWS_ACCESS_KEY_ID=test
+AWS_SECRET_ACCESS_KEY=test
+AWS_EC2_METADATA_DISABLED=true
+ENV
+}
+
+# answers URL [TARGET]: true when an HTTP server answers at URL (any status).
+answers() {
+  "$tools/venv/bin/python" - "$@" <<'PY' 2>/dev/null
+import sys, urllib.request, urllib.error
+url = sys.argv[1]
+request = urllib.request.Request(url, method="GET")
+if len(sys.argv) > 2:  # a Kinesis API call: any HTTP answer means "ready"
+    request = urllib.request.Request(url, data=b"{}", method="POST", headers={
+        "X-Amz-Target": sys.argv[2], "Content-Type": "application/x-amz-json-1.1"})
+try:
+    urllib.request.urlopen(request, timeout=1)
+except urllib.error.HTTPError:
+    pass
+PY
+}
+kinesis_answers() { answers "$kinesis_url" Kinesis_20131202.ListStreams; }
+dynamodb_answers() { answers "$dynamodb_url/moto-api/"; }
+
+alive() { [[ -f "$state/$1.pid" ]] && kill -0 "$(cat "$state/$1.pid")" 2>/dev/null; }
+running() { alive kinesis && alive dynamodb && kinesis_answers && dynamodb_answers; }
+
+port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# wait_ready NAME CHECK: poll CHECK every 100 ms for up to 60 s.
+wait_ready() {
+  local name="$1" check="$2"
+  for _ in $(seq 1 600); do
+    "$check" && return 0
+    alive "$name" || { tail -n 20 "$logs/$name.log" >&2 || true; fail "$name stopped while starting (log: .pitlane/logs/$name.log)"; }
+    sleep 0.1
+  done
+  fail "$name did not answer within 60 s (log: .pitlane/logs/$name.log)"
+}
+
+start_kinesis() {
+  alive kinesis && return 0
+  port_taken "$kinesis_port" && fail "port $kinesis_port is already taken by another program; choose another with PITLANE_KINESIS_PORT=<port>."
+  local pkg="$tools/node/node_modules/kinesis-local"
+  # The account matches moto's, so ARNs look alike across services. Streams
+  # take 500 ms to become ACTIVE, as on AWS (day 01 waits for it); the limits
+  # are raised because every test creates its own stream.
+  (cd "$state" && exec env \
+    KINESIS_MOCK_PLAIN_PORT="$kinesis_port" KINESIS_MOCK_TLS_PORT="$((kinesis_port + 1))" \
+    KINESIS_MOCK_CERT_PATH="$pkg/server.json" AWS_ACCOUNT_ID=123456789012 AWS_REGION=us-east-1 \
+    CREATE_STREAM_DURATION=500ms DELETE_STREAM_DURATION=0ms UPDATE_SHARD_COUNT_DURATION=500ms \
+    SHARD_LIMIT=100000 ON_DEMAND_STREAM_COUNT_LIMIT=10000 LOG_LEVEL=WARN \
+    node "$pkg/main.js" >"$logs/kinesis.log" 2>&1) &
+  echo $! > "$state/kinesis.pid"
+}
+
+start_dynamodb() {
+  alive dynamodb && return 0
+  port_taken "$dynamodb_port" && fail "port $dynamodb_port is already taken by another program; choose another with PITLANE_DYNAMODB_PORT=<port>."
+  "$tools/venv/bin/moto_server" -H 127.0.0.1 -p "$dynamodb_port" >"$logs/dynamodb.log" 2>&1 &
+  echo $! > "$state/dynamodb.pid"
+}
+
+up() {
+  [[ -x "$tools/venv/bin/moto_server" && -d "$tools/node/node_modules/kinesis-local" ]] \
+    || "$root/scripts/setup.sh"
+  mkdir -p "$logs"
+  start_kinesis
+  start_dynamodb
+  wait_ready kinesis kinesis_answers
+  wait_ready dynamodb dynamodb_answers
+  print_env > "$state/backend.env"
+}
+
+stop() {
+  local name="$1" pid
+  [[ -f "$state/$name.pid" ]] || return 0
+  pid="$(cat "$state/$name.pid")"
+  if kill "$pid" 2>/dev/null; then
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$state/$name.pid"
+}
+
+down() {
+  stop kinesis
+  stop dynamodb
+  rm -f "$state/backend.env"
+}
+
+case "${1:-}" in
+  up)
+    up
+    say "local AWS is up: Kinesis $kinesis_url, DynamoDB $dynamodb_url ('just aws-down' stops it)" ;;
+  down)
+    down
+    say "local AWS stopped" ;;
+  reset)
+    if running; then
+      stop kinesis; mkdir -p "$logs"; start_kinesis; wait_ready kinesis kinesis_answers
+      "$tools/venv/bin/python" -c "import urllib.request; urllib.request.urlopen(urllib.request.Request('$dynamodb_url/moto-api/reset', method='POST'))"
+      say "local AWS reset: no streams, no tables"
+    else
+      say "local AWS is not running: nothing to reset"
+    fi ;;
+  status)
+    if running; then say "running: Kinesis $kinesis_url, DynamoDB $dynamodb_url"; else say "not running ('just aws-up' starts it)"; exit 1; fi ;;
+  env)
+    print_env ;;
+  run)
+    shift
+    [[ $# -gt 0 ]] || fail "usage: backend.sh run COMMAND [ARGS...]"
+    if ! running; then
+      # Started for this command only: stopped on every way out, Ctrl-C included.
+      trap down EXIT
+      trap 'exit 130' INT
+      trap 'exit 143' TERM
+      up
+    fi
+    set -a
+    # shellcheck disable=SC1090
+    source <(print_env)
+    set +a
+    "$@" ;;
+  *)
+    sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    exit 2 ;;
+esac

