@@ -1,0 +1,197 @@
+//! # Day 01 — create a stream
+//!
+//! A Kinesis data stream is an ordered, replayable log split into *shards*.
+//! Creating one is a single call, but a tool that does it well also:
+//!
+//! - chooses the capacity mode: *provisioned* (you pick the shard count and
+//!   pay per shard-hour) or *on-demand* (Kinesis scales the shards for you);
+//! - is idempotent: running it twice must not fail because the stream exists;
+//! - waits until the stream is `ACTIVE`, because a `CREATING` stream rejects
+//!   writes. The SDK's built-in waiter polls no faster than every 10 seconds;
+//!   creation usually takes a second or two, so we poll ourselves;
+//! - lists the shards, which is a paginated call.
+//!
+//! Work through the `TODO`s from top to bottom, then run `just check 01`.
+//! The chapter "Day 01" of the book explains each step; `just hint 01` gives
+//! a nudge.
+
+use std::time::{Duration, Instant};
+
+use aws_sdk_kinesis::Client;
+use aws_sdk_kinesis::types::{StreamMode, StreamModeDetails, StreamStatus};
+use pitlane::aws::KinesisError;
+use serde::Serialize;
+
+/// How often [`wait_until_active`] asks for the stream's status.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
+
+/// How the stream's capacity is managed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Capacity {
+    /// A fixed number of shards: each takes 1 MiB/s or 1,000 records/s in.
+    Provisioned { shards: i32 },
+    /// Kinesis adds and removes shards as traffic changes.
+    OnDemand,
+}
+
+/// What [`create_stream`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Creation {
+    /// The stream did not exist and is now being created.
+    Created,
+    /// A stream of that name already existed; it was left as it is.
+    AlreadyExists,
+}
+
+/// The facts about a stream that a person (or a test) wants to see.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StreamInfo {
+    pub name: String,
+    pub arn: String,
+    /// `CREATING`, `ACTIVE`, `UPDATING` or `DELETING`.
+    pub status: String,
+    /// `PROVISIONED` or `ON_DEMAND`.
+    pub mode: String,
+    pub open_shards: i32,
+    pub retention_hours: i32,
+}
+
+/// One shard and the slice of the partition-key hash space it owns.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ShardInfo {
+    pub shard_id: String,
+    /// The MD5 hashes of partition keys, as decimal 128-bit numbers, that
+    /// land on this shard: from `starting_hash_key` to `ending_hash_key`.
+    pub starting_hash_key: String,
+    pub ending_hash_key: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StreamError {
+    #[error("a provisioned stream needs at least one shard, not {0}")]
+    InvalidShardCount(i32),
+    #[error("stream {0:?} does not exist")]
+    NotFound(String),
+    #[error("stream {name:?} is being deleted")]
+    BeingDeleted { name: String },
+    #[error("stream {name:?} is still {status} after {waited:?}")]
+    NotActiveInTime {
+        name: String,
+        status: String,
+        waited: Duration,
+    },
+    #[error(transparent)]
+    Kinesis(#[from] KinesisError),
+}
+
+/// Creates the stream `name` with the given capacity.
+///
+/// Returns [`Creation::AlreadyExists`] (not an error) when a stream of that
+/// name exists already, so the call can be repeated safely. The stream is
+/// usually still `CREATING` when this returns: see [`wait_until_active`].
+pub async fn create_stream(
+    client: &Client,
+    name: &str,
+    capacity: Capacity,
+) -> Result<Creation, StreamError> {
+    // TODO 1: refuse `Capacity::Provisioned { shards }` with fewer than one
+    //   shard: return `Err(StreamError::InvalidShardCount(shards))` *before*
+    //   calling AWS (a request that cannot succeed should not be sent).
+    // TODO 2: build the request with `client.create_stream().stream_name(name)`:
+    //   - provisioned: `.shard_count(shards)`;
+    //   - on-demand: `.stream_mode_details(..)` with a `StreamModeDetails`
+    //     built with `.stream_mode(StreamMode::OnDemand)` (its `build()`
+    //     returns a `Result`; the mode is set, so `expect` is fine here).
+    // TODO 3: `.send().await` it and map the answer:
+    //   - `Ok(_)` → `Ok(Creation::Created)`;
+    //   - an error whose service error `is_resource_in_use_exception()` means
+    //     the name is taken → `Ok(Creation::AlreadyExists)`. Look at
+    //     `err.as_service_error()`: it is `Some` only when Kinesis answered;
+    //   - any other error → `Err(KinesisError::from(err).into())`.
+    let _ = (
+        client,
+        name,
+        capacity,
+        StreamModeDetails::builder(),
+        StreamMode::OnDemand,
+    );
+    todo!("day 01: create the stream")
+}
+
+/// The current facts about the stream `name`.
+///
+/// Uses `DescribeStreamSummary`, which (unlike `DescribeStream`) does not
+/// list the shards and so answers in one call whatever the stream's size.
+pub async fn describe_stream(client: &Client, name: &str) -> Result<StreamInfo, StreamError> {
+    // TODO 4: call `client.describe_stream_summary().stream_name(name).send().await`.
+    //   - an error that `is_resource_not_found_exception()` →
+    //     `Err(StreamError::NotFound(name.to_owned()))`; other errors →
+    //     `Err(KinesisError::from(err).into())`;
+    //   - from `output.stream_description_summary()` fill a `StreamInfo`.
+    //     Statuses and modes are enums in the SDK: `.as_str()` gives their
+    //     names ("ACTIVE", "ON_DEMAND"). A summary without
+    //     `stream_mode_details()` is a provisioned stream.
+    let _ = (client, name);
+    todo!("day 01: describe the stream")
+}
+
+/// Polls the stream every [`POLL_INTERVAL`] until it is `ACTIVE`, and
+/// returns its description; fails once `timeout` has passed.
+pub async fn wait_until_active(
+    client: &Client,
+    name: &str,
+    timeout: Duration,
+) -> Result<StreamInfo, StreamError> {
+    // TODO 5: remember when you started (`Instant::now()`), then loop:
+    //   - `describe_stream` (its errors, `NotFound` included, end the wait:
+    //     a missing stream will not appear by waiting);
+    //   - `ACTIVE` → return the info; `DELETING` → `StreamError::BeingDeleted`;
+    //     (`StreamStatus::from(info.status.as_str())` turns the text back
+    //     into the SDK's enum, so you can `match` on it);
+    //   - still `CREATING`/`UPDATING` after `timeout` →
+    //     `StreamError::NotActiveInTime` with the status and the time waited;
+    //   - otherwise `tokio::time::sleep(POLL_INTERVAL).await` and try again.
+    //     (Never `std::thread::sleep` in async code: it blocks the runtime.)
+    let _ = (client, name, timeout, Instant::now(), StreamStatus::Active);
+    todo!("day 01: wait until the stream is ACTIVE")
+}
+
+/// Every shard of the stream, asking for at most `page_size` shards per call.
+///
+/// The first `ListShards` call names the stream; each following call passes
+/// only the `NextToken` of the previous page (Kinesis rejects a call that has
+/// both). The last page has no `NextToken`.
+pub async fn list_shards_paged(
+    client: &Client,
+    name: &str,
+    page_size: i32,
+) -> Result<Vec<ShardInfo>, StreamError> {
+    // TODO 6: keep an `Option<String>` next token, and loop:
+    //   - no token yet: `client.list_shards().stream_name(name)`;
+    //     with a token: `client.list_shards().next_token(token)` (no name!);
+    //   - `.max_results(page_size).send().await`; a missing stream →
+    //     `StreamError::NotFound`, like in `describe_stream`;
+    //   - push a `ShardInfo` per `page.shards()`; the hash keys are in
+    //     `shard.hash_key_range()`;
+    //   - a page without a (non-empty) `next_token()` is the last one.
+    let _ = (client, name, page_size);
+    todo!("day 01: list the shards, page after page")
+}
+
+/// Every shard of the stream.
+pub async fn list_shards(client: &Client, name: &str) -> Result<Vec<ShardInfo>, StreamError> {
+    list_shards_paged(client, name, 1000).await
+}
+
+/// Creates the stream if needed and waits until it is `ACTIVE`: what a
+/// deployment script or a producer starting up wants in one call.
+pub async fn ensure_stream(
+    client: &Client,
+    name: &str,
+    capacity: Capacity,
+    timeout: Duration,
+) -> Result<(Creation, StreamInfo), StreamError> {
+    let creation = create_stream(client, name, capacity).await?;
+    let info = wait_until_active(client, name, timeout).await?;
+    Ok((creation, info))
+}

@@ -1,0 +1,207 @@
+//! What day 01's functions must do. Each test creates its own stream (unique
+//! name) on the local backend, so the tests run in parallel.
+
+use std::time::Duration;
+
+use pitlane_testkit::{kinesis, unique_name};
+
+use crate::sut::{
+    Capacity, Creation, StreamError, create_stream, describe_stream, list_shards,
+    list_shards_paged, wait_until_active,
+};
+
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+#[tokio::test]
+async fn creates_a_provisioned_stream_with_one_shard() {
+    let client = kinesis();
+    let name = unique_name("day01-provisioned");
+
+    let creation = create_stream(&client, &name, Capacity::Provisioned { shards: 1 })
+        .await
+        .unwrap();
+    let info = wait_until_active(&client, &name, TIMEOUT).await.unwrap();
+
+    assert_eq!(creation, Creation::Created);
+    assert_eq!(info.name, name);
+    assert!(
+        info.arn.starts_with("arn:aws:kinesis:us-east-1:"),
+        "{}",
+        info.arn
+    );
+    assert!(
+        info.arn.ends_with(&format!(":stream/{name}")),
+        "{}",
+        info.arn
+    );
+    insta::assert_json_snapshot!(info, { ".name" => "[name]", ".arn" => "[arn]" });
+}
+
+#[tokio::test]
+async fn creates_an_on_demand_stream() {
+    let client = kinesis();
+    let name = unique_name("day01-on-demand");
+
+    create_stream(&client, &name, Capacity::OnDemand)
+        .await
+        .unwrap();
+    let info = wait_until_active(&client, &name, TIMEOUT).await.unwrap();
+
+    assert_eq!(info.mode, "ON_DEMAND");
+    assert!(
+        info.open_shards >= 1,
+        "an on-demand stream starts with shards: {info:?}"
+    );
+}
+
+#[tokio::test]
+async fn creating_a_stream_that_exists_is_not_an_error() {
+    let client = kinesis();
+    let name = unique_name("day01-twice");
+    create_stream(&client, &name, Capacity::Provisioned { shards: 2 })
+        .await
+        .unwrap();
+    wait_until_active(&client, &name, TIMEOUT).await.unwrap();
+
+    // Asking again, even with another capacity, leaves the stream as it is.
+    let again = create_stream(&client, &name, Capacity::Provisioned { shards: 5 })
+        .await
+        .unwrap();
+
+    assert_eq!(again, Creation::AlreadyExists);
+    let info = describe_stream(&client, &name).await.unwrap();
+    assert_eq!((info.status.as_str(), info.open_shards), ("ACTIVE", 2));
+}
+
+#[tokio::test]
+async fn a_new_stream_is_not_active_at_once_and_waiting_takes_it_there() {
+    let client = kinesis();
+    let name = unique_name("day01-wait");
+
+    create_stream(&client, &name, Capacity::Provisioned { shards: 1 })
+        .await
+        .unwrap();
+    let right_after = describe_stream(&client, &name).await.unwrap();
+    let info = wait_until_active(&client, &name, TIMEOUT).await.unwrap();
+
+    // The local backend, like AWS, keeps a new stream CREATING for a moment.
+    assert_eq!(right_after.status, "CREATING");
+    assert_eq!(info.status, "ACTIVE");
+}
+
+#[tokio::test]
+async fn waiting_gives_up_after_the_timeout() {
+    let client = kinesis();
+    let name = unique_name("day01-timeout");
+    create_stream(&client, &name, Capacity::Provisioned { shards: 1 })
+        .await
+        .unwrap();
+
+    let error = wait_until_active(&client, &name, Duration::from_millis(1))
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(&error, StreamError::NotActiveInTime { status, .. } if status == "CREATING"),
+        "expected NotActiveInTime, got {error:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_missing_stream_is_reported_as_such_without_waiting() {
+    let client = kinesis();
+    let name = unique_name("day01-missing");
+
+    let started = std::time::Instant::now();
+    let waited = wait_until_active(&client, &name, TIMEOUT)
+        .await
+        .unwrap_err();
+    let described = describe_stream(&client, &name).await.unwrap_err();
+
+    assert!(
+        matches!(&waited, StreamError::NotFound(n) if *n == name),
+        "got {waited:?}"
+    );
+    assert!(
+        matches!(&described, StreamError::NotFound(n) if *n == name),
+        "got {described:?}"
+    );
+    assert!(
+        started.elapsed() < TIMEOUT / 2,
+        "a missing stream is not worth waiting for"
+    );
+    assert_eq!(
+        waited.to_string(),
+        format!("stream {name:?} does not exist")
+    );
+}
+
+#[tokio::test]
+async fn a_provisioned_stream_needs_at_least_one_shard() {
+    let client = kinesis();
+    let name = unique_name("day01-zero");
+
+    let error = create_stream(&client, &name, Capacity::Provisioned { shards: 0 })
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(error, StreamError::InvalidShardCount(0)),
+        "got {error:?}"
+    );
+    // The request was refused before it reached Kinesis.
+    assert!(matches!(
+        describe_stream(&client, &name).await,
+        Err(StreamError::NotFound(_))
+    ));
+}
+
+#[tokio::test]
+async fn one_shard_owns_the_whole_hash_key_space() {
+    let client = kinesis();
+    let name = unique_name("day01-one-shard");
+    create_stream(&client, &name, Capacity::Provisioned { shards: 1 })
+        .await
+        .unwrap();
+    wait_until_active(&client, &name, TIMEOUT).await.unwrap();
+
+    let shards = list_shards(&client, &name).await.unwrap();
+
+    // Partition keys are hashed with MD5 into 0 ..= 2^128 - 1.
+    insta::assert_json_snapshot!(shards);
+}
+
+#[tokio::test]
+async fn lists_every_shard_across_pages() {
+    let client = kinesis();
+    let name = unique_name("day01-pages");
+    create_stream(&client, &name, Capacity::Provisioned { shards: 5 })
+        .await
+        .unwrap();
+    wait_until_active(&client, &name, TIMEOUT).await.unwrap();
+
+    let paged = list_shards_paged(&client, &name, 2).await.unwrap();
+    let at_once = list_shards(&client, &name).await.unwrap();
+
+    let ids: Vec<_> = paged.iter().map(|shard| shard.shard_id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "shardId-000000000000",
+            "shardId-000000000001",
+            "shardId-000000000002",
+            "shardId-000000000003",
+            "shardId-000000000004"
+        ]
+    );
+    assert_eq!(paged, at_once);
+    // Together the shards cover the hash space with no gap and no overlap.
+    let last = paged.len() - 1;
+    assert_eq!(paged[0].starting_hash_key, "0");
+    assert_eq!(paged[last].ending_hash_key, u128::MAX.to_string());
+    for pair in paged.windows(2) {
+        let end: u128 = pair[0].ending_hash_key.parse().unwrap();
+        let next: u128 = pair[1].starting_hash_key.parse().unwrap();
+        assert_eq!(end + 1, next);
+    }
+}
