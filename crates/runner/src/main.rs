@@ -1,1 +1,173 @@
-fn main() {}
+//! `pitlane`: the workbook's runner, called by the `just` recipes.
+//!
+//! ```text
+//! pitlane list                 the days, in order
+//! pitlane check NN [--solution] run day NN's tests (your code, or the solution)
+//! pitlane progress             check every day in order; stop at the first unsolved one
+//! pitlane hint NN              print day NN's hint
+//! pitlane reset NN             restore day NN's starter files (your changes are lost)
+//! pitlane verify               prove every starter fails its suite and every solution passes it
+//! ```
+//!
+//! Progress is never stored: it is whatever the tests say about the code you
+//! have now, so it survives updates, resets and switching machines.
+//!
+//! It uses only the standard library, so it builds in a second.
+
+mod days;
+mod verify;
+
+use std::process::ExitCode;
+
+use days::{Day, TestRun, Workspace};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    let workspace = match Workspace::find() {
+        Ok(workspace) => workspace,
+        Err(message) => return fail(&message),
+    };
+    let result = match words.as_slice() {
+        ["list"] => list(&workspace),
+        ["check", day] => check(&workspace, day, false),
+        ["check", day, "--solution"] => check(&workspace, day, true),
+        ["progress"] => progress(&workspace),
+        ["hint", day] => hint(&workspace, day),
+        ["reset", day] => reset(&workspace, day),
+        ["verify"] => verify::run(&workspace),
+        _ => Err(USAGE.to_owned()),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => fail(&message),
+    }
+}
+
+const USAGE: &str =
+    "usage: pitlane list | check NN [--solution] | progress | hint NN | reset NN | verify";
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("pitlane: {message}");
+    ExitCode::FAILURE
+}
+
+fn list(workspace: &Workspace) -> Result<ExitCode, String> {
+    for day in workspace.days()? {
+        println!("{}  {}", day.number, day.title());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(workspace: &Workspace, day: &str, solution: bool) -> Result<ExitCode, String> {
+    let days = workspace.days()?;
+    let day = Day::select(&days, day)?;
+    let package = if solution {
+        day.solution_package()
+    } else {
+        day.starter_package()
+    };
+    println!("── day {} · {} · {package} ──", day.number, day.title());
+    let run = workspace.run_suite(&package, days::Output::Show)?;
+    println!();
+    if run.solved() {
+        println!("✅ day {} passes: {} tests.", day.number, run.passed);
+        if let Some(next) = days.iter().find(|d| d.number > day.number) {
+            println!(
+                "   Next: day {} — {} (`just check {}`).",
+                next.number,
+                next.title(),
+                next.number
+            );
+        }
+        Ok(ExitCode::SUCCESS)
+    } else {
+        explain_failure(workspace, day, &run);
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+fn explain_failure(workspace: &Workspace, day: &Day, run: &TestRun) {
+    if run.compiled {
+        println!(
+            "❌ day {}: {} of {} tests fail.",
+            day.number,
+            run.failed,
+            run.total()
+        );
+    } else {
+        println!(
+            "❌ day {}: the code does not compile (the compiler's messages are above).",
+            day.number
+        );
+    }
+    println!("   Read the first failure above: its message says what is expected.");
+    println!("   Hint:    just hint {}", day.number);
+    println!("   Chapter: {}", workspace.relative(&day.chapter()));
+    println!(
+        "   Code:    {}",
+        workspace.relative(&day.starter_dir.join("src/lib.rs"))
+    );
+}
+
+fn progress(workspace: &Workspace) -> Result<ExitCode, String> {
+    let days = workspace.days()?;
+    for day in &days {
+        let run = workspace.run_suite(&day.starter_package(), days::Output::Hide)?;
+        if run.solved() {
+            println!("✅ day {}  {}", day.number, day.title());
+            continue;
+        }
+        println!("❌ day {}  {}  ← you are here", day.number, day.title());
+        for later in days.iter().filter(|d| d.number > day.number) {
+            println!("   day {}  {}", later.number, later.title());
+        }
+        println!();
+        if run.compiled {
+            println!(
+                "{} of {} tests of day {} fail; `just check {}` shows them.",
+                run.failed,
+                run.total(),
+                day.number,
+                day.number
+            );
+        } else {
+            println!(
+                "Day {} does not compile yet; `just check {}` shows why.",
+                day.number, day.number
+            );
+        }
+        println!("Chapter: {}\n", workspace.relative(&day.chapter()));
+        print!("{}", day.hint()?);
+        return Ok(ExitCode::FAILURE);
+    }
+    println!("\n🏁 Every day passes. Well driven!");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn hint(workspace: &Workspace, day: &str) -> Result<ExitCode, String> {
+    let days = workspace.days()?;
+    let day = Day::select(&days, day)?;
+    print!("{}", day.hint()?);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn reset(workspace: &Workspace, day: &str) -> Result<ExitCode, String> {
+    let days = workspace.days()?;
+    let day = Day::select(&days, day)?;
+    let source = std::env::var("PITLANE_RESET_REF").unwrap_or_else(|_| "HEAD".to_owned());
+    let folder = workspace.relative(&day.starter_dir.join("src"));
+    let status = std::process::Command::new("git")
+        .args(["checkout", &source, "--", &folder])
+        .current_dir(&workspace.root)
+        .status()
+        .map_err(|e| format!("running git: {e}"))?;
+    if !status.success() {
+        return Err(format!("git could not restore {folder} from {source}"));
+    }
+    println!(
+        "Day {}'s starter files ({folder}) are as in {source} again.",
+        day.number
+    );
+    Ok(ExitCode::SUCCESS)
+}

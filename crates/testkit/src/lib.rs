@@ -9,11 +9,14 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use aws_sdk_kinesis::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_kinesis::config::{BehaviorVersion, Credentials, Intercept, Region};
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::{PutRecordsRequestEntry, Record, ShardIteratorType, StreamStatus};
 use base64::Engine as _;
 pub use pitlane::lambda::KinesisEvent;
+
+mod faults;
+pub use faults::{Fault, PutRecordsFaults};
 
 /// The region of every local resource.
 pub const REGION: &str = "us-east-1";
@@ -47,7 +50,17 @@ fn local_endpoint(variable: &str) -> String {
 
 /// A Kinesis client for the local backend.
 pub fn kinesis() -> aws_sdk_kinesis::Client {
-    let config = aws_sdk_kinesis::Config::builder()
+    aws_sdk_kinesis::Client::from_conf(kinesis_config().build())
+}
+
+/// A Kinesis client for the local backend whose calls pass through
+/// `interceptor` (for example [`PutRecordsFaults`]).
+pub fn kinesis_with(interceptor: impl Intercept + 'static) -> aws_sdk_kinesis::Client {
+    aws_sdk_kinesis::Client::from_conf(kinesis_config().interceptor(interceptor).build())
+}
+
+fn kinesis_config() -> aws_sdk_kinesis::config::Builder {
+    aws_sdk_kinesis::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(REGION))
         .credentials_provider(Credentials::new(
@@ -58,8 +71,6 @@ pub fn kinesis() -> aws_sdk_kinesis::Client {
             "pitlane-testkit",
         ))
         .endpoint_url(local_endpoint("AWS_ENDPOINT_URL_KINESIS"))
-        .build();
-    aws_sdk_kinesis::Client::from_conf(config)
 }
 
 /// A name no other test (in this process, another process, or an earlier run

@@ -1,0 +1,255 @@
+//! The days of the workbook, found on disk, and running their suites.
+//!
+//! A day is a folder `days/dayNN-slug/` (the starter, package `dayNN-slug`)
+//! with its twin `solutions/dayNN-slug/` (package `dayNN-slug-solution`), a
+//! hint in `days/dayNN-slug/HINT.md` and a chapter `book/src/dayNN-slug.md`.
+//! Adding a day needs no change here.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+pub struct Workspace {
+    pub root: PathBuf,
+}
+
+impl Workspace {
+    /// The workspace this runner was built from.
+    pub fn find() -> Result<Self, String> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let root = root
+            .canonicalize()
+            .map_err(|e| format!("finding the workspace: {e}"))?;
+        Ok(Self { root })
+    }
+
+    /// Every day, in order.
+    pub fn days(&self) -> Result<Vec<Day>, String> {
+        let folder = self.root.join("days");
+        let entries =
+            std::fs::read_dir(&folder).map_err(|e| format!("reading {}: {e}", folder.display()))?;
+        let mut days: Vec<Day> = entries
+            .filter_map(Result::ok)
+            .filter_map(|entry| Day::from_folder(&self.root, &entry.file_name().to_string_lossy()))
+            .collect();
+        days.sort_by(|a, b| a.number.cmp(&b.number));
+        Ok(days)
+    }
+
+    /// `path` relative to the workspace root, for messages.
+    pub fn relative(&self, path: &Path) -> String {
+        path.strip_prefix(&self.root)
+            .unwrap_or(path)
+            .display()
+            .to_string()
+    }
+
+    /// Runs the test suite of `package` and counts the results.
+    ///
+    /// Snapshots are never written (`INSTA_UPDATE=no`): they are the
+    /// specification, and a changed one is a failure. Backtraces are off
+    /// unless `PITLANE_BACKTRACE=1`, so that a failure reads as its message.
+    pub fn run_suite(&self, package: &str, output: Output) -> Result<TestRun, String> {
+        let backtrace = std::env::var("PITLANE_BACKTRACE").unwrap_or_else(|_| "0".to_owned());
+        let mut child = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
+            .args(["test", "--quiet", "--no-fail-fast", "-p", package])
+            .current_dir(&self.root)
+            .env("INSTA_UPDATE", "no")
+            .env("CI", "true")
+            .env("RUST_BACKTRACE", backtrace)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("running cargo: {e}"))?;
+
+        // Both streams are read to the end (on two threads, so that neither
+        // pipe fills up and blocks cargo); shown as they come if asked.
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let show = matches!(output, Output::Show);
+        let stderr_reader = std::thread::spawn(move || collect(stderr, show, true));
+        let stdout = collect(child.stdout.take().expect("stdout is piped"), show, false);
+        let stderr = stderr_reader.join().unwrap_or_default();
+        let status = child
+            .wait()
+            .map_err(|e| format!("waiting for cargo: {e}"))?;
+
+        let mut run = TestRun {
+            compiled: !stderr.contains("could not compile"),
+            ..TestRun::default()
+        };
+        for line in stdout.lines() {
+            if let Some((passed, failed)) = parse_result_line(line) {
+                run.passed += passed;
+                run.failed += failed;
+            }
+        }
+        run.exit_ok = status.success();
+        run.output = format!("{stdout}{stderr}");
+        Ok(run)
+    }
+}
+
+/// Whether a suite's output goes to the terminal as it runs.
+#[derive(Clone, Copy)]
+pub enum Output {
+    Show,
+    Hide,
+}
+
+fn collect(stream: impl std::io::Read, show: bool, to_stderr: bool) -> String {
+    let mut all = String::new();
+    for line in BufReader::new(stream).lines().map_while(Result::ok) {
+        if show {
+            if to_stderr {
+                eprintln!("{line}");
+            } else {
+                println!("{line}");
+            }
+        }
+        all.push_str(&line);
+        all.push('\n');
+    }
+    all
+}
+
+/// `test result: FAILED. 3 passed; 6 failed; ...` → (3, 6).
+fn parse_result_line(line: &str) -> Option<(u32, u32)> {
+    let rest = line.trim().strip_prefix("test result: ")?;
+    let count = |word: &str| {
+        rest.split(';').find_map(|part| {
+            part.trim()
+                .strip_suffix(word)?
+                .trim()
+                .rsplit(' ')
+                .next()?
+                .parse()
+                .ok()
+        })
+    };
+    Some((count("passed")?, count("failed")?))
+}
+
+/// The outcome of one `cargo test`.
+#[derive(Debug, Default)]
+pub struct TestRun {
+    pub compiled: bool,
+    pub exit_ok: bool,
+    pub passed: u32,
+    pub failed: u32,
+    pub output: String,
+}
+
+impl TestRun {
+    pub fn total(&self) -> u32 {
+        self.passed + self.failed
+    }
+
+    /// Compiled, ran at least one test, and every test passed.
+    pub fn solved(&self) -> bool {
+        self.compiled && self.exit_ok && self.failed == 0 && self.passed > 0
+    }
+}
+
+pub struct Day {
+    /// `"01"`.
+    pub number: String,
+    /// `"day01-create-stream"`.
+    pub slug: String,
+    pub starter_dir: PathBuf,
+    pub solution_dir: PathBuf,
+    root: PathBuf,
+}
+
+impl Day {
+    fn from_folder(root: &Path, name: &str) -> Option<Day> {
+        let number = name.strip_prefix("day")?.get(..2)?;
+        if !number.bytes().all(|b| b.is_ascii_digit())
+            || !root.join("days").join(name).join("Cargo.toml").is_file()
+        {
+            return None;
+        }
+        Some(Day {
+            number: number.to_owned(),
+            slug: name.to_owned(),
+            starter_dir: root.join("days").join(name),
+            solution_dir: root.join("solutions").join(name),
+            root: root.to_owned(),
+        })
+    }
+
+    /// The day named `wanted` ("1", "01" or "day01").
+    pub fn select<'a>(days: &'a [Day], wanted: &str) -> Result<&'a Day, String> {
+        let digits = wanted.trim_start_matches("day");
+        let number: u32 = digits
+            .parse()
+            .map_err(|_| format!("{wanted:?} is not a day number (try 01)"))?;
+        days.iter()
+            .find(|day| day.number.parse() == Ok(number))
+            .ok_or_else(|| format!("there is no day {number:02}; `just list` shows the days"))
+    }
+
+    /// "create stream" for `day01-create-stream`.
+    pub fn title(&self) -> String {
+        self.slug
+            .splitn(2, '-')
+            .nth(1)
+            .unwrap_or_default()
+            .replace('-', " ")
+    }
+
+    pub fn starter_package(&self) -> String {
+        self.slug.clone()
+    }
+
+    pub fn solution_package(&self) -> String {
+        format!("{}-solution", self.slug)
+    }
+
+    pub fn chapter(&self) -> PathBuf {
+        self.root.join("book/src").join(format!("{}.md", self.slug))
+    }
+
+    pub fn hint(&self) -> Result<String, String> {
+        let file = self.starter_dir.join("HINT.md");
+        std::fs::read_to_string(&file).map_err(|e| format!("reading {}: {e}", file.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_cargo_result_lines() {
+        assert_eq!(
+            parse_result_line(
+                "test result: FAILED. 3 passed; 6 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.03s"
+            ),
+            Some((3, 6))
+        );
+        assert_eq!(
+            parse_result_line("test result: ok. 12 passed; 0 failed; 1 ignored"),
+            Some((12, 0))
+        );
+        assert_eq!(parse_result_line("running 9 tests"), None);
+    }
+
+    #[test]
+    fn titles_and_packages_come_from_the_folder_name() {
+        let day = Day::from_folder(Path::new("/nowhere"), "day01-create-stream");
+        assert!(day.is_none(), "a folder without Cargo.toml is not a day");
+        let day = Day {
+            number: "02".into(),
+            slug: "day02-put-records".into(),
+            starter_dir: PathBuf::new(),
+            solution_dir: PathBuf::new(),
+            root: PathBuf::from("/w"),
+        };
+        assert_eq!(day.title(), "put records");
+        assert_eq!(day.solution_package(), "day02-put-records-solution");
+        assert_eq!(
+            day.chapter(),
+            PathBuf::from("/w/book/src/day02-put-records.md")
+        );
+    }
+}

@@ -1,0 +1,277 @@
+//! # Day 02 — put records
+//!
+//! A producer turns events into Kinesis records (a partition key and a blob
+//! of bytes) and sends them. Two calls do it:
+//!
+//! - `PutRecord`: one record, one round trip. Simple, and slow at volume.
+//! - `PutRecords`: up to 500 records and 5 MiB in one call. Fast, but the
+//!   call can *partly* fail: Kinesis stores some records and refuses others
+//!   (typically `ProvisionedThroughputExceededException` when a shard is
+//!   over its write limit), and says which in the answer. A producer that
+//!   only checks that the call succeeded silently loses those records.
+//!
+//! The partition key decides the shard: Kinesis hashes it (MD5) into the
+//! 128-bit key space that the shards split between them. Records with the
+//! same key stay in order on one shard; a constant key pins *every* record
+//! to one shard, whatever the stream's size.
+//!
+//! Work through the `TODO`s from top to bottom, then run `just check 02`.
+//! The chapter "Day 02" of the book explains each step; `just hint 02` gives
+//! a nudge.
+
+use std::ops::Range;
+use std::time::Duration;
+
+use aws_sdk_kinesis::Client;
+use aws_sdk_kinesis::operation::put_records::PutRecordsOutput;
+use aws_sdk_kinesis::primitives::Blob;
+use aws_sdk_kinesis::types::PutRecordsRequestEntry;
+use pitlane::aws::KinesisError;
+use pitlane::sensors::SensorReading;
+
+/// At most this many records in one `PutRecords` call.
+pub const MAX_RECORDS_PER_CALL: usize = 500;
+/// At most this many bytes (data and partition keys) in one `PutRecords` call.
+pub const MAX_BYTES_PER_CALL: usize = 5 * 1024 * 1024;
+/// At most this many bytes (data and partition key) in one record.
+pub const MAX_BYTES_PER_RECORD: usize = 1024 * 1024;
+/// A partition key has 1 to 256 characters.
+pub const MAX_PARTITION_KEY_LENGTH: usize = 256;
+
+/// A record ready to send. Build it with [`Outgoing::new`], which checks
+/// Kinesis's limits, so that a record that cannot be sent is refused here,
+/// with a clear error, rather than failing a whole call later.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outgoing {
+    partition_key: String,
+    data: Vec<u8>,
+}
+
+impl Outgoing {
+    pub fn new(partition_key: impl Into<String>, data: Vec<u8>) -> Result<Self, ProduceError> {
+        // TODO 1: check Kinesis's limits before accepting the record:
+        //   - the key has 1 to MAX_PARTITION_KEY_LENGTH *characters*
+        //     (`.chars().count()`), else `ProduceError::InvalidPartitionKey`;
+        //   - key bytes + data bytes ≤ MAX_BYTES_PER_RECORD, else
+        //     `ProduceError::TooLarge` with the key and that size.
+        //   Then return `Ok(Self { partition_key, data })`.
+        let partition_key = partition_key.into();
+        let _ = (partition_key, data);
+        todo!("day 02: validate the record")
+    }
+
+    pub fn partition_key(&self) -> &str {
+        &self.partition_key
+    }
+
+    pub fn data(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// What the record counts for against Kinesis's size limits: its data
+    /// *and* its partition key.
+    pub fn size(&self) -> usize {
+        self.partition_key.len() + self.data.len()
+    }
+
+    fn to_entry(&self) -> PutRecordsRequestEntry {
+        PutRecordsRequestEntry::builder()
+            .partition_key(&self.partition_key)
+            .data(Blob::new(self.data.clone()))
+            .build()
+            .expect("partition key and data are set")
+    }
+}
+
+/// Where Kinesis stored a record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Receipt {
+    pub shard_id: String,
+    pub sequence_number: String,
+}
+
+/// What [`put_all`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PutReport {
+    /// Records stored.
+    pub records: usize,
+    /// `PutRecords` calls made, retries included.
+    pub calls: usize,
+    /// Records sent again because Kinesis refused them the first time.
+    pub retried: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProduceError {
+    #[error("a partition key needs 1 to 256 characters, this one has {length}")]
+    InvalidPartitionKey { length: usize },
+    #[error(
+        "record with partition key {partition_key:?} is {size} bytes; Kinesis takes at most 1 MiB"
+    )]
+    TooLarge { partition_key: String, size: usize },
+    #[error("could not encode the event as JSON: {0}")]
+    Encode(#[from] serde_json::Error),
+    #[error("{} record(s) not stored: Kinesis still refused records after {attempts} attempts (last error: {last_error})", unsent.len())]
+    GaveUp {
+        unsent: Vec<Outgoing>,
+        attempts: u32,
+        last_error: String,
+    },
+    #[error("a PutRecords call failed; {} record(s) not sent: {source}", unsent.len())]
+    CallFailed {
+        unsent: Vec<Outgoing>,
+        #[source]
+        source: KinesisError,
+    },
+    #[error(transparent)]
+    Kinesis(#[from] KinesisError),
+}
+
+impl ProduceError {
+    /// The records this error left unsent, for the caller to keep or retry
+    /// later: a failed put never makes records vanish.
+    pub fn unsent(&self) -> &[Outgoing] {
+        match self {
+            ProduceError::GaveUp { unsent, .. } | ProduceError::CallFailed { unsent, .. } => unsent,
+            _ => &[],
+        }
+    }
+}
+
+/// The partition key of a reading: its sensor. Readings of one sensor then
+/// stay in order on one shard, and many sensors spread over all shards.
+pub fn partition_key(reading: &SensorReading) -> String {
+    // TODO 2: key each reading by the sensor that sent it.
+    let _ = reading;
+    todo!("day 02: choose the partition key")
+}
+
+/// A reading as a record: its JSON, keyed by [`partition_key`].
+pub fn encode(reading: &SensorReading) -> Result<Outgoing, ProduceError> {
+    // TODO 3: serialize the reading with `serde_json::to_vec` (its error
+    //   converts into `ProduceError::Encode` with `?`) and build the record
+    //   with `Outgoing::new` and `partition_key`.
+    let _ = reading;
+    todo!("day 02: encode a reading")
+}
+
+/// Splits `records` into consecutive runs that each fit one `PutRecords`
+/// call: at most [`MAX_RECORDS_PER_CALL`] records and [`MAX_BYTES_PER_CALL`]
+/// bytes. Greedy: each run takes as many records as fit.
+pub fn plan_calls(records: &[Outgoing]) -> Vec<Range<usize>> {
+    // TODO 4: walk the records, keeping the start of the current run and
+    //   its byte count (`record.size()`). Before adding a record, close the
+    //   run (push `start..index`) if it already has MAX_RECORDS_PER_CALL
+    //   records, or if this record would take it over MAX_BYTES_PER_CALL.
+    //   At the end, push the last run if it is not empty. No records → no
+    //   calls.
+    let _ = (records, MAX_RECORDS_PER_CALL, MAX_BYTES_PER_CALL);
+    todo!("day 02: plan the PutRecords calls")
+}
+
+/// The records of `sent` that Kinesis refused, according to its answer.
+///
+/// The answer has one entry per record sent, in the same order; a refused
+/// record's entry has an `error_code` instead of a sequence number.
+pub fn refused_records(sent: &[Outgoing], answer: &PutRecordsOutput) -> Vec<Outgoing> {
+    // TODO 5: `zip` the sent records with `answer.records()` and keep (a
+    //   clone of) each record whose result has an `error_code()`.
+    let _ = (sent, answer);
+    todo!("day 02: find the refused records")
+}
+
+/// How [`put_all`] retries refused records.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all for one call's records, the first one included.
+    pub max_attempts: u32,
+    /// The upper bound of the first retry's delay; it doubles each retry.
+    pub base_delay: Duration,
+    /// No delay is longer than this.
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 6,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(5),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The delay before retry number `retry` (1 for the first retry).
+    ///
+    /// "Full jitter": a random delay between zero and an exponentially
+    /// growing bound. Without the randomness, every producer throttled at
+    /// the same moment would retry at the same moment, and be throttled
+    /// again together.
+    pub fn backoff(&self, retry: u32) -> Duration {
+        // TODO 6: the bound is `base_delay * 2^(retry - 1)`, but never more
+        //   than `max_delay`. Use saturating arithmetic (`2u32.saturating_pow`,
+        //   `Duration::saturating_mul`): retry 40 must not overflow. Return a
+        //   random fraction of the bound: `bound.mul_f64(fastrand::f64())`.
+        let _ = retry;
+        todo!("day 02: compute the backoff delay")
+    }
+}
+
+/// Puts one record with `PutRecord` and says where it went.
+pub async fn put_one(
+    client: &Client,
+    stream: &str,
+    record: &Outgoing,
+) -> Result<Receipt, ProduceError> {
+    // TODO 7: `client.put_record()` with the stream name, the partition key
+    //   and the data (`Blob::new(record.data())`); `.send().await`, turning
+    //   an SDK error into `ProduceError` with `.map_err(KinesisError::from)?`.
+    //   The answer has the shard id and the sequence number.
+    let _ = (client, stream, record, Blob::new(Vec::new()));
+    todo!("day 02: put one record")
+}
+
+/// Puts the records of one planned call, retrying the refused ones (and only
+/// those) with [`RetryPolicy::backoff`] until all are stored or the attempts
+/// run out. Returns the number of calls made and of records retried.
+pub async fn put_batch(
+    client: &Client,
+    stream: &str,
+    records: Vec<Outgoing>,
+    policy: &RetryPolicy,
+) -> Result<PutReport, ProduceError> {
+    // TODO 8: the heart of the day. Start with `pending = records` and a
+    //   report `{ records: records.len(), .. }`. For attempt 1..=max_attempts:
+    //   - from the second attempt on, sleep `policy.backoff(attempt - 1)`
+    //     and add `pending.len()` to `report.retried`;
+    //   - send `pending` with `client.put_records()` (`.set_records(..)`
+    //     with `Outgoing::to_entry` for each) and count the call;
+    //   - a failed call → `ProduceError::CallFailed { unsent: pending, .. }`
+    //     (`source: err.into()`): the records go back to the caller;
+    //   - `refused_records(&pending, &answer)` empty → done, `Ok(report)`;
+    //   - on the last attempt → `ProduceError::GaveUp` with the refused
+    //     records and the first `error_code()` of the answer;
+    //   - otherwise the refused records are the new `pending`.
+    let _ = (client, stream, records, policy, Outgoing::to_entry);
+    todo!("day 02: put a batch, retrying refused records")
+}
+
+/// Puts every record, in as few `PutRecords` calls as the limits allow.
+///
+/// On failure the error carries every record that was not stored (those of
+/// the failing call and of all the calls not made yet), so nothing is lost.
+pub async fn put_all(
+    client: &Client,
+    stream: &str,
+    records: Vec<Outgoing>,
+    policy: &RetryPolicy,
+) -> Result<PutReport, ProduceError> {
+    // TODO 9: for each range of `plan_calls(&records)`, `put_batch` a copy of
+    //   those records and add its report to the total. If a batch fails,
+    //   append every record *after* that range (`&records[range.end..]`) to
+    //   the error's `unsent` (both `GaveUp` and `CallFailed` carry one) and
+    //   return the error: the caller gets back everything not stored.
+    let _ = (client, stream, records, policy);
+    todo!("day 02: put every record")
+}

@@ -1,0 +1,100 @@
+# Pitlane — real-time streaming on AWS, in Rust.
+# `just` lists the recipes; `just test` checks everything; `just demo` runs the pipeline.
+#
+# Every recipe that needs a tool installs it first (into .tools/, once), and
+# every recipe that talks to AWS runs against the local backend (kinesis-local
+# and moto on loopback), started for it and stopped after it unless `just
+# aws-up` keeps one running.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+backend := "scripts/backend.sh"
+runner := "cargo run --quiet -p pitlane-runner --"
+tools := justfile_directory() / ".tools/venv/bin"
+
+# List the recipes
+default:
+    @just --list --unsorted
+
+# Check everything: formatting, support-crate tests, every day proven, the book
+test: setup
+    @echo "── formatting"
+    cargo fmt --all --check
+    @echo "── support crates"
+    {{backend}} run cargo test --quiet -p pitlane -p pitlane-testkit -p pitlane-runner
+    @echo "── days: every starter fails its suite, every solution passes it"
+    {{backend}} run {{runner}} verify
+    @echo "── book"
+    just book
+
+# Run day DAY's tests against your code (e.g. `just check 01`)
+check DAY: setup
+    @{{backend}} run {{runner}} check {{DAY}}
+
+# Run day DAY's tests against the reference solution
+solution DAY: setup
+    @{{backend}} run {{runner}} check {{DAY}} --solution
+
+# Every day in order: ✅ solved, ❌ where you are, with its hint
+progress: setup
+    @{{backend}} run {{runner}} progress
+
+# Print day DAY's hint
+hint DAY:
+    @{{runner}} hint {{DAY}}
+
+# Restore day DAY's starter files (your changes to that day are lost)
+reset DAY:
+    @{{runner}} reset {{DAY}}
+
+# The days, in order
+list:
+    @{{runner}} list
+
+# Prove every starter fails its suite and every solution passes it
+verify: setup
+    @{{backend}} run {{runner}} verify
+
+# The whole pipeline on the local backend: create a stream, produce events, tail them
+demo: setup
+    @{{backend}} run scripts/demo.sh
+
+# Record Kinesis batches, as Lambda delivers them, into fixtures/
+record: setup
+    {{backend}} run cargo run --quiet -p pitlane --bin record -- --out fixtures
+
+# Build the book into book/build/ (open book/build/index.html)
+book: setup
+    {{tools}}/mdbook build book
+
+# Serve the book on http://127.0.0.1:3000 and rebuild it on change
+book-serve: setup
+    {{tools}}/mdbook serve book --hostname 127.0.0.1 --port 3000
+
+# Lint the Rust code with clippy
+clippy:
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# Install the local tools into .tools/ (idempotent; recipes call it themselves)
+setup:
+    @scripts/setup.sh
+
+# Start the local AWS backend and keep it running (tests then also run from an editor)
+aws-up: setup
+    @{{backend}} up
+
+# Stop the local AWS backend
+aws-down:
+    @{{backend}} down
+
+# Forget every stream and table of the running local backend
+aws-reset:
+    @{{backend}} reset
+
+# Is the local AWS backend running?
+aws-status:
+    @{{backend}} status
+
+# Print the environment that points the AWS SDK at the local backend
+aws-env:
+    @{{backend}} env

@@ -1,0 +1,335 @@
+//! # Day 02 — put records (solution)
+//!
+//! A producer turns events into Kinesis records (a partition key and a blob
+//! of bytes) and sends them. Two calls do it:
+//!
+//! - `PutRecord`: one record, one round trip. Simple, and slow at volume.
+//! - `PutRecords`: up to 500 records and 5 MiB in one call. Fast, but the
+//!   call can *partly* fail: Kinesis stores some records and refuses others
+//!   (typically `ProvisionedThroughputExceededException` when a shard is
+//!   over its write limit), and says which in the answer. A producer that
+//!   only checks that the call succeeded silently loses those records.
+//!
+//! The partition key decides the shard: Kinesis hashes it (MD5) into the
+//! 128-bit key space that the shards split between them. Records with the
+//! same key stay in order on one shard; a constant key pins *every* record
+//! to one shard, whatever the stream's size.
+
+use std::ops::Range;
+use std::time::Duration;
+
+use aws_sdk_kinesis::Client;
+use aws_sdk_kinesis::operation::put_records::PutRecordsOutput;
+use aws_sdk_kinesis::primitives::Blob;
+use aws_sdk_kinesis::types::PutRecordsRequestEntry;
+use pitlane::aws::KinesisError;
+use pitlane::sensors::SensorReading;
+
+/// At most this many records in one `PutRecords` call.
+pub const MAX_RECORDS_PER_CALL: usize = 500;
+/// At most this many bytes (data and partition keys) in one `PutRecords` call.
+pub const MAX_BYTES_PER_CALL: usize = 5 * 1024 * 1024;
+/// At most this many bytes (data and partition key) in one record.
+pub const MAX_BYTES_PER_RECORD: usize = 1024 * 1024;
+/// A partition key has 1 to 256 characters.
+pub const MAX_PARTITION_KEY_LENGTH: usize = 256;
+
+/// A record ready to send. Build it with [`Outgoing::new`], which checks
+/// Kinesis's limits, so that a record that cannot be sent is refused here,
+/// with a clear error, rather than failing a whole call later.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outgoing {
+    partition_key: String,
+    data: Vec<u8>,
+}
+
+impl Outgoing {
+    pub fn new(partition_key: impl Into<String>, data: Vec<u8>) -> Result<Self, ProduceError> {
+        let partition_key = partition_key.into();
+        let key_length = partition_key.chars().count();
+        if key_length == 0 || key_length > MAX_PARTITION_KEY_LENGTH {
+            return Err(ProduceError::InvalidPartitionKey { length: key_length });
+        }
+        let size = partition_key.len() + data.len();
+        if size > MAX_BYTES_PER_RECORD {
+            return Err(ProduceError::TooLarge {
+                partition_key,
+                size,
+            });
+        }
+        Ok(Self {
+            partition_key,
+            data,
+        })
+    }
+
+    pub fn partition_key(&self) -> &str {
+        &self.partition_key
+    }
+
+    pub fn data(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// What the record counts for against Kinesis's size limits: its data
+    /// *and* its partition key.
+    pub fn size(&self) -> usize {
+        self.partition_key.len() + self.data.len()
+    }
+
+    fn to_entry(&self) -> PutRecordsRequestEntry {
+        PutRecordsRequestEntry::builder()
+            .partition_key(&self.partition_key)
+            .data(Blob::new(self.data.clone()))
+            .build()
+            .expect("partition key and data are set")
+    }
+}
+
+/// Where Kinesis stored a record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Receipt {
+    pub shard_id: String,
+    pub sequence_number: String,
+}
+
+/// What [`put_all`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PutReport {
+    /// Records stored.
+    pub records: usize,
+    /// `PutRecords` calls made, retries included.
+    pub calls: usize,
+    /// Records sent again because Kinesis refused them the first time.
+    pub retried: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProduceError {
+    #[error("a partition key needs 1 to 256 characters, this one has {length}")]
+    InvalidPartitionKey { length: usize },
+    #[error(
+        "record with partition key {partition_key:?} is {size} bytes; Kinesis takes at most 1 MiB"
+    )]
+    TooLarge { partition_key: String, size: usize },
+    #[error("could not encode the event as JSON: {0}")]
+    Encode(#[from] serde_json::Error),
+    #[error("{} record(s) not stored: Kinesis still refused records after {attempts} attempts (last error: {last_error})", unsent.len())]
+    GaveUp {
+        unsent: Vec<Outgoing>,
+        attempts: u32,
+        last_error: String,
+    },
+    #[error("a PutRecords call failed; {} record(s) not sent: {source}", unsent.len())]
+    CallFailed {
+        unsent: Vec<Outgoing>,
+        #[source]
+        source: KinesisError,
+    },
+    #[error(transparent)]
+    Kinesis(#[from] KinesisError),
+}
+
+impl ProduceError {
+    /// The records this error left unsent, for the caller to keep or retry
+    /// later: a failed put never makes records vanish.
+    pub fn unsent(&self) -> &[Outgoing] {
+        match self {
+            ProduceError::GaveUp { unsent, .. } | ProduceError::CallFailed { unsent, .. } => unsent,
+            _ => &[],
+        }
+    }
+}
+
+/// The partition key of a reading: its sensor. Readings of one sensor then
+/// stay in order on one shard, and many sensors spread over all shards.
+pub fn partition_key(reading: &SensorReading) -> String {
+    reading.sensor_id.clone()
+}
+
+/// A reading as a record: its JSON, keyed by [`partition_key`].
+pub fn encode(reading: &SensorReading) -> Result<Outgoing, ProduceError> {
+    Outgoing::new(partition_key(reading), serde_json::to_vec(reading)?)
+}
+
+/// Splits `records` into consecutive runs that each fit one `PutRecords`
+/// call: at most [`MAX_RECORDS_PER_CALL`] records and [`MAX_BYTES_PER_CALL`]
+/// bytes. Greedy: each run takes as many records as fit.
+pub fn plan_calls(records: &[Outgoing]) -> Vec<Range<usize>> {
+    let mut calls = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (index, record) in records.iter().enumerate() {
+        let full =
+            index - start == MAX_RECORDS_PER_CALL || bytes + record.size() > MAX_BYTES_PER_CALL;
+        if full {
+            calls.push(start..index);
+            (start, bytes) = (index, 0);
+        }
+        bytes += record.size();
+    }
+    if start < records.len() {
+        calls.push(start..records.len());
+    }
+    calls
+}
+
+/// The records of `sent` that Kinesis refused, according to its answer.
+///
+/// The answer has one entry per record sent, in the same order; a refused
+/// record's entry has an `error_code` instead of a sequence number.
+pub fn refused_records(sent: &[Outgoing], answer: &PutRecordsOutput) -> Vec<Outgoing> {
+    sent.iter()
+        .zip(answer.records())
+        .filter(|(_, result)| result.error_code().is_some())
+        .map(|(record, _)| record.clone())
+        .collect()
+}
+
+/// How [`put_all`] retries refused records.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all for one call's records, the first one included.
+    pub max_attempts: u32,
+    /// The upper bound of the first retry's delay; it doubles each retry.
+    pub base_delay: Duration,
+    /// No delay is longer than this.
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 6,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(5),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The delay before retry number `retry` (1 for the first retry).
+    ///
+    /// "Full jitter": a random delay between zero and an exponentially
+    /// growing bound. Without the randomness, every producer throttled at
+    /// the same moment would retry at the same moment, and be throttled
+    /// again together.
+    pub fn backoff(&self, retry: u32) -> Duration {
+        let factor = 2u32.saturating_pow(retry.saturating_sub(1));
+        let bound = self.base_delay.saturating_mul(factor).min(self.max_delay);
+        bound.mul_f64(fastrand::f64())
+    }
+}
+
+/// Puts one record with `PutRecord` and says where it went.
+pub async fn put_one(
+    client: &Client,
+    stream: &str,
+    record: &Outgoing,
+) -> Result<Receipt, ProduceError> {
+    let output = client
+        .put_record()
+        .stream_name(stream)
+        .partition_key(record.partition_key())
+        .data(Blob::new(record.data()))
+        .send()
+        .await
+        .map_err(KinesisError::from)?;
+    Ok(Receipt {
+        shard_id: output.shard_id().to_owned(),
+        sequence_number: output.sequence_number().to_owned(),
+    })
+}
+
+/// Puts the records of one planned call, retrying the refused ones (and only
+/// those) with [`RetryPolicy::backoff`] until all are stored or the attempts
+/// run out. Returns the number of calls made and of records retried.
+pub async fn put_batch(
+    client: &Client,
+    stream: &str,
+    records: Vec<Outgoing>,
+    policy: &RetryPolicy,
+) -> Result<PutReport, ProduceError> {
+    let mut report = PutReport {
+        records: records.len(),
+        ..PutReport::default()
+    };
+    let mut pending = records;
+    for attempt in 1..=policy.max_attempts {
+        if attempt > 1 {
+            tokio::time::sleep(policy.backoff(attempt - 1)).await;
+            report.retried += pending.len();
+        }
+        report.calls += 1;
+        let answer = client
+            .put_records()
+            .stream_name(stream)
+            .set_records(Some(pending.iter().map(Outgoing::to_entry).collect()))
+            .send()
+            .await;
+        let answer = match answer {
+            Ok(answer) => answer,
+            Err(err) => {
+                return Err(ProduceError::CallFailed {
+                    unsent: pending,
+                    source: err.into(),
+                });
+            }
+        };
+        let refused = refused_records(&pending, &answer);
+        if refused.is_empty() {
+            return Ok(report);
+        }
+        tracing::warn!(
+            refused = refused.len(),
+            attempt,
+            "Kinesis refused records; retrying them"
+        );
+        if attempt == policy.max_attempts {
+            let last_error = answer
+                .records()
+                .iter()
+                .find_map(|result| result.error_code())
+                .unwrap_or("unknown")
+                .to_owned();
+            return Err(ProduceError::GaveUp {
+                unsent: refused,
+                attempts: attempt,
+                last_error,
+            });
+        }
+        pending = refused;
+    }
+    unreachable!("the loop returns on its last attempt")
+}
+
+/// Puts every record, in as few `PutRecords` calls as the limits allow.
+///
+/// On failure the error carries every record that was not stored (those of
+/// the failing call and of all the calls not made yet), so nothing is lost.
+pub async fn put_all(
+    client: &Client,
+    stream: &str,
+    records: Vec<Outgoing>,
+    policy: &RetryPolicy,
+) -> Result<PutReport, ProduceError> {
+    let mut total = PutReport::default();
+    for range in plan_calls(&records) {
+        match put_batch(client, stream, records[range.clone()].to_vec(), policy).await {
+            Ok(report) => {
+                total.records += report.records;
+                total.calls += report.calls;
+                total.retried += report.retried;
+            }
+            Err(mut error) => {
+                // The calls not made yet: their records are unsent too.
+                if let ProduceError::GaveUp { unsent, .. }
+                | ProduceError::CallFailed { unsent, .. } = &mut error
+                {
+                    unsent.extend_from_slice(&records[range.end..]);
+                }
+                return Err(error);
+            }
+        }
+    }
+    Ok(total)
+}
