@@ -1,5 +1,7 @@
 //! Logging set-up for the command-line tools and Lambda binaries.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 /// Sends `tracing` events to standard error.
@@ -13,5 +15,6 @@ pub fn init() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .try_init();
 }

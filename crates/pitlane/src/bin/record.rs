@@ -62,11 +62,11 @@ impl Scenario {
                 .take(240)
                 .into_iter()
                 .map(|reading| {
-                    let payload = if reading.seq == 100 {
-                        br#"{"sensorId":"turn-04","metric":"humidity","val"#.to_vec()
-                    } else {
-                        serde_json::to_vec(&reading).expect("a reading serializes")
-                    };
+                    let mut payload = serde_json::to_vec(&reading).expect("a reading serializes");
+                    if reading.seq == 100 {
+                        // The sensor crashed mid-write: half a JSON object.
+                        payload.truncate(payload.len() / 2);
+                    }
                     (reading.sensor_id, payload)
                 })
                 .collect(),

@@ -1,0 +1,290 @@
+//! What day 03's reader must do. The data comes from recorded batches
+//! (`fixtures/sensors/`), replayed into a fresh stream per test.
+
+use std::time::Duration;
+
+use aws_sdk_kinesis::primitives::{Blob, DateTime as SdkDateTime};
+use aws_sdk_kinesis::types::Record;
+use pitlane::lambda::{KinesisEventRecord, batch};
+use pitlane_testkit::{KinesisEvent, fixture, kinesis, replay, stream_with_shards, unique_name};
+
+use crate::sut::{
+    DecodedRecord, Payload, ReadError, SequenceNumber, ShardReader, StartingPosition, decode,
+};
+
+/// 100 readings as Lambda delivered them; record 64 was cut short by its
+/// sensor and is not valid JSON.
+const BATCH: &str = "sensors/shardId-000000000001-batch-01.json";
+const NEXT_BATCH: &str = "sensors/shardId-000000000001-batch-02.json";
+const CUT_SHORT: usize = 64;
+
+fn seq(text: &str) -> SequenceNumber {
+    text.parse().unwrap()
+}
+
+/// Records `range` of the recorded batch, as a batch of their own.
+fn records(range: std::ops::Range<usize>) -> KinesisEvent {
+    batch(fixture(BATCH).records[range].to_vec())
+}
+
+/// A record as `GetRecords` returns it, made from a recorded one.
+fn as_get_records_record(recorded: &KinesisEventRecord) -> Record {
+    let kinesis = &recorded.kinesis;
+    Record::builder()
+        .sequence_number(&kinesis.sequence_number)
+        .partition_key(&kinesis.partition_key)
+        .data(Blob::new(kinesis.data.to_vec()))
+        .approximate_arrival_timestamp(SdkDateTime::from_millis(
+            kinesis.approximate_arrival_timestamp.timestamp_millis(),
+        ))
+        .build()
+        .unwrap()
+}
+
+/// What the payload of a recorded record must decode to.
+fn expected_payload(recorded: &KinesisEventRecord) -> Payload {
+    match serde_json::from_slice(&recorded.kinesis.data) {
+        Ok(value) => Payload::Json(value),
+        Err(error) => Payload::NotJson {
+            error: error.to_string(),
+            raw: String::from_utf8_lossy(&recorded.kinesis.data).into_owned(),
+        },
+    }
+}
+
+async fn stream_holding(batch: &KinesisEvent, prefix: &str) -> (aws_sdk_kinesis::Client, String) {
+    let client = kinesis();
+    let stream = unique_name(prefix);
+    stream_with_shards(&client, &stream, 1).await;
+    replay(&client, &stream, batch).await;
+    (client, stream)
+}
+
+async fn read_from(
+    client: &aws_sdk_kinesis::Client,
+    stream: &str,
+    position: StartingPosition,
+) -> Vec<DecodedRecord> {
+    let mut reader = ShardReader::open(client, stream, "shardId-000000000000", &position)
+        .await
+        .unwrap();
+    reader.read_until_caught_up(100).await.unwrap()
+}
+
+fn payloads(records: &[DecodedRecord]) -> Vec<Payload> {
+    records
+        .iter()
+        .map(|record| record.payload.clone())
+        .collect()
+}
+
+fn expected_payloads(records: &[KinesisEventRecord]) -> Vec<Payload> {
+    records.iter().map(expected_payload).collect()
+}
+
+#[test]
+fn sequence_numbers_compare_as_numbers_not_as_text() {
+    assert!("9" > "10", "as text, 9 comes after 10 ...");
+    assert!(seq("9") < seq("10"), "... as numbers, it comes before");
+
+    let recorded = "49680576900898465931130187359206005721748317127974060034";
+    let longer = format!("{recorded}0");
+    assert!(seq(recorded) < seq(&longer));
+    assert!(
+        seq(&u64::MAX.to_string()) < seq(recorded),
+        "sequence numbers outgrow u64"
+    );
+    assert_eq!(seq("007"), seq("7"));
+    assert_eq!(seq("000"), seq("0"));
+}
+
+#[test]
+fn a_sequence_number_is_digits_only() {
+    for bad in ["", "12a", "-1", " 1", "1.0", "４２"] {
+        let error = bad.parse::<SequenceNumber>().unwrap_err();
+        assert!(
+            matches!(&error, ReadError::InvalidSequenceNumber(text) if text == bad),
+            "{bad:?}: {error:?}"
+        );
+    }
+    assert_eq!(
+        "12a".parse::<SequenceNumber>().unwrap_err().to_string(),
+        "\"12a\" is not a sequence number: it must be decimal digits only"
+    );
+}
+
+#[test]
+fn recorded_sequence_numbers_increase_within_a_shard() {
+    let mut recorded: Vec<SequenceNumber> = [fixture(BATCH), fixture(NEXT_BATCH)]
+        .iter()
+        .flat_map(|batch| {
+            batch
+                .records
+                .iter()
+                .map(|r| seq(&r.kinesis.sequence_number))
+        })
+        .collect();
+    assert_eq!(recorded.len(), 162);
+    assert!(
+        recorded.windows(2).all(|pair| pair[0] < pair[1]),
+        "not increasing"
+    );
+
+    let in_order = recorded.clone();
+    recorded.reverse();
+    recorded.sort();
+    assert_eq!(recorded, in_order);
+}
+
+#[test]
+fn decode_reads_the_json_payload_and_the_metadata() {
+    let recorded = &fixture(BATCH).records[0];
+
+    let decoded = decode("shardId-000000000001", &as_get_records_record(recorded));
+
+    assert_eq!(decoded.shard_id, "shardId-000000000001");
+    assert_eq!(
+        decoded.sequence_number,
+        seq(&recorded.kinesis.sequence_number)
+    );
+    assert_eq!(decoded.partition_key, recorded.kinesis.partition_key);
+    assert_eq!(
+        decoded.arrived_at,
+        Some(recorded.kinesis.approximate_arrival_timestamp.0)
+    );
+    assert_eq!(decoded.payload, expected_payload(recorded));
+    assert!(matches!(decoded.payload, Payload::Json(_)));
+}
+
+#[test]
+fn a_record_that_is_not_json_is_reported_not_dropped() {
+    let recorded = &fixture(BATCH).records[CUT_SHORT];
+
+    let decoded = decode("shardId-000000000001", &as_get_records_record(recorded));
+
+    let Payload::NotJson { error, raw } = &decoded.payload else {
+        panic!("expected NotJson, got {:?}", decoded.payload);
+    };
+    assert_eq!(
+        raw.as_bytes(),
+        &recorded.kinesis.data[..],
+        "the raw text is kept, for a person to look at"
+    );
+    assert!(raw.starts_with(r#"{"sensorId":"turn-03","#), "{raw}");
+    assert!(error.contains("EOF"), "the error should say why: {error}");
+}
+
+#[tokio::test]
+async fn reads_a_recorded_batch_back_from_trim_horizon_page_by_page() {
+    let batch = fixture(BATCH);
+    let (client, stream) = stream_holding(&batch, "day03-replay").await;
+
+    let mut reader = ShardReader::open(
+        &client,
+        &stream,
+        "shardId-000000000000",
+        &StartingPosition::TrimHorizon,
+    )
+    .await
+    .unwrap();
+    let records = reader.read_until_caught_up(30).await.unwrap();
+
+    assert_eq!(
+        payloads(&records),
+        expected_payloads(&batch.records),
+        "every record, in order"
+    );
+    assert!(
+        records
+            .iter()
+            .zip(&batch.records)
+            .all(|(r, b)| r.partition_key == b.kinesis.partition_key)
+    );
+    assert!(
+        records
+            .windows(2)
+            .all(|pair| pair[0].sequence_number < pair[1].sequence_number)
+    );
+    // 100 records 30 at a time: 4 pages, then an empty one that says "caught up".
+    assert_eq!(reader.calls, 5);
+    let shown = [&records[0], &records[1], &records[CUT_SHORT]];
+    insta::assert_json_snapshot!(shown, {
+        "[].sequence_number" => "[sequence number]",
+        "[].arrived_at" => "[arrival time]",
+    });
+}
+
+#[tokio::test]
+async fn starts_at_or_after_a_sequence_number() {
+    let (client, stream) = stream_holding(&records(0..5), "day03-seq").await;
+    let all = read_from(&client, &stream, StartingPosition::TrimHorizon).await;
+    let third = all[2].sequence_number.clone();
+
+    let at = read_from(
+        &client,
+        &stream,
+        StartingPosition::AtSequenceNumber(third.clone()),
+    )
+    .await;
+    let after = read_from(
+        &client,
+        &stream,
+        StartingPosition::AfterSequenceNumber(third),
+    )
+    .await;
+
+    assert_eq!(payloads(&at), payloads(&all[2..]));
+    assert_eq!(payloads(&after), payloads(&all[3..]));
+}
+
+#[tokio::test]
+async fn latest_starts_after_what_is_already_there() {
+    let (client, stream) = stream_holding(&records(0..3), "day03-latest").await;
+    let mut reader = ShardReader::open(
+        &client,
+        &stream,
+        "shardId-000000000000",
+        &StartingPosition::Latest,
+    )
+    .await
+    .unwrap();
+
+    let later = records(3..5);
+    replay(&client, &stream, &later).await;
+    let read = reader.read_until_caught_up(100).await.unwrap();
+
+    assert_eq!(payloads(&read), expected_payloads(&later.records));
+}
+
+#[tokio::test]
+async fn at_timestamp_starts_with_the_first_record_that_arrived_then() {
+    let (client, stream) = stream_holding(&records(0..3), "day03-time").await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let cut = chrono::Utc::now();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let later = records(3..5);
+    replay(&client, &stream, &later).await;
+
+    let read = read_from(&client, &stream, StartingPosition::AtTimestamp(cut)).await;
+
+    assert_eq!(payloads(&read), expected_payloads(&later.records));
+}
+
+#[tokio::test]
+async fn an_empty_shard_is_caught_up_at_once() {
+    let (client, stream) = stream_holding(&records(0..0), "day03-empty").await;
+
+    let mut reader = ShardReader::open(
+        &client,
+        &stream,
+        "shardId-000000000000",
+        &StartingPosition::TrimHorizon,
+    )
+    .await
+    .unwrap();
+    let read = reader.read_until_caught_up(100).await.unwrap();
+
+    assert!(read.is_empty());
+    assert_eq!(reader.calls, 1, "one empty page at 0 ms behind is the end");
+    assert!(reader.is_open(), "the shard is open: more records may come");
+}

@@ -1,0 +1,260 @@
+//! # Day 03 — read a shard (solution)
+//!
+//! A consumer reads a stream shard by shard. For each shard it asks for a
+//! *shard iterator* — a cursor saying where to start — then calls
+//! `GetRecords` again and again, each answer carrying records, the next
+//! iterator, and `MillisBehindLatest`: how far the cursor is behind the tip
+//! of the shard (0 = caught up).
+//!
+//! Where to start is the consumer's choice:
+//!
+//! | position                | starts at                                  |
+//! |-------------------------|--------------------------------------------|
+//! | `TRIM_HORIZON`          | the oldest record still kept (24 h default) |
+//! | `LATEST`                | the next record written after the call      |
+//! | `AT_SEQUENCE_NUMBER`    | that record                                 |
+//! | `AFTER_SEQUENCE_NUMBER` | the record after it: resuming a checkpoint  |
+//! | `AT_TIMESTAMP`          | the first record that arrived at that time  |
+//!
+//! Sequence numbers are decimal strings of up to 128 digits, too big for any
+//! integer type. Comparing them as strings is wrong ("9" > "10"), so they get
+//! a type of their own that compares them as numbers.
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::str::FromStr;
+
+use aws_sdk_kinesis::Client;
+use aws_sdk_kinesis::primitives::DateTime as SdkDateTime;
+use aws_sdk_kinesis::types::{Record, ShardIteratorType};
+use chrono::{DateTime, Utc};
+use pitlane::aws::KinesisError;
+use serde::Serialize;
+
+/// A Kinesis sequence number, ordered as the number it is.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct SequenceNumber(String);
+
+impl SequenceNumber {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for SequenceNumber {
+    type Err = ReadError;
+
+    /// Accepts decimal digits only. Leading zeros are dropped, so that equal
+    /// numbers are equal values.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ReadError::InvalidSequenceNumber(text.to_owned()));
+        }
+        let digits = text.trim_start_matches('0');
+        Ok(Self(if digits.is_empty() {
+            "0".to_owned()
+        } else {
+            digits.to_owned()
+        }))
+    }
+}
+
+impl Ord for SequenceNumber {
+    /// Without leading zeros, a longer number is a bigger number; numbers of
+    /// the same length compare digit by digit, i.e. as strings.
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.0
+            .len()
+            .cmp(&other.0.len())
+            .then_with(|| self.0.cmp(&other.0))
+    }
+}
+
+impl PartialOrd for SequenceNumber {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl fmt::Display for SequenceNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Where a reader starts in a shard.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StartingPosition {
+    TrimHorizon,
+    Latest,
+    AtSequenceNumber(SequenceNumber),
+    AfterSequenceNumber(SequenceNumber),
+    AtTimestamp(DateTime<Utc>),
+}
+
+/// A record as a person wants to read it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DecodedRecord {
+    pub shard_id: String,
+    pub sequence_number: SequenceNumber,
+    pub partition_key: String,
+    /// When Kinesis received the record (millisecond precision).
+    pub arrived_at: Option<DateTime<Utc>>,
+    pub payload: Payload,
+}
+
+/// The data of a record: JSON, or the reason it is not.
+///
+/// A record that is not JSON is *reported*, never dropped and never fatal:
+/// one bad record must not stop the reading of a shard.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Payload {
+    Json(serde_json::Value),
+    NotJson { error: String, raw: String },
+}
+
+/// One `GetRecords` answer, decoded.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Page {
+    pub records: Vec<DecodedRecord>,
+    /// How far behind the tip of the shard this page is; 0 = caught up.
+    pub millis_behind_latest: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("{0:?} is not a sequence number: it must be decimal digits only")]
+    InvalidSequenceNumber(String),
+    #[error(transparent)]
+    Kinesis(#[from] KinesisError),
+}
+
+/// Decodes one record read from `shard_id`.
+pub fn decode(shard_id: &str, record: &Record) -> DecodedRecord {
+    let data = record.data().as_ref();
+    let payload = match serde_json::from_slice(data) {
+        Ok(value) => Payload::Json(value),
+        Err(error) => Payload::NotJson {
+            error: error.to_string(),
+            raw: String::from_utf8_lossy(data).into_owned(),
+        },
+    };
+    DecodedRecord {
+        shard_id: shard_id.to_owned(),
+        sequence_number: SequenceNumber(record.sequence_number().to_owned()),
+        partition_key: record.partition_key().unwrap_or_default().to_owned(),
+        arrived_at: record
+            .approximate_arrival_timestamp()
+            .and_then(|at| at.to_millis().ok())
+            .and_then(DateTime::from_timestamp_millis),
+        payload,
+    }
+}
+
+/// Reads one shard, page after page, from a starting position.
+///
+/// It owns the current shard iterator: each page hands over the next one.
+/// An iterator is valid for 5 minutes; a reader that stops longer must open
+/// again after the last sequence number it processed (its checkpoint).
+#[derive(Debug)]
+pub struct ShardReader {
+    client: Client,
+    shard_id: String,
+    iterator: Option<String>,
+    /// `GetRecords` calls made so far.
+    pub calls: usize,
+}
+
+impl ShardReader {
+    /// Gets a shard iterator for `position` and returns a reader there.
+    pub async fn open(
+        client: &Client,
+        stream: &str,
+        shard_id: &str,
+        position: &StartingPosition,
+    ) -> Result<Self, ReadError> {
+        let request = client
+            .get_shard_iterator()
+            .stream_name(stream)
+            .shard_id(shard_id);
+        let request = match position {
+            StartingPosition::TrimHorizon => {
+                request.shard_iterator_type(ShardIteratorType::TrimHorizon)
+            }
+            StartingPosition::Latest => request.shard_iterator_type(ShardIteratorType::Latest),
+            StartingPosition::AtSequenceNumber(seq) => request
+                .shard_iterator_type(ShardIteratorType::AtSequenceNumber)
+                .starting_sequence_number(seq.as_str()),
+            StartingPosition::AfterSequenceNumber(seq) => request
+                .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
+                .starting_sequence_number(seq.as_str()),
+            StartingPosition::AtTimestamp(at) => request
+                .shard_iterator_type(ShardIteratorType::AtTimestamp)
+                .timestamp(SdkDateTime::from_millis(at.timestamp_millis())),
+        };
+        let output = request.send().await.map_err(KinesisError::from)?;
+        Ok(Self {
+            client: client.clone(),
+            shard_id: shard_id.to_owned(),
+            iterator: output.shard_iterator().map(str::to_owned),
+            calls: 0,
+        })
+    }
+
+    /// False once the shard is closed (split or merged) and fully read:
+    /// Kinesis then hands out no next iterator.
+    pub fn is_open(&self) -> bool {
+        self.iterator.is_some()
+    }
+
+    /// One `GetRecords` call of at most `limit` records; moves the reader on.
+    pub async fn next_page(&mut self, limit: i32) -> Result<Page, ReadError> {
+        let Some(iterator) = self.iterator.take() else {
+            return Ok(Page {
+                records: Vec::new(),
+                millis_behind_latest: 0,
+            });
+        };
+        let output = self
+            .client
+            .get_records()
+            .shard_iterator(iterator)
+            .limit(limit)
+            .send()
+            .await
+            .map_err(KinesisError::from)?;
+        self.calls += 1;
+        self.iterator = output.next_shard_iterator().map(str::to_owned);
+        Ok(Page {
+            records: output
+                .records()
+                .iter()
+                .map(|record| decode(&self.shard_id, record))
+                .collect(),
+            millis_behind_latest: output.millis_behind_latest().unwrap_or(0),
+        })
+    }
+
+    /// Reads pages until the reader is caught up (an empty page at 0 ms
+    /// behind) or the shard is closed, and returns every record read.
+    ///
+    /// An empty page alone does not mean the end: Kinesis may answer with no
+    /// records while data lies further on, which `MillisBehindLatest` shows.
+    pub async fn read_until_caught_up(
+        &mut self,
+        limit: i32,
+    ) -> Result<Vec<DecodedRecord>, ReadError> {
+        let mut records = Vec::new();
+        while self.is_open() {
+            let page = self.next_page(limit).await?;
+            let caught_up = page.records.is_empty() && page.millis_behind_latest == 0;
+            records.extend(page.records);
+            if caught_up {
+                break;
+            }
+        }
+        Ok(records)
+    }
+}
