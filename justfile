@@ -63,9 +63,12 @@ demo: setup
 record: setup
     {{backend}} run cargo run --quiet -p pitlane --bin record -- --out fixtures
 
-# Build the book into book/build/ (open book/build/index.html)
+# Build the book into book/build/ (open book/build/index.html); fails on a broken include
 book: setup
-    {{tools}}/mdbook build book
+    @mkdir -p .pitlane
+    @{{runner}} check-book
+    {{tools}}/mdbook build book 2>&1 | tee .pitlane/book.log
+    @! grep -E "WARN|ERROR" .pitlane/book.log
 
 # Serve the book on http://127.0.0.1:3000 and rebuild it on change
 book-serve: setup

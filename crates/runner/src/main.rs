@@ -7,6 +7,7 @@
 //! pitlane hint NN              print day NN's hint
 //! pitlane reset NN             restore day NN's starter files (your changes are lost)
 //! pitlane verify               prove every starter fails its suite and every solution passes it
+//! pitlane check-book           every include of the book points at a file and anchor that exist
 //! ```
 //!
 //! Progress is never stored: it is whatever the tests say about the code you
@@ -14,6 +15,7 @@
 //!
 //! It uses only the standard library, so it builds in a second.
 
+mod book;
 mod days;
 mod verify;
 
@@ -36,6 +38,7 @@ fn main() -> ExitCode {
         ["hint", day] => hint(&workspace, day),
         ["reset", day] => reset(&workspace, day),
         ["verify"] => verify::run(&workspace),
+        ["check-book"] => book::run(&workspace),
         _ => Err(USAGE.to_owned()),
     };
     match result {

@@ -84,6 +84,7 @@ pub enum StreamError {
     Kinesis(#[from] KinesisError),
 }
 
+// ANCHOR: create_stream
 /// Creates the stream `name` with the given capacity.
 ///
 /// Returns [`Creation::AlreadyExists`] (not an error) when a stream of that
@@ -117,6 +118,7 @@ pub async fn create_stream(
     );
     todo!("day 01: create the stream")
 }
+// ANCHOR_END: create_stream
 
 /// The current facts about the stream `name`.
 ///

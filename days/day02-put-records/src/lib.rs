@@ -232,6 +232,7 @@ pub async fn put_one(
     todo!("day 02: put one record")
 }
 
+// ANCHOR: put_batch
 /// Puts the records of one planned call, retrying the refused ones (and only
 /// those) with [`RetryPolicy::backoff`] until all are stored or the attempts
 /// run out. Returns the number of calls made and of records retried.
@@ -256,6 +257,7 @@ pub async fn put_batch(
     let _ = (client, stream, records, policy, Outgoing::to_entry);
     todo!("day 02: put a batch, retrying refused records")
 }
+// ANCHOR_END: put_batch
 
 /// Puts every record, in as few `PutRecords` calls as the limits allow.
 ///

@@ -80,6 +80,7 @@ pub enum StreamError {
     Kinesis(#[from] KinesisError),
 }
 
+// ANCHOR: create_stream
 /// Creates the stream `name` with the given capacity.
 ///
 /// Returns [`Creation::AlreadyExists`] (not an error) when a stream of that
@@ -115,6 +116,7 @@ pub async fn create_stream(
         Err(err) => Err(KinesisError::from(err).into()),
     }
 }
+// ANCHOR_END: create_stream
 
 /// The current facts about the stream `name`.
 ///
@@ -155,6 +157,7 @@ pub async fn describe_stream(client: &Client, name: &str) -> Result<StreamInfo, 
     })
 }
 
+// ANCHOR: wait_until_active
 /// Polls the stream every [`POLL_INTERVAL`] until it is `ACTIVE`, and
 /// returns its description; fails once `timeout` has passed.
 pub async fn wait_until_active(
@@ -179,6 +182,7 @@ pub async fn wait_until_active(
         }
     }
 }
+// ANCHOR_END: wait_until_active
 
 /// Every shard of the stream, asking for at most `page_size` shards per call.
 ///

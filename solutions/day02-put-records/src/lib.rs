@@ -152,6 +152,7 @@ pub fn encode(reading: &SensorReading) -> Result<Outgoing, ProduceError> {
     Outgoing::new(partition_key(reading), serde_json::to_vec(reading)?)
 }
 
+// ANCHOR: plan_calls
 /// Splits `records` into consecutive runs that each fit one `PutRecords`
 /// call: at most [`MAX_RECORDS_PER_CALL`] records and [`MAX_BYTES_PER_CALL`]
 /// bytes. Greedy: each run takes as many records as fit.
@@ -172,6 +173,7 @@ pub fn plan_calls(records: &[Outgoing]) -> Vec<Range<usize>> {
     }
     calls
 }
+// ANCHOR_END: plan_calls
 
 /// The records of `sent` that Kinesis refused, according to its answer.
 ///
@@ -240,6 +242,7 @@ pub async fn put_one(
     })
 }
 
+// ANCHOR: put_batch
 /// Puts the records of one planned call, retrying the refused ones (and only
 /// those) with [`RetryPolicy::backoff`] until all are stored or the attempts
 /// run out. Returns the number of calls made and of records retried.
@@ -301,6 +304,7 @@ pub async fn put_batch(
     }
     unreachable!("the loop returns on its last attempt")
 }
+// ANCHOR_END: put_batch
 
 /// Puts every record, in as few `PutRecords` calls as the limits allow.
 ///

@@ -60,6 +60,7 @@ impl FromStr for SequenceNumber {
     }
 }
 
+// ANCHOR: ord
 impl Ord for SequenceNumber {
     /// Without leading zeros, a longer number is a bigger number; numbers of
     /// the same length compare digit by digit, i.e. as strings.
@@ -70,6 +71,7 @@ impl Ord for SequenceNumber {
             .then_with(|| self.0.cmp(&other.0))
     }
 }
+// ANCHOR_END: ord
 
 impl PartialOrd for SequenceNumber {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
@@ -237,6 +239,7 @@ impl ShardReader {
         })
     }
 
+    // ANCHOR: read_until_caught_up
     /// Reads pages until the reader is caught up (an empty page at 0 ms
     /// behind) or the shard is closed, and returns every record read.
     ///
@@ -257,4 +260,5 @@ impl ShardReader {
         }
         Ok(records)
     }
+    // ANCHOR_END: read_until_caught_up
 }

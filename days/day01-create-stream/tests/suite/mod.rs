@@ -54,6 +54,7 @@ async fn creates_an_on_demand_stream() {
     );
 }
 
+// ANCHOR: exists_test
 #[tokio::test]
 async fn creating_a_stream_that_exists_is_not_an_error() {
     let client = kinesis();
@@ -72,6 +73,7 @@ async fn creating_a_stream_that_exists_is_not_an_error() {
     let info = describe_stream(&client, &name).await.unwrap();
     assert_eq!((info.status.as_str(), info.open_shards), ("ACTIVE", 2));
 }
+// ANCHOR_END: exists_test
 
 #[tokio::test]
 async fn a_new_stream_is_not_active_at_once_and_waiting_takes_it_there() {

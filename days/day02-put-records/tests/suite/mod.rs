@@ -264,6 +264,7 @@ async fn put_all_stores_every_reading_exactly_once_in_few_calls() {
     assert!(shards_used.len() > 1, "all sensors landed on one shard");
 }
 
+// ANCHOR: retry_test
 #[tokio::test]
 async fn refused_records_are_sent_again_and_only_they() {
     let faults = PutRecordsFaults::new([Fault::Throttle(vec![1, 3])]);
@@ -293,6 +294,7 @@ async fn refused_records_are_sent_again_and_only_they() {
         [0, 1, 2, 3, 4]
     );
 }
+// ANCHOR_END: retry_test
 
 #[tokio::test]
 async fn records_still_refused_after_the_last_attempt_are_handed_back() {

@@ -82,6 +82,7 @@ fn expected_payloads(records: &[KinesisEventRecord]) -> Vec<Payload> {
     records.iter().map(expected_payload).collect()
 }
 
+// ANCHOR: numbers_test
 #[test]
 fn sequence_numbers_compare_as_numbers_not_as_text() {
     assert!("9" > "10", "as text, 9 comes after 10 ...");
@@ -97,6 +98,7 @@ fn sequence_numbers_compare_as_numbers_not_as_text() {
     assert_eq!(seq("007"), seq("7"));
     assert_eq!(seq("000"), seq("0"));
 }
+// ANCHOR_END: numbers_test
 
 #[test]
 fn a_sequence_number_is_digits_only() {
