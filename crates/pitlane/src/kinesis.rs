@@ -18,11 +18,7 @@ pub async fn shard_ids(client: &Client, stream: &str) -> Result<Vec<String>, Kin
             None => client.list_shards().stream_name(stream),
         };
         let page = request.send().await?;
-        ids.extend(
-            page.shards()
-                .iter()
-                .map(|shard| shard.shard_id().to_owned()),
-        );
+        ids.extend(page.shards().iter().map(|shard| shard.shard_id().to_owned()));
         match page.next_token() {
             Some(token) if !token.is_empty() => next_token = Some(token.to_owned()),
             _ => return Ok(ids),

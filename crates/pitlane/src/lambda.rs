@@ -203,10 +203,7 @@ mod tests {
         let json = to_lambda_json(&event);
         let value: serde_json::Value = serde_json::from_str(&json).unwrap();
         let kinesis = &value["Records"][0]["kinesis"];
-        assert_eq!(
-            kinesis["approximateArrivalTimestamp"],
-            serde_json::json!(1_783_260_000.123)
-        );
+        assert_eq!(kinesis["approximateArrivalTimestamp"], serde_json::json!(1_783_260_000.123));
         assert_eq!(kinesis["data"], "eyJzZXEiOjF9");
         assert!(kinesis.get("encryptionType").is_none());
         let back: KinesisEvent = serde_json::from_str(&json).unwrap();

@@ -24,12 +24,8 @@ pub enum Metric {
 }
 
 impl Metric {
-    const ALL: [Metric; 4] = [
-        Metric::TrackTemperature,
-        Metric::AirTemperature,
-        Metric::Humidity,
-        Metric::WindSpeed,
-    ];
+    const ALL: [Metric; 4] =
+        [Metric::TrackTemperature, Metric::AirTemperature, Metric::Humidity, Metric::WindSpeed];
 
     /// The unit the value is expressed in.
     pub fn unit(self) -> &'static str {

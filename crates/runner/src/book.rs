@@ -14,13 +14,15 @@ pub fn run(workspace: &Workspace) -> Result<ExitCode, String> {
     let source = workspace.root.join("book/src");
     let mut problems = Vec::new();
     let mut includes = 0;
-    let entries = std::fs::read_dir(&source).map_err(|e| format!("reading {}: {e}", source.display()))?;
+    let entries =
+        std::fs::read_dir(&source).map_err(|e| format!("reading {}: {e}", source.display()))?;
     for entry in entries.flatten() {
         let chapter = entry.path();
         if chapter.extension().is_none_or(|ext| ext != "md") {
             continue;
         }
-        let text = std::fs::read_to_string(&chapter).map_err(|e| format!("reading {}: {e}", chapter.display()))?;
+        let text = std::fs::read_to_string(&chapter)
+            .map_err(|e| format!("reading {}: {e}", chapter.display()))?;
         for target in include_targets(&text) {
             includes += 1;
             if let Err(problem) = check_target(&source, target) {
@@ -76,7 +78,8 @@ mod tests {
     fn a_missing_anchor_is_reported() {
         let folder = std::env::temp_dir().join(format!("pitlane-book-{}", std::process::id()));
         std::fs::create_dir_all(&folder).unwrap();
-        std::fs::write(folder.join("code.rs"), "// ANCHOR: here\nfn x() {}\n// ANCHOR_END: here\n").unwrap();
+        std::fs::write(folder.join("code.rs"), "// ANCHOR: here\nfn x() {}\n// ANCHOR_END: here\n")
+            .unwrap();
 
         assert!(check_target(&folder, "code.rs:here").is_ok());
         assert!(check_target(&folder, "code.rs:6:").is_ok());

@@ -17,9 +17,7 @@ impl Workspace {
     /// The workspace this runner was built from.
     pub fn find() -> Result<Self, String> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let root = root
-            .canonicalize()
-            .map_err(|e| format!("finding the workspace: {e}"))?;
+        let root = root.canonicalize().map_err(|e| format!("finding the workspace: {e}"))?;
         Ok(Self { root })
     }
 
@@ -38,10 +36,7 @@ impl Workspace {
 
     /// `path` relative to the workspace root, for messages.
     pub fn relative(&self, path: &Path) -> String {
-        path.strip_prefix(&self.root)
-            .unwrap_or(path)
-            .display()
-            .to_string()
+        path.strip_prefix(&self.root).unwrap_or(path).display().to_string()
     }
 
     /// Runs the test suite of `package` and counts the results.
@@ -69,14 +64,10 @@ impl Workspace {
         let stderr_reader = std::thread::spawn(move || collect(stderr, show, true));
         let stdout = collect(child.stdout.take().expect("stdout is piped"), show, false);
         let stderr = stderr_reader.join().unwrap_or_default();
-        let status = child
-            .wait()
-            .map_err(|e| format!("waiting for cargo: {e}"))?;
+        let status = child.wait().map_err(|e| format!("waiting for cargo: {e}"))?;
 
-        let mut run = TestRun {
-            compiled: !stderr.contains("could not compile"),
-            ..TestRun::default()
-        };
+        let mut run =
+            TestRun { compiled: !stderr.contains("could not compile"), ..TestRun::default() };
         for line in stdout.lines() {
             if let Some((passed, failed)) = parse_result_line(line) {
                 run.passed += passed;
@@ -117,13 +108,7 @@ fn parse_result_line(line: &str) -> Option<(u32, u32)> {
     let rest = line.trim().strip_prefix("test result: ")?;
     let count = |word: &str| {
         rest.split(';').find_map(|part| {
-            part.trim()
-                .strip_suffix(word)?
-                .trim()
-                .rsplit(' ')
-                .next()?
-                .parse()
-                .ok()
+            part.trim().strip_suffix(word)?.trim().rsplit(' ').next()?.parse().ok()
         })
     };
     Some((count("passed")?, count("failed")?))
@@ -180,9 +165,8 @@ impl Day {
     /// The day named `wanted` ("1", "01" or "day01").
     pub fn select<'a>(days: &'a [Day], wanted: &str) -> Result<&'a Day, String> {
         let digits = wanted.trim_start_matches("day");
-        let number: u32 = digits
-            .parse()
-            .map_err(|_| format!("{wanted:?} is not a day number (try 01)"))?;
+        let number: u32 =
+            digits.parse().map_err(|_| format!("{wanted:?} is not a day number (try 01)"))?;
         days.iter()
             .find(|day| day.number.parse() == Ok(number))
             .ok_or_else(|| format!("there is no day {number:02}; `just list` shows the days"))
@@ -190,11 +174,7 @@ impl Day {
 
     /// "create stream" for `day01-create-stream`.
     pub fn title(&self) -> String {
-        self.slug
-            .splitn(2, '-')
-            .nth(1)
-            .unwrap_or_default()
-            .replace('-', " ")
+        self.slug.splitn(2, '-').nth(1).unwrap_or_default().replace('-', " ")
     }
 
     pub fn starter_package(&self) -> String {
@@ -247,9 +227,6 @@ mod tests {
         };
         assert_eq!(day.title(), "put records");
         assert_eq!(day.solution_package(), "day02-put-records-solution");
-        assert_eq!(
-            day.chapter(),
-            PathBuf::from("/w/book/src/day02-put-records.md")
-        );
+        assert_eq!(day.chapter(), PathBuf::from("/w/book/src/day02-put-records.md"));
     }
 }

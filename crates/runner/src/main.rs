@@ -65,11 +65,7 @@ fn list(workspace: &Workspace) -> Result<ExitCode, String> {
 fn check(workspace: &Workspace, day: &str, solution: bool) -> Result<ExitCode, String> {
     let days = workspace.days()?;
     let day = Day::select(&days, day)?;
-    let package = if solution {
-        day.solution_package()
-    } else {
-        day.starter_package()
-    };
+    let package = if solution { day.solution_package() } else { day.starter_package() };
     println!("── day {} · {} · {package} ──", day.number, day.title());
     let run = workspace.run_suite(&package, days::Output::Show)?;
     println!();
@@ -92,12 +88,7 @@ fn check(workspace: &Workspace, day: &str, solution: bool) -> Result<ExitCode, S
 
 fn explain_failure(workspace: &Workspace, day: &Day, run: &TestRun) {
     if run.compiled {
-        println!(
-            "❌ day {}: {} of {} tests fail.",
-            day.number,
-            run.failed,
-            run.total()
-        );
+        println!("❌ day {}: {} of {} tests fail.", day.number, run.failed, run.total());
     } else {
         println!(
             "❌ day {}: the code does not compile (the compiler's messages are above).",
@@ -107,10 +98,7 @@ fn explain_failure(workspace: &Workspace, day: &Day, run: &TestRun) {
     println!("   Read the first failure above: its message says what is expected.");
     println!("   Hint:    just hint {}", day.number);
     println!("   Chapter: {}", workspace.relative(&day.chapter()));
-    println!(
-        "   Code:    {}",
-        workspace.relative(&day.starter_dir.join("src/lib.rs"))
-    );
+    println!("   Code:    {}", workspace.relative(&day.starter_dir.join("src/lib.rs")));
 }
 
 fn progress(workspace: &Workspace) -> Result<ExitCode, String> {
@@ -168,9 +156,6 @@ fn reset(workspace: &Workspace, day: &str) -> Result<ExitCode, String> {
     if !status.success() {
         return Err(format!("git could not restore {folder} from {source}"));
     }
-    println!(
-        "Day {}'s starter files ({folder}) are as in {source} again.",
-        day.number
-    );
+    println!("Day {}'s starter files ({folder}) are as in {source} again.", day.number);
     Ok(ExitCode::SUCCESS)
 }

@@ -87,20 +87,12 @@ pub fn run(workspace: &Workspace) -> Result<ExitCode, String> {
         } else {
             bad += 1;
             if !solution.solved() {
-                println!(
-                    "---- {} output ----\n{}",
-                    day.solution_package(),
-                    solution.output
-                );
+                println!("---- {} output ----\n{}", day.solution_package(), solution.output);
             }
         }
     }
     println!("verify: {good} passed, {bad} failed");
-    Ok(if bad == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(if bad == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 fn yes_no(value: bool) -> &'static str {
@@ -133,11 +125,7 @@ fn rust_files(folder: &Path) -> Vec<std::path::PathBuf> {
 fn find_unreviewed_snapshots(folder: &Path, found: &mut Vec<std::path::PathBuf>) {
     for entry in std::fs::read_dir(folder).into_iter().flatten().flatten() {
         let path = entry.path();
-        let name = path
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
+        let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
         if path.is_dir() && name != "target" {
             find_unreviewed_snapshots(&path, found);
         } else if name.ends_with(".snap.new") || name.ends_with(".pending-snap") {

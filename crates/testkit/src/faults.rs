@@ -121,9 +121,7 @@ impl Intercept for PutRecordsFaults {
                 .error_code("ProvisionedThroughputExceededException")
                 .error_message("Rate exceeded for shard (injected by the test)")
                 .build();
-            output
-                .records
-                .insert(position.min(output.records.len()), failure);
+            output.records.insert(position.min(output.records.len()), failure);
         }
         output.failed_record_count =
             Some(output.failed_record_count.unwrap_or(0) + throttled.len() as i32);

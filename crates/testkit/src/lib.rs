@@ -63,13 +63,7 @@ fn kinesis_config() -> aws_sdk_kinesis::config::Builder {
     aws_sdk_kinesis::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(REGION))
-        .credentials_provider(Credentials::new(
-            "test",
-            "test",
-            None,
-            None,
-            "pitlane-testkit",
-        ))
+        .credentials_provider(Credentials::new("test", "test", None, None, "pitlane-testkit"))
         .endpoint_url(local_endpoint("AWS_ENDPOINT_URL_KINESIS"))
 }
 
@@ -77,10 +71,7 @@ fn kinesis_config() -> aws_sdk_kinesis::config::Builder {
 /// against the same backend) uses, so that suites run in parallel.
 pub fn unique_name(prefix: &str) -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .subsec_nanos();
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().subsec_nanos();
     format!(
         "{prefix}-{}-{}-{nanos:09}",
         std::process::id(),
@@ -123,10 +114,7 @@ pub async fn stream_with_shards(
 /// (shard id, record), shard after shard, in sequence order within a shard.
 pub async fn read_all(client: &aws_sdk_kinesis::Client, stream: &str) -> Vec<(String, Record)> {
     let mut all = Vec::new();
-    for shard in pitlane::kinesis::shard_ids(client, stream)
-        .await
-        .expect("listing shards")
-    {
+    for shard in pitlane::kinesis::shard_ids(client, stream).await.expect("listing shards") {
         let mut iterator = client
             .get_shard_iterator()
             .stream_name(stream)
@@ -138,19 +126,11 @@ pub async fn read_all(client: &aws_sdk_kinesis::Client, stream: &str) -> Vec<(St
             .shard_iterator()
             .map(str::to_owned);
         while let Some(current) = iterator {
-            let page = client
-                .get_records()
-                .shard_iterator(current)
-                .send()
-                .await
-                .expect("GetRecords");
+            let page =
+                client.get_records().shard_iterator(current).send().await.expect("GetRecords");
             all.extend(page.records().iter().map(|r| (shard.clone(), r.clone())));
             let caught_up = page.records().is_empty() && page.millis_behind_latest() == Some(0);
-            iterator = if caught_up {
-                None
-            } else {
-                page.next_shard_iterator().map(str::to_owned)
-            };
+            iterator = if caught_up { None } else { page.next_shard_iterator().map(str::to_owned) };
         }
     }
     all
@@ -188,11 +168,7 @@ pub async fn replay(client: &aws_sdk_kinesis::Client, stream: &str, batch: &Kine
             .send()
             .await
             .expect("PutRecords");
-        assert_eq!(
-            output.failed_record_count(),
-            Some(0),
-            "the local backend rejected records"
-        );
+        assert_eq!(output.failed_record_count(), Some(0), "the local backend rejected records");
     }
 }
 

@@ -36,19 +36,12 @@ pub async fn main() -> Result<()> {
     let capacity = if args.on_demand {
         Capacity::OnDemand
     } else {
-        Capacity::Provisioned {
-            shards: args.shards,
-        }
+        Capacity::Provisioned { shards: args.shards }
     };
     let client = aws_sdk_kinesis::Client::new(&pitlane::aws::load_config().await);
 
-    let (creation, info) = ensure_stream(
-        &client,
-        &args.name,
-        capacity,
-        Duration::from_secs(args.timeout),
-    )
-    .await?;
+    let (creation, info) =
+        ensure_stream(&client, &args.name, capacity, Duration::from_secs(args.timeout)).await?;
     match creation {
         Creation::Created => println!("created stream {}", info.name),
         Creation::AlreadyExists => println!("stream {} already exists", info.name),

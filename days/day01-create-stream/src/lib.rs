@@ -75,11 +75,7 @@ pub enum StreamError {
     #[error("stream {name:?} is being deleted")]
     BeingDeleted { name: String },
     #[error("stream {name:?} is still {status} after {waited:?}")]
-    NotActiveInTime {
-        name: String,
-        status: String,
-        waited: Duration,
-    },
+    NotActiveInTime { name: String, status: String, waited: Duration },
     #[error(transparent)]
     Kinesis(#[from] KinesisError),
 }
@@ -109,13 +105,7 @@ pub async fn create_stream(
     //     the name is taken → `Ok(Creation::AlreadyExists)`. Look at
     //     `err.as_service_error()`: it is `Some` only when Kinesis answered;
     //   - any other error → `Err(KinesisError::from(err).into())`.
-    let _ = (
-        client,
-        name,
-        capacity,
-        StreamModeDetails::builder(),
-        StreamMode::OnDemand,
-    );
+    let _ = (client, name, capacity, StreamModeDetails::builder(), StreamMode::OnDemand);
     todo!("day 01: create the stream")
 }
 // ANCHOR_END: create_stream

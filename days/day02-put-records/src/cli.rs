@@ -49,11 +49,7 @@ pub async fn main() -> Result<()> {
                 receipt.sequence_number
             );
         }
-        println!(
-            "sent {} readings with {} PutRecord calls",
-            records.len(),
-            records.len()
-        );
+        println!("sent {} readings with {} PutRecord calls", records.len(), records.len());
     } else {
         let report = put_all(&client, &args.stream, records, &RetryPolicy::default()).await?;
         println!(

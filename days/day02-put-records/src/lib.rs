@@ -112,11 +112,7 @@ pub enum ProduceError {
     #[error("could not encode the event as JSON: {0}")]
     Encode(#[from] serde_json::Error),
     #[error("{} record(s) not stored: Kinesis still refused records after {attempts} attempts (last error: {last_error})", unsent.len())]
-    GaveUp {
-        unsent: Vec<Outgoing>,
-        attempts: u32,
-        last_error: String,
-    },
+    GaveUp { unsent: Vec<Outgoing>, attempts: u32, last_error: String },
     #[error("a PutRecords call failed; {} record(s) not sent: {source}", unsent.len())]
     CallFailed {
         unsent: Vec<Outgoing>,

@@ -72,10 +72,7 @@ pub async fn main() -> Result<()> {
                 print(&record)?;
             }
         }
-        eprintln!(
-            "{total} record(s) from {} shard(s), {not_json} not JSON",
-            readers.len()
-        );
+        eprintln!("{total} record(s) from {} shard(s), {not_json} not JSON", readers.len());
         return Ok(());
     }
 
@@ -90,11 +87,7 @@ pub async fn main() -> Result<()> {
                 print(record)?;
             }
         }
-        tokio::time::sleep(if idle {
-            Duration::from_secs(1)
-        } else {
-            Duration::from_millis(250)
-        })
-        .await;
+        tokio::time::sleep(if idle { Duration::from_secs(1) } else { Duration::from_millis(250) })
+            .await;
     }
 }

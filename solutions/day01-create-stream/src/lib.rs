@@ -71,11 +71,7 @@ pub enum StreamError {
     #[error("stream {name:?} is being deleted")]
     BeingDeleted { name: String },
     #[error("stream {name:?} is still {status} after {waited:?}")]
-    NotActiveInTime {
-        name: String,
-        status: String,
-        waited: Duration,
-    },
+    NotActiveInTime { name: String, status: String, waited: Duration },
     #[error(transparent)]
     Kinesis(#[from] KinesisError),
 }
@@ -106,11 +102,7 @@ pub async fn create_stream(
     match request.stream_name(name).send().await {
         Ok(_) => Ok(Creation::Created),
         // Kinesis answers ResourceInUseException when the name is taken.
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_resource_in_use_exception()) =>
-        {
+        Err(err) if err.as_service_error().is_some_and(|e| e.is_resource_in_use_exception()) => {
             Ok(Creation::AlreadyExists)
         }
         Err(err) => Err(KinesisError::from(err).into()),
@@ -123,18 +115,9 @@ pub async fn create_stream(
 /// Uses `DescribeStreamSummary`, which (unlike `DescribeStream`) does not
 /// list the shards and so answers in one call whatever the stream's size.
 pub async fn describe_stream(client: &Client, name: &str) -> Result<StreamInfo, StreamError> {
-    let output = match client
-        .describe_stream_summary()
-        .stream_name(name)
-        .send()
-        .await
-    {
+    let output = match client.describe_stream_summary().stream_name(name).send().await {
         Ok(output) => output,
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_resource_not_found_exception()) =>
-        {
+        Err(err) if err.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()) => {
             return Err(StreamError::NotFound(name.to_owned()));
         }
         Err(err) => return Err(KinesisError::from(err).into()),
@@ -148,9 +131,7 @@ pub async fn describe_stream(client: &Client, name: &str) -> Result<StreamInfo, 
         status: summary.stream_status().as_str().to_owned(),
         mode: summary
             .stream_mode_details()
-            .map_or(StreamMode::Provisioned.as_str(), |details| {
-                details.stream_mode().as_str()
-            })
+            .map_or(StreamMode::Provisioned.as_str(), |details| details.stream_mode().as_str())
             .to_owned(),
         open_shards: summary.open_shard_count(),
         retention_hours: summary.retention_period_hours(),
@@ -204,9 +185,7 @@ pub async fn list_shards_paged(
         let page = match request.max_results(page_size).send().await {
             Ok(page) => page,
             Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
+                if err.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()) =>
             {
                 return Err(StreamError::NotFound(name.to_owned()));
             }
@@ -219,9 +198,7 @@ pub async fn list_shards_paged(
                 starting_hash_key: range
                     .map(|r| r.starting_hash_key().to_owned())
                     .unwrap_or_default(),
-                ending_hash_key: range
-                    .map(|r| r.ending_hash_key().to_owned())
-                    .unwrap_or_default(),
+                ending_hash_key: range.map(|r| r.ending_hash_key().to_owned()).unwrap_or_default(),
             }
         }));
         match page.next_token() {

@@ -52,15 +52,9 @@ impl Outgoing {
         }
         let size = partition_key.len() + data.len();
         if size > MAX_BYTES_PER_RECORD {
-            return Err(ProduceError::TooLarge {
-                partition_key,
-                size,
-            });
+            return Err(ProduceError::TooLarge { partition_key, size });
         }
-        Ok(Self {
-            partition_key,
-            data,
-        })
+        Ok(Self { partition_key, data })
     }
 
     pub fn partition_key(&self) -> &str {
@@ -115,11 +109,7 @@ pub enum ProduceError {
     #[error("could not encode the event as JSON: {0}")]
     Encode(#[from] serde_json::Error),
     #[error("{} record(s) not stored: Kinesis still refused records after {attempts} attempts (last error: {last_error})", unsent.len())]
-    GaveUp {
-        unsent: Vec<Outgoing>,
-        attempts: u32,
-        last_error: String,
-    },
+    GaveUp { unsent: Vec<Outgoing>, attempts: u32, last_error: String },
     #[error("a PutRecords call failed; {} record(s) not sent: {source}", unsent.len())]
     CallFailed {
         unsent: Vec<Outgoing>,
@@ -252,10 +242,7 @@ pub async fn put_batch(
     records: Vec<Outgoing>,
     policy: &RetryPolicy,
 ) -> Result<PutReport, ProduceError> {
-    let mut report = PutReport {
-        records: records.len(),
-        ..PutReport::default()
-    };
+    let mut report = PutReport { records: records.len(), ..PutReport::default() };
     let mut pending = records;
     for attempt in 1..=policy.max_attempts {
         if attempt > 1 {
@@ -272,21 +259,14 @@ pub async fn put_batch(
         let answer = match answer {
             Ok(answer) => answer,
             Err(err) => {
-                return Err(ProduceError::CallFailed {
-                    unsent: pending,
-                    source: err.into(),
-                });
+                return Err(ProduceError::CallFailed { unsent: pending, source: err.into() });
             }
         };
         let refused = refused_records(&pending, &answer);
         if refused.is_empty() {
             return Ok(report);
         }
-        tracing::warn!(
-            refused = refused.len(),
-            attempt,
-            "Kinesis refused records; retrying them"
-        );
+        tracing::warn!(refused = refused.len(), attempt, "Kinesis refused records; retrying them");
         if attempt == policy.max_attempts {
             let last_error = answer
                 .records()
@@ -294,11 +274,7 @@ pub async fn put_batch(
                 .find_map(|result| result.error_code())
                 .unwrap_or("unknown")
                 .to_owned();
-            return Err(ProduceError::GaveUp {
-                unsent: refused,
-                attempts: attempt,
-                last_error,
-            });
+            return Err(ProduceError::GaveUp { unsent: refused, attempts: attempt, last_error });
         }
         pending = refused;
     }

@@ -52,11 +52,7 @@ impl FromStr for SequenceNumber {
             return Err(ReadError::InvalidSequenceNumber(text.to_owned()));
         }
         let digits = text.trim_start_matches('0');
-        Ok(Self(if digits.is_empty() {
-            "0".to_owned()
-        } else {
-            digits.to_owned()
-        }))
+        Ok(Self(if digits.is_empty() { "0".to_owned() } else { digits.to_owned() }))
     }
 }
 
@@ -65,10 +61,7 @@ impl Ord for SequenceNumber {
     /// Without leading zeros, a longer number is a bigger number; numbers of
     /// the same length compare digit by digit, i.e. as strings.
     fn cmp(&self, other: &Self) -> Ordering {
-        self.0
-            .len()
-            .cmp(&other.0.len())
-            .then_with(|| self.0.cmp(&other.0))
+        self.0.len().cmp(&other.0.len()).then_with(|| self.0.cmp(&other.0))
     }
 }
 // ANCHOR_END: ord
@@ -177,10 +170,7 @@ impl ShardReader {
         shard_id: &str,
         position: &StartingPosition,
     ) -> Result<Self, ReadError> {
-        let request = client
-            .get_shard_iterator()
-            .stream_name(stream)
-            .shard_id(shard_id);
+        let request = client.get_shard_iterator().stream_name(stream).shard_id(shard_id);
         let request = match position {
             StartingPosition::TrimHorizon => {
                 request.shard_iterator_type(ShardIteratorType::TrimHorizon)
@@ -214,10 +204,7 @@ impl ShardReader {
     /// One `GetRecords` call of at most `limit` records; moves the reader on.
     pub async fn next_page(&mut self, limit: i32) -> Result<Page, ReadError> {
         let Some(iterator) = self.iterator.take() else {
-            return Ok(Page {
-                records: Vec::new(),
-                millis_behind_latest: 0,
-            });
+            return Ok(Page { records: Vec::new(), millis_behind_latest: 0 });
         };
         let output = self
             .client
@@ -230,11 +217,7 @@ impl ShardReader {
         self.calls += 1;
         self.iterator = output.next_shard_iterator().map(str::to_owned);
         Ok(Page {
-            records: output
-                .records()
-                .iter()
-                .map(|record| decode(&self.shard_id, record))
-                .collect(),
+            records: output.records().iter().map(|record| decode(&self.shard_id, record)).collect(),
             millis_behind_latest: output.millis_behind_latest().unwrap_or(0),
         })
     }

@@ -93,12 +93,7 @@ async fn main() -> Result<()> {
     for shard in pitlane::kinesis::shard_ids(&client, &stream).await? {
         let batches = read_batches(&client, &stream, &shard, args.batch_size).await?;
         for (index, records) in batches.into_iter().enumerate() {
-            let event = batch(
-                records
-                    .iter()
-                    .map(|r| source.event_record(&shard, r))
-                    .collect(),
-            );
+            let event = batch(records.iter().map(|r| source.event_record(&shard, r)).collect());
             let file = folder.join(format!("{shard}-batch-{:02}.json", index + 1));
             std::fs::write(&file, to_lambda_json(&event))
                 .with_context(|| format!("writing {}", file.display()))?;
@@ -106,17 +101,8 @@ async fn main() -> Result<()> {
             files += 1;
         }
     }
-    client
-        .delete_stream()
-        .stream_name(&stream)
-        .send()
-        .await
-        .map_err(KinesisError::from)?;
-    println!(
-        "recorded {} records in {files} batches under {}",
-        records.len(),
-        folder.display()
-    );
+    client.delete_stream().stream_name(&stream).send().await.map_err(KinesisError::from)?;
+    println!("recorded {} records in {files} batches under {}", records.len(), folder.display());
     Ok(())
 }
 
@@ -135,9 +121,7 @@ async fn create_stream(client: &Client, stream: &str, shards: i32) -> Result<Str
             .send()
             .await
             .map_err(KinesisError::from)?;
-        let summary = summary
-            .stream_description_summary()
-            .context("no stream summary")?;
+        let summary = summary.stream_description_summary().context("no stream summary")?;
         if summary.stream_status() == &StreamStatus::Active {
             return Ok(summary.stream_arn().to_owned());
         }
@@ -167,10 +151,7 @@ async fn put_in_order(client: &Client, stream: &str, records: &[(String, Vec<u8>
             .await
             .map_err(KinesisError::from)?;
         if output.failed_record_count().unwrap_or(0) > 0 {
-            bail!(
-                "the backend rejected {:?} records; record again",
-                output.failed_record_count()
-            );
+            bail!("the backend rejected {:?} records; record again", output.failed_record_count());
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

@@ -17,23 +17,14 @@ async fn creates_a_provisioned_stream_with_one_shard() {
     let client = kinesis();
     let name = unique_name("day01-provisioned");
 
-    let creation = create_stream(&client, &name, Capacity::Provisioned { shards: 1 })
-        .await
-        .unwrap();
+    let creation =
+        create_stream(&client, &name, Capacity::Provisioned { shards: 1 }).await.unwrap();
     let info = wait_until_active(&client, &name, TIMEOUT).await.unwrap();
 
     assert_eq!(creation, Creation::Created);
     assert_eq!(info.name, name);
-    assert!(
-        info.arn.starts_with("arn:aws:kinesis:us-east-1:"),
-        "{}",
-        info.arn
-    );
-    assert!(
-        info.arn.ends_with(&format!(":stream/{name}")),
-        "{}",
-        info.arn
-    );
+    assert!(info.arn.starts_with("arn:aws:kinesis:us-east-1:"), "{}", info.arn);
+    assert!(info.arn.ends_with(&format!(":stream/{name}")), "{}", info.arn);
     insta::assert_json_snapshot!(info, { ".name" => "[name]", ".arn" => "[arn]" });
 }
 
@@ -42,16 +33,11 @@ async fn creates_an_on_demand_stream() {
     let client = kinesis();
     let name = unique_name("day01-on-demand");
 
-    create_stream(&client, &name, Capacity::OnDemand)
-        .await
-        .unwrap();
+    create_stream(&client, &name, Capacity::OnDemand).await.unwrap();
     let info = wait_until_active(&client, &name, TIMEOUT).await.unwrap();
 
     assert_eq!(info.mode, "ON_DEMAND");
-    assert!(
-        info.open_shards >= 1,
-        "an on-demand stream starts with shards: {info:?}"
-    );
+    assert!(info.open_shards >= 1, "an on-demand stream starts with shards: {info:?}");
 }
 
 // ANCHOR: exists_test
@@ -59,15 +45,11 @@ async fn creates_an_on_demand_stream() {
 async fn creating_a_stream_that_exists_is_not_an_error() {
     let client = kinesis();
     let name = unique_name("day01-twice");
-    create_stream(&client, &name, Capacity::Provisioned { shards: 2 })
-        .await
-        .unwrap();
+    create_stream(&client, &name, Capacity::Provisioned { shards: 2 }).await.unwrap();
     wait_until_active(&client, &name, TIMEOUT).await.unwrap();
 
     // Asking again, even with another capacity, leaves the stream as it is.
-    let again = create_stream(&client, &name, Capacity::Provisioned { shards: 5 })
-        .await
-        .unwrap();
+    let again = create_stream(&client, &name, Capacity::Provisioned { shards: 5 }).await.unwrap();
 
     assert_eq!(again, Creation::AlreadyExists);
     let info = describe_stream(&client, &name).await.unwrap();
@@ -80,9 +62,7 @@ async fn a_new_stream_is_not_active_at_once_and_waiting_takes_it_there() {
     let client = kinesis();
     let name = unique_name("day01-wait");
 
-    create_stream(&client, &name, Capacity::Provisioned { shards: 1 })
-        .await
-        .unwrap();
+    create_stream(&client, &name, Capacity::Provisioned { shards: 1 }).await.unwrap();
     let right_after = describe_stream(&client, &name).await.unwrap();
     let info = wait_until_active(&client, &name, TIMEOUT).await.unwrap();
 
@@ -95,13 +75,9 @@ async fn a_new_stream_is_not_active_at_once_and_waiting_takes_it_there() {
 async fn waiting_gives_up_after_the_timeout() {
     let client = kinesis();
     let name = unique_name("day01-timeout");
-    create_stream(&client, &name, Capacity::Provisioned { shards: 1 })
-        .await
-        .unwrap();
+    create_stream(&client, &name, Capacity::Provisioned { shards: 1 }).await.unwrap();
 
-    let error = wait_until_active(&client, &name, Duration::from_millis(1))
-        .await
-        .unwrap_err();
+    let error = wait_until_active(&client, &name, Duration::from_millis(1)).await.unwrap_err();
 
     assert!(
         matches!(&error, StreamError::NotActiveInTime { status, .. } if status == "CREATING"),
@@ -115,27 +91,13 @@ async fn a_missing_stream_is_reported_as_such_without_waiting() {
     let name = unique_name("day01-missing");
 
     let started = std::time::Instant::now();
-    let waited = wait_until_active(&client, &name, TIMEOUT)
-        .await
-        .unwrap_err();
+    let waited = wait_until_active(&client, &name, TIMEOUT).await.unwrap_err();
     let described = describe_stream(&client, &name).await.unwrap_err();
 
-    assert!(
-        matches!(&waited, StreamError::NotFound(n) if *n == name),
-        "got {waited:?}"
-    );
-    assert!(
-        matches!(&described, StreamError::NotFound(n) if *n == name),
-        "got {described:?}"
-    );
-    assert!(
-        started.elapsed() < TIMEOUT / 2,
-        "a missing stream is not worth waiting for"
-    );
-    assert_eq!(
-        waited.to_string(),
-        format!("stream {name:?} does not exist")
-    );
+    assert!(matches!(&waited, StreamError::NotFound(n) if *n == name), "got {waited:?}");
+    assert!(matches!(&described, StreamError::NotFound(n) if *n == name), "got {described:?}");
+    assert!(started.elapsed() < TIMEOUT / 2, "a missing stream is not worth waiting for");
+    assert_eq!(waited.to_string(), format!("stream {name:?} does not exist"));
 }
 
 #[tokio::test]
@@ -143,28 +105,19 @@ async fn a_provisioned_stream_needs_at_least_one_shard() {
     let client = kinesis();
     let name = unique_name("day01-zero");
 
-    let error = create_stream(&client, &name, Capacity::Provisioned { shards: 0 })
-        .await
-        .unwrap_err();
+    let error =
+        create_stream(&client, &name, Capacity::Provisioned { shards: 0 }).await.unwrap_err();
 
-    assert!(
-        matches!(error, StreamError::InvalidShardCount(0)),
-        "got {error:?}"
-    );
+    assert!(matches!(error, StreamError::InvalidShardCount(0)), "got {error:?}");
     // The request was refused before it reached Kinesis.
-    assert!(matches!(
-        describe_stream(&client, &name).await,
-        Err(StreamError::NotFound(_))
-    ));
+    assert!(matches!(describe_stream(&client, &name).await, Err(StreamError::NotFound(_))));
 }
 
 #[tokio::test]
 async fn one_shard_owns_the_whole_hash_key_space() {
     let client = kinesis();
     let name = unique_name("day01-one-shard");
-    create_stream(&client, &name, Capacity::Provisioned { shards: 1 })
-        .await
-        .unwrap();
+    create_stream(&client, &name, Capacity::Provisioned { shards: 1 }).await.unwrap();
     wait_until_active(&client, &name, TIMEOUT).await.unwrap();
 
     let shards = list_shards(&client, &name).await.unwrap();
@@ -177,9 +130,7 @@ async fn one_shard_owns_the_whole_hash_key_space() {
 async fn lists_every_shard_across_pages() {
     let client = kinesis();
     let name = unique_name("day01-pages");
-    create_stream(&client, &name, Capacity::Provisioned { shards: 5 })
-        .await
-        .unwrap();
+    create_stream(&client, &name, Capacity::Provisioned { shards: 5 }).await.unwrap();
     wait_until_active(&client, &name, TIMEOUT).await.unwrap();
 
     let paged = list_shards_paged(&client, &name, 2).await.unwrap();

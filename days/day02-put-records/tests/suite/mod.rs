@@ -21,10 +21,7 @@ fn readings(count: usize) -> Vec<SensorReading> {
 }
 
 fn records(count: usize) -> Vec<Outgoing> {
-    readings(count)
-        .iter()
-        .map(|reading| encode(reading).unwrap())
-        .collect()
+    readings(count).iter().map(|reading| encode(reading).unwrap()).collect()
 }
 
 /// Retries without the waiting, so that the tests stay fast.
@@ -41,9 +38,7 @@ fn stored_seqs(stored: &[(String, Record)]) -> Vec<u64> {
     let mut seqs: Vec<u64> = stored
         .iter()
         .map(|(_, record)| {
-            serde_json::from_slice::<SensorReading>(record.data().as_ref())
-                .unwrap()
-                .seq
+            serde_json::from_slice::<SensorReading>(record.data().as_ref()).unwrap().seq
         })
         .collect();
     seqs.sort_unstable();
@@ -97,14 +92,8 @@ fn a_partition_key_has_one_to_256_characters() {
     let empty = Outgoing::new("", b"{}".to_vec()).unwrap_err();
     let long = Outgoing::new("k".repeat(257), b"{}".to_vec()).unwrap_err();
 
-    assert!(
-        matches!(empty, ProduceError::InvalidPartitionKey { length: 0 }),
-        "got {empty:?}"
-    );
-    assert!(
-        matches!(long, ProduceError::InvalidPartitionKey { length: 257 }),
-        "got {long:?}"
-    );
+    assert!(matches!(empty, ProduceError::InvalidPartitionKey { length: 0 }), "got {empty:?}");
+    assert!(matches!(long, ProduceError::InvalidPartitionKey { length: 257 }), "got {long:?}");
 }
 
 #[test]
@@ -115,9 +104,8 @@ fn a_call_holds_at_most_500_records() {
 
 #[test]
 fn a_call_holds_at_most_5_mib() {
-    let big: Vec<Outgoing> = (0..12)
-        .map(|_| record_of_size("turn-01", 1000 * 1024).unwrap())
-        .collect();
+    let big: Vec<Outgoing> =
+        (0..12).map(|_| record_of_size("turn-01", 1000 * 1024).unwrap()).collect();
 
     let plan = plan_calls(&big);
 
@@ -126,9 +114,8 @@ fn a_call_holds_at_most_5_mib() {
 
 #[test]
 fn a_call_is_filled_up_to_exactly_5_mib() {
-    let full: Vec<Outgoing> = (0..6)
-        .map(|_| record_of_size("turn-01", MAX_BYTES_PER_RECORD).unwrap())
-        .collect();
+    let full: Vec<Outgoing> =
+        (0..6).map(|_| record_of_size("turn-01", MAX_BYTES_PER_RECORD).unwrap()).collect();
     assert_eq!(5 * MAX_BYTES_PER_RECORD, MAX_BYTES_PER_CALL);
 
     assert_eq!(plan_calls(&full[..5]), [0..5]);
@@ -144,10 +131,7 @@ fn nothing_to_send_needs_no_call() {
 fn refused_records_are_read_from_the_answer() {
     let sent = records(4);
     let stored = |n: &str| {
-        PutRecordsResultEntry::builder()
-            .shard_id("shardId-000000000000")
-            .sequence_number(n)
-            .build()
+        PutRecordsResultEntry::builder().shard_id("shardId-000000000000").sequence_number(n).build()
     };
     let refused = PutRecordsResultEntry::builder()
         .error_code("ProvisionedThroughputExceededException")
@@ -162,10 +146,7 @@ fn refused_records_are_read_from_the_answer() {
         .build()
         .unwrap();
 
-    assert_eq!(
-        refused_records(&sent, &answer),
-        [sent[1].clone(), sent[3].clone()]
-    );
+    assert_eq!(refused_records(&sent, &answer), [sent[1].clone(), sent[3].clone()]);
 }
 
 #[test]
@@ -175,29 +156,13 @@ fn backoff_grows_exponentially_with_jitter_and_is_capped() {
         base_delay: Duration::from_millis(100),
         max_delay: Duration::from_secs(1),
     };
-    for (retry, bound_ms) in [
-        (1, 100),
-        (2, 200),
-        (3, 400),
-        (4, 800),
-        (5, 1000),
-        (40, 1000),
-    ] {
+    for (retry, bound_ms) in [(1, 100), (2, 200), (3, 400), (4, 800), (5, 1000), (40, 1000)] {
         let delays: Vec<Duration> = (0..300).map(|_| policy.backoff(retry)).collect();
         let bound = Duration::from_millis(bound_ms);
-        assert!(
-            delays.iter().all(|d| *d <= bound),
-            "retry {retry}: a delay exceeds {bound:?}"
-        );
+        assert!(delays.iter().all(|d| *d <= bound), "retry {retry}: a delay exceeds {bound:?}");
         // Full jitter: spread over the whole range, not a fixed value.
-        assert!(
-            delays.iter().any(|d| *d > bound * 3 / 4),
-            "retry {retry}: never near {bound:?}"
-        );
-        assert!(
-            delays.iter().any(|d| *d < bound / 4),
-            "retry {retry}: never near zero"
-        );
+        assert!(delays.iter().any(|d| *d > bound * 3 / 4), "retry {retry}: never near {bound:?}");
+        assert!(delays.iter().any(|d| *d < bound / 4), "retry {retry}: never near zero");
     }
 }
 
@@ -224,18 +189,9 @@ async fn put_all_stores_every_reading_exactly_once_in_few_calls() {
     let stream = unique_name("day02-all");
     stream_with_shards(&client, &stream, 4).await;
 
-    let report = put_all(&client, &stream, records(1234), &RetryPolicy::default())
-        .await
-        .unwrap();
+    let report = put_all(&client, &stream, records(1234), &RetryPolicy::default()).await.unwrap();
 
-    assert_eq!(
-        report,
-        PutReport {
-            records: 1234,
-            calls: 3,
-            retried: 0
-        }
-    );
+    assert_eq!(report, PutReport { records: 1234, calls: 3, retried: 0 });
     let stored = read_all(&client, &stream).await;
     assert_eq!(
         stored_seqs(&stored),
@@ -248,16 +204,9 @@ async fn put_all_stores_every_reading_exactly_once_in_few_calls() {
     let mut last_seq_of_sensor: BTreeMap<String, u64> = BTreeMap::new();
     for (shard, record) in &stored {
         let reading: SensorReading = serde_json::from_slice(record.data().as_ref()).unwrap();
-        shards_of_sensor
-            .entry(reading.sensor_id.clone())
-            .or_default()
-            .insert(shard.clone());
+        shards_of_sensor.entry(reading.sensor_id.clone()).or_default().insert(shard.clone());
         let last = last_seq_of_sensor.insert(reading.sensor_id.clone(), reading.seq);
-        assert!(
-            last < Some(reading.seq),
-            "{} out of order",
-            reading.sensor_id
-        );
+        assert!(last < Some(reading.seq), "{} out of order", reading.sensor_id);
     }
     assert!(shards_of_sensor.values().all(|shards| shards.len() == 1));
     let shards_used: BTreeSet<_> = shards_of_sensor.values().flatten().collect();
@@ -272,27 +221,11 @@ async fn refused_records_are_sent_again_and_only_they() {
     let stream = unique_name("day02-retry");
     stream_with_shards(&client, &stream, 2).await;
 
-    let report = put_all(&client, &stream, records(5), &quick_retries(3))
-        .await
-        .unwrap();
+    let report = put_all(&client, &stream, records(5), &quick_retries(3)).await.unwrap();
 
-    assert_eq!(
-        report,
-        PutReport {
-            records: 5,
-            calls: 2,
-            retried: 2
-        }
-    );
-    assert_eq!(
-        faults.call_sizes(),
-        [5, 2],
-        "the retry must carry the two refused records only"
-    );
-    assert_eq!(
-        stored_seqs(&read_all(&client, &stream).await),
-        [0, 1, 2, 3, 4]
-    );
+    assert_eq!(report, PutReport { records: 5, calls: 2, retried: 2 });
+    assert_eq!(faults.call_sizes(), [5, 2], "the retry must carry the two refused records only");
+    assert_eq!(stored_seqs(&read_all(&client, &stream).await), [0, 1, 2, 3, 4]);
 }
 // ANCHOR_END: retry_test
 
@@ -308,21 +241,11 @@ async fn records_still_refused_after_the_last_attempt_are_handed_back() {
     stream_with_shards(&client, &stream, 1).await;
     let sent = records(4);
 
-    let error = put_all(&client, &stream, sent.clone(), &quick_retries(3))
-        .await
-        .unwrap_err();
+    let error = put_all(&client, &stream, sent.clone(), &quick_retries(3)).await.unwrap_err();
 
-    assert!(
-        matches!(&error, ProduceError::GaveUp { attempts: 3, .. }),
-        "got {error:?}"
-    );
+    assert!(matches!(&error, ProduceError::GaveUp { attempts: 3, .. }), "got {error:?}");
     assert_eq!(error.unsent(), [sent[0].clone()]);
-    assert!(
-        error
-            .to_string()
-            .contains("ProvisionedThroughputExceededException"),
-        "{error}"
-    );
+    assert!(error.to_string().contains("ProvisionedThroughputExceededException"), "{error}");
     assert_eq!(faults.call_sizes(), [4, 1, 1]);
     assert_eq!(stored_seqs(&read_all(&client, &stream).await), [1, 2, 3]);
 }
@@ -335,22 +258,10 @@ async fn a_failed_call_hands_back_its_records_and_all_later_ones() {
     stream_with_shards(&client, &stream, 1).await;
     let sent = records(1200);
 
-    let error = put_all(&client, &stream, sent.clone(), &quick_retries(3))
-        .await
-        .unwrap_err();
+    let error = put_all(&client, &stream, sent.clone(), &quick_retries(3)).await.unwrap_err();
 
-    assert!(
-        matches!(&error, ProduceError::CallFailed { .. }),
-        "got {error:?}"
-    );
-    assert_eq!(
-        error.unsent(),
-        &sent[500..],
-        "records 500..1200 were not stored"
-    );
+    assert!(matches!(&error, ProduceError::CallFailed { .. }), "got {error:?}");
+    assert_eq!(error.unsent(), &sent[500..], "records 500..1200 were not stored");
     assert_eq!(faults.call_sizes(), [500, 500]);
-    assert_eq!(
-        stored_seqs(&read_all(&client, &stream).await),
-        (0..500).collect::<Vec<u64>>()
-    );
+    assert_eq!(stored_seqs(&read_all(&client, &stream).await), (0..500).collect::<Vec<u64>>());
 }

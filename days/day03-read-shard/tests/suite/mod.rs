@@ -65,17 +65,13 @@ async fn read_from(
     stream: &str,
     position: StartingPosition,
 ) -> Vec<DecodedRecord> {
-    let mut reader = ShardReader::open(client, stream, "shardId-000000000000", &position)
-        .await
-        .unwrap();
+    let mut reader =
+        ShardReader::open(client, stream, "shardId-000000000000", &position).await.unwrap();
     reader.read_until_caught_up(100).await.unwrap()
 }
 
 fn payloads(records: &[DecodedRecord]) -> Vec<Payload> {
-    records
-        .iter()
-        .map(|record| record.payload.clone())
-        .collect()
+    records.iter().map(|record| record.payload.clone()).collect()
 }
 
 fn expected_payloads(records: &[KinesisEventRecord]) -> Vec<Payload> {
@@ -91,10 +87,7 @@ fn sequence_numbers_compare_as_numbers_not_as_text() {
     let recorded = "49680576900898465931130187359206005721748317127974060034";
     let longer = format!("{recorded}0");
     assert!(seq(recorded) < seq(&longer));
-    assert!(
-        seq(&u64::MAX.to_string()) < seq(recorded),
-        "sequence numbers outgrow u64"
-    );
+    assert!(seq(&u64::MAX.to_string()) < seq(recorded), "sequence numbers outgrow u64");
     assert_eq!(seq("007"), seq("7"));
     assert_eq!(seq("000"), seq("0"));
 }
@@ -119,18 +112,10 @@ fn a_sequence_number_is_digits_only() {
 fn recorded_sequence_numbers_increase_within_a_shard() {
     let mut recorded: Vec<SequenceNumber> = [fixture(BATCH), fixture(NEXT_BATCH)]
         .iter()
-        .flat_map(|batch| {
-            batch
-                .records
-                .iter()
-                .map(|r| seq(&r.kinesis.sequence_number))
-        })
+        .flat_map(|batch| batch.records.iter().map(|r| seq(&r.kinesis.sequence_number)))
         .collect();
     assert_eq!(recorded.len(), 162);
-    assert!(
-        recorded.windows(2).all(|pair| pair[0] < pair[1]),
-        "not increasing"
-    );
+    assert!(recorded.windows(2).all(|pair| pair[0] < pair[1]), "not increasing");
 
     let in_order = recorded.clone();
     recorded.reverse();
@@ -145,15 +130,9 @@ fn decode_reads_the_json_payload_and_the_metadata() {
     let decoded = decode("shardId-000000000001", &as_get_records_record(recorded));
 
     assert_eq!(decoded.shard_id, "shardId-000000000001");
-    assert_eq!(
-        decoded.sequence_number,
-        seq(&recorded.kinesis.sequence_number)
-    );
+    assert_eq!(decoded.sequence_number, seq(&recorded.kinesis.sequence_number));
     assert_eq!(decoded.partition_key, recorded.kinesis.partition_key);
-    assert_eq!(
-        decoded.arrived_at,
-        Some(recorded.kinesis.approximate_arrival_timestamp.0)
-    );
+    assert_eq!(decoded.arrived_at, Some(recorded.kinesis.approximate_arrival_timestamp.0));
     assert_eq!(decoded.payload, expected_payload(recorded));
     assert!(matches!(decoded.payload, Payload::Json(_)));
 }
@@ -181,32 +160,17 @@ async fn reads_a_recorded_batch_back_from_trim_horizon_page_by_page() {
     let batch = fixture(BATCH);
     let (client, stream) = stream_holding(&batch, "day03-replay").await;
 
-    let mut reader = ShardReader::open(
-        &client,
-        &stream,
-        "shardId-000000000000",
-        &StartingPosition::TrimHorizon,
-    )
-    .await
-    .unwrap();
+    let mut reader =
+        ShardReader::open(&client, &stream, "shardId-000000000000", &StartingPosition::TrimHorizon)
+            .await
+            .unwrap();
     let records = reader.read_until_caught_up(30).await.unwrap();
 
-    assert_eq!(
-        payloads(&records),
-        expected_payloads(&batch.records),
-        "every record, in order"
-    );
+    assert_eq!(payloads(&records), expected_payloads(&batch.records), "every record, in order");
     assert!(
-        records
-            .iter()
-            .zip(&batch.records)
-            .all(|(r, b)| r.partition_key == b.kinesis.partition_key)
+        records.iter().zip(&batch.records).all(|(r, b)| r.partition_key == b.kinesis.partition_key)
     );
-    assert!(
-        records
-            .windows(2)
-            .all(|pair| pair[0].sequence_number < pair[1].sequence_number)
-    );
+    assert!(records.windows(2).all(|pair| pair[0].sequence_number < pair[1].sequence_number));
     // 100 records 30 at a time: 4 pages, then an empty one that says "caught up".
     assert_eq!(reader.calls, 5);
     let shown = [&records[0], &records[1], &records[CUT_SHORT]];
@@ -222,18 +186,8 @@ async fn starts_at_or_after_a_sequence_number() {
     let all = read_from(&client, &stream, StartingPosition::TrimHorizon).await;
     let third = all[2].sequence_number.clone();
 
-    let at = read_from(
-        &client,
-        &stream,
-        StartingPosition::AtSequenceNumber(third.clone()),
-    )
-    .await;
-    let after = read_from(
-        &client,
-        &stream,
-        StartingPosition::AfterSequenceNumber(third),
-    )
-    .await;
+    let at = read_from(&client, &stream, StartingPosition::AtSequenceNumber(third.clone())).await;
+    let after = read_from(&client, &stream, StartingPosition::AfterSequenceNumber(third)).await;
 
     assert_eq!(payloads(&at), payloads(&all[2..]));
     assert_eq!(payloads(&after), payloads(&all[3..]));
@@ -242,14 +196,10 @@ async fn starts_at_or_after_a_sequence_number() {
 #[tokio::test]
 async fn latest_starts_after_what_is_already_there() {
     let (client, stream) = stream_holding(&records(0..3), "day03-latest").await;
-    let mut reader = ShardReader::open(
-        &client,
-        &stream,
-        "shardId-000000000000",
-        &StartingPosition::Latest,
-    )
-    .await
-    .unwrap();
+    let mut reader =
+        ShardReader::open(&client, &stream, "shardId-000000000000", &StartingPosition::Latest)
+            .await
+            .unwrap();
 
     let later = records(3..5);
     replay(&client, &stream, &later).await;
@@ -276,14 +226,10 @@ async fn at_timestamp_starts_with_the_first_record_that_arrived_then() {
 async fn an_empty_shard_is_caught_up_at_once() {
     let (client, stream) = stream_holding(&records(0..0), "day03-empty").await;
 
-    let mut reader = ShardReader::open(
-        &client,
-        &stream,
-        "shardId-000000000000",
-        &StartingPosition::TrimHorizon,
-    )
-    .await
-    .unwrap();
+    let mut reader =
+        ShardReader::open(&client, &stream, "shardId-000000000000", &StartingPosition::TrimHorizon)
+            .await
+            .unwrap();
     let read = reader.read_until_caught_up(100).await.unwrap();
 
     assert!(read.is_empty());
