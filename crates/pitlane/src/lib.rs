@@ -7,6 +7,7 @@
 //!   and one readable error type for failed Kinesis calls;
 //! - [`kinesis`]: small helpers every stream tool needs (listing shards);
 //! - [`sensors`]: the simulated trackside sensors that the first days stream;
+//! - [`votes`]: the Driver of the Day grid, votes and a simulated crowd;
 //! - [`lambda`]: the exact JSON shape in which Lambda hands Kinesis records to
 //!   a function, used by the fixture recorder and (later) the local
 //!   event-source mapping;
@@ -17,3 +18,4 @@ pub mod kinesis;
 pub mod lambda;
 pub mod sensors;
 pub mod telemetry;
+pub mod votes;

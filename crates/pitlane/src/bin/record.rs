@@ -19,14 +19,15 @@ use clap::{Parser, ValueEnum};
 use pitlane::aws::KinesisError;
 use pitlane::lambda::{EventSource, batch, to_lambda_json};
 use pitlane::sensors::Simulator;
+use pitlane::votes::Crowd;
 use tracing::info;
 
 #[derive(Parser)]
 #[command(about = "Record Kinesis batches, as Lambda delivers them, into fixtures/")]
 struct Args {
-    /// What to produce.
-    #[arg(long, value_enum, default_value_t = Scenario::Sensors)]
-    scenario: Scenario,
+    /// What to produce (every scenario when not given).
+    #[arg(long, value_enum)]
+    scenario: Option<Scenario>,
     /// The folder the batches are written to (emptied of earlier batches first).
     #[arg(long, default_value = "fixtures")]
     out: PathBuf,
@@ -40,18 +41,23 @@ enum Scenario {
     /// 240 readings of 6 trackside sensors over 2 shards; reading 100 is cut
     /// short (not valid JSON), as from a sensor that crashed mid-write.
     Sensors,
+    /// 400 Driver of the Day votes from a crowd of 300 fans (some vote more
+    /// than once) over 2 shards, keyed by fan; vote 150 is cut short and
+    /// vote 250 is for a driver who is not on the grid.
+    Votes,
 }
 
 impl Scenario {
     fn name(self) -> &'static str {
         match self {
             Scenario::Sensors => "sensors",
+            Scenario::Votes => "votes",
         }
     }
 
     fn shards(self) -> i32 {
         match self {
-            Scenario::Sensors => 2,
+            Scenario::Sensors | Scenario::Votes => 2,
         }
     }
 
@@ -70,6 +76,21 @@ impl Scenario {
                     (reading.sensor_id, payload)
                 })
                 .collect(),
+            Scenario::Votes => Crowd::new(2026, 300)
+                .votes(400)
+                .into_iter()
+                .enumerate()
+                .map(|(index, mut vote)| {
+                    if index == 250 {
+                        vote.vote = "XYZ".to_owned();
+                    }
+                    let mut payload = serde_json::to_vec(&vote).expect("a vote serializes");
+                    if index == 150 {
+                        payload.truncate(payload.len() / 2);
+                    }
+                    (vote.user, payload)
+                })
+                .collect(),
         }
     }
 }
@@ -79,19 +100,30 @@ async fn main() -> Result<()> {
     pitlane::telemetry::init();
     let args = Args::parse();
     let client = Client::new(&pitlane::aws::load_config().await);
-    let scenario = args.scenario;
+    let scenarios = match args.scenario {
+        Some(scenario) => vec![scenario],
+        None => vec![Scenario::Sensors, Scenario::Votes],
+    };
+    for scenario in scenarios {
+        record(&client, scenario, &args.out, args.batch_size).await?;
+    }
+    Ok(())
+}
+
+/// Records one scenario into `out/<scenario>/`.
+async fn record(client: &Client, scenario: Scenario, out: &Path, batch_size: i32) -> Result<()> {
     let stream = format!("pitlane-record-{}-{}", scenario.name(), std::process::id());
 
-    let arn = create_stream(&client, &stream, scenario.shards()).await?;
+    let arn = create_stream(client, &stream, scenario.shards()).await?;
     let records = scenario.records();
-    put_in_order(&client, &stream, &records).await?;
+    put_in_order(client, &stream, &records).await?;
 
-    let folder = args.out.join(scenario.name());
+    let folder = out.join(scenario.name());
     prepare_folder(&folder)?;
     let source = EventSource::for_stream(&arn);
     let mut files = 0;
-    for shard in pitlane::kinesis::shard_ids(&client, &stream).await? {
-        let batches = read_batches(&client, &stream, &shard, args.batch_size).await?;
+    for shard in pitlane::kinesis::shard_ids(client, &stream).await? {
+        let batches = read_batches(client, &stream, &shard, batch_size).await?;
         for (index, records) in batches.into_iter().enumerate() {
             let event = batch(records.iter().map(|r| source.event_record(&shard, r)).collect());
             let file = folder.join(format!("{shard}-batch-{:02}.json", index + 1));

@@ -1,0 +1,120 @@
+//! The settings of an event-source mapping, with AWS's names and defaults.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+/// Where a new mapping starts reading each shard.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StartingPosition {
+    /// The oldest record still in the shard.
+    TrimHorizon,
+    /// Records written after the mapping starts.
+    Latest,
+    /// The first record that arrived at or after this time.
+    AtTimestamp(DateTime<Utc>),
+}
+
+/// The settings of an event-source mapping (`CreateEventSourceMapping`).
+#[derive(Clone, Debug)]
+pub struct EsmConfig {
+    /// The stream's name.
+    pub stream: String,
+    /// `BatchSize`: the most records in one invocation (1 to 10,000; AWS
+    /// default 100).
+    pub batch_size: usize,
+    /// `MaximumBatchingWindowInSeconds`: how long to gather records before
+    /// invoking with a batch smaller than `batch_size` (default 0: invoke
+    /// with whatever one `GetRecords` call returned).
+    pub maximum_batching_window: Duration,
+    /// `StartingPosition`.
+    pub starting_position: StartingPosition,
+    /// `FunctionResponseTypes: [ReportBatchItemFailures]`.
+    pub report_batch_item_failures: bool,
+    /// `MaximumRetryAttempts`: retries after the first attempt; `None` is
+    /// AWS's default -1 (retry until the record expires).
+    pub maximum_retry_attempts: Option<u32>,
+    /// `BisectBatchOnFunctionError`.
+    pub bisect_batch_on_function_error: bool,
+    /// `DestinationConfig.OnFailure`: here a JSON-lines file that receives
+    /// the metadata of every batch given up.
+    pub on_failure: Option<PathBuf>,
+    /// The function's timeout (Lambda's default is 3 seconds).
+    pub function_timeout: Duration,
+    /// The pause before retrying a failed batch.
+    pub retry_delay: Duration,
+    /// The pause between polls of a shard that had no new records (Lambda
+    /// polls each shard about once per second).
+    pub poll_interval: Duration,
+    /// How often the shards are listed again, to find new ones.
+    pub shard_discovery_interval: Duration,
+}
+
+impl EsmConfig {
+    /// AWS's defaults for `stream`, starting at `TRIM_HORIZON`.
+    pub fn new(stream: impl Into<String>) -> Self {
+        Self {
+            stream: stream.into(),
+            batch_size: 100,
+            maximum_batching_window: Duration::ZERO,
+            starting_position: StartingPosition::TrimHorizon,
+            report_batch_item_failures: false,
+            maximum_retry_attempts: None,
+            bisect_batch_on_function_error: false,
+            on_failure: None,
+            function_timeout: Duration::from_secs(3),
+            retry_delay: Duration::from_millis(200),
+            poll_interval: Duration::from_secs(1),
+            shard_discovery_interval: Duration::from_secs(10),
+        }
+    }
+
+    /// Refuses the settings AWS refuses.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(1..=10_000).contains(&self.batch_size) {
+            return Err(format!("BatchSize must be 1 to 10,000, not {}", self.batch_size));
+        }
+        if self.maximum_batching_window > Duration::from_secs(300) {
+            return Err("MaximumBatchingWindowInSeconds must be at most 300".to_owned());
+        }
+        if self.maximum_retry_attempts.is_some_and(|n| n > 10_000) {
+            return Err("MaximumRetryAttempts must be -1 or 0 to 10,000".to_owned());
+        }
+        if self.function_timeout.is_zero() || self.function_timeout > Duration::from_secs(900) {
+            return Err("a function's timeout is 1 second to 15 minutes".to_owned());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_aws_defaults() {
+        let config = EsmConfig::new("votes");
+        assert_eq!(config.batch_size, 100);
+        assert_eq!(config.maximum_batching_window, Duration::ZERO);
+        assert_eq!(config.maximum_retry_attempts, None);
+        assert!(!config.report_batch_item_failures && !config.bisect_batch_on_function_error);
+        assert_eq!(config.function_timeout, Duration::from_secs(3));
+        assert!(config.validate().is_ok());
+    }
+
+    #[test]
+    fn settings_aws_refuses_are_refused() {
+        let with = |change: fn(&mut EsmConfig)| {
+            let mut config = EsmConfig::new("votes");
+            change(&mut config);
+            config.validate()
+        };
+        assert!(with(|c| c.batch_size = 0).unwrap_err().contains("BatchSize"));
+        assert!(with(|c| c.batch_size = 10_001).is_err());
+        assert!(with(|c| c.batch_size = 10_000).is_ok());
+        assert!(with(|c| c.maximum_batching_window = Duration::from_secs(301)).is_err());
+        assert!(with(|c| c.maximum_retry_attempts = Some(10_001)).is_err());
+        assert!(with(|c| c.function_timeout = Duration::ZERO).is_err());
+    }
+}

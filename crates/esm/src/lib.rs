@@ -1,0 +1,44 @@
+//! A local Kinesis **event-source mapping** (ESM).
+//!
+//! A Kinesis-triggered Lambda function never reads the stream itself. AWS's
+//! event-source mapping does: for every shard it polls `GetRecords`, gathers
+//! a batch, invokes the function with it, and moves its checkpoint forward
+//! only when the function succeeded. Offline there is no such service, so
+//! Pitlane has this one, faithful to what AWS documents:
+//!
+//! - one poller per shard, shards listed at start and again periodically;
+//! - in order per shard, **one batch in flight per shard**; the checkpoint
+//!   moves only after a success (or after a batch is given up, see below);
+//! - batches of up to [`EsmConfig::batch_size`] records (default 100, at most
+//!   10,000), gathered for up to [`EsmConfig::maximum_batching_window`];
+//! - the event is exactly the JSON Lambda sends (`pitlane::lambda`);
+//! - a function *error* (an `Err`, a panic, a timeout) retries the batch, up
+//!   to [`EsmConfig::maximum_retry_attempts`] (unlimited by default, as on
+//!   AWS: a poison record then blocks its shard);
+//! - with [`EsmConfig::report_batch_item_failures`], the function may answer
+//!   `{"batchItemFailures": [{"itemIdentifier": "<sequence number>"}]}`:
+//!   everything before the lowest failed record is checkpointed and the
+//!   batch is retried from that record on;
+//! - with [`EsmConfig::bisect_batch_on_function_error`], a failed batch is
+//!   split in two halves that are retried separately, which isolates a bad
+//!   record in a batch of its own;
+//! - a batch whose retries are exhausted is skipped, and its metadata is
+//!   appended to the [`EsmConfig::on_failure`] destination (a JSON-lines
+//!   file with AWS's on-failure record shape), so nothing vanishes silently.
+//!
+//! The function is either an async handler in the same process ([`InProcess`],
+//! the very function the Lambda binary wraps) or a Lambda Invoke endpoint
+//! over HTTP ([`HttpInvoker`], e.g. `cargo lambda watch`).
+//!
+//! Differences from AWS: no `MaximumRecordAgeInSeconds`, no
+//! `ParallelizationFactor` (always 1), no tumbling windows, no filtering.
+//! Where AWS leaves a detail unspecified, this ESM chooses and says so: the
+//! two halves of a bisected batch start with a fresh retry count.
+
+mod config;
+mod invoke;
+mod mapping;
+
+pub use config::{EsmConfig, StartingPosition};
+pub use invoke::{FunctionError, HttpInvoker, InProcess, Invoke};
+pub use mapping::{EsmError, EsmReport, EventSourceMapping, FailureRecord, run_until_caught_up};

@@ -1,0 +1,545 @@
+//! The mapping itself: one worker per shard, batches, checkpoints, retries.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::io::Write as _;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_sdk_kinesis::Client;
+use aws_sdk_kinesis::primitives::DateTime as SdkDateTime;
+use aws_sdk_kinesis::types::{Record, ShardIteratorType};
+use chrono::{DateTime, Utc};
+use pitlane::aws::KinesisError;
+use pitlane::lambda::{EventSource, batch};
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use crate::config::{EsmConfig, StartingPosition};
+use crate::invoke::{FunctionError, Invoke};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EsmError {
+    #[error("invalid event-source mapping settings: {0}")]
+    Config(String),
+    #[error(transparent)]
+    Kinesis(#[from] KinesisError),
+    #[error("writing the on-failure destination {path}: {source}")]
+    Destination { path: String, source: std::io::Error },
+    #[error("a shard worker stopped unexpectedly: {0}")]
+    Worker(String),
+}
+
+/// What the mapping did so far.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct EsmReport {
+    /// Invocations of the function, retries included.
+    pub invocations: u64,
+    /// Records handed to the function, counted once per invocation.
+    pub records_delivered: u64,
+    /// Records the function processed successfully (checkpointed past).
+    pub records_succeeded: u64,
+    /// Records skipped after their retries ran out (see `failures`).
+    pub records_given_up: u64,
+    /// The last checkpointed sequence number of each shard.
+    pub checkpoints: BTreeMap<String, String>,
+    /// One record per batch given up, as sent to the on-failure destination.
+    pub failures: Vec<FailureRecord>,
+}
+
+/// The metadata of a batch given up, in the shape AWS sends to an on-failure
+/// destination (SQS or SNS) for a Kinesis event source. The records
+/// themselves are not included (as on AWS): they are still in the stream,
+/// and `startSequenceNumber`/`endSequenceNumber` say where.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailureRecord {
+    #[serde(rename = "requestContext")]
+    pub request_context: RequestContext,
+    #[serde(rename = "responseContext")]
+    pub response_context: ResponseContext,
+    pub version: String,
+    pub timestamp: DateTime<Utc>,
+    #[serde(rename = "KinesisBatchInfo")]
+    pub kinesis_batch_info: KinesisBatchInfo,
+    /// Not in AWS's record: the last error, so that a student can see why.
+    #[serde(rename = "pitlaneLastError")]
+    pub last_error: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestContext {
+    pub request_id: String,
+    pub function_arn: String,
+    /// `RetryAttemptsExhausted`.
+    pub condition: String,
+    pub approximate_invoke_count: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResponseContext {
+    pub status_code: u16,
+    pub executed_version: String,
+    pub function_error: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KinesisBatchInfo {
+    pub shard_id: String,
+    pub start_sequence_number: String,
+    pub end_sequence_number: String,
+    pub approximate_arrival_of_first_record: Option<DateTime<Utc>>,
+    pub approximate_arrival_of_last_record: Option<DateTime<Utc>>,
+    pub batch_size: usize,
+    pub stream_arn: String,
+}
+
+/// Runs the mapping until every shard is caught up (an empty `GetRecords`
+/// answer at 0 ms behind the tip), then returns what it did. Tests and
+/// one-shot tools use this; [`EventSourceMapping::start`] runs until stopped.
+pub async fn run_until_caught_up(
+    kinesis: &Client,
+    config: &EsmConfig,
+    function: Arc<dyn Invoke>,
+) -> Result<EsmReport, EsmError> {
+    let (_stop, stopped) = watch::channel(false);
+    let mapping = Mapping::new(kinesis, config, function).await?;
+    let mut workers = JoinSet::new();
+    for shard in pitlane::kinesis::shard_ids(kinesis, &config.stream).await? {
+        workers.spawn(mapping.worker(shard).run(Mode::UntilCaughtUp, stopped.clone()));
+    }
+    join_all(workers).await?;
+    Ok(mapping.report())
+}
+
+/// A mapping running in the background until [`EventSourceMapping::stop`].
+pub struct EventSourceMapping {
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<Result<(), EsmError>>,
+    report: Arc<Mutex<EsmReport>>,
+}
+
+impl EventSourceMapping {
+    /// Starts polling every shard of the stream, and keeps looking for new
+    /// shards every `shard_discovery_interval`.
+    pub async fn start(
+        kinesis: Client,
+        config: EsmConfig,
+        function: Arc<dyn Invoke>,
+    ) -> Result<Self, EsmError> {
+        let mapping = Mapping::new(&kinesis, &config, function).await?;
+        let report = mapping.report.clone();
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(async move {
+            let mut workers = JoinSet::new();
+            let mut known = BTreeSet::new();
+            let mut stopped_for_discovery = stopped.clone();
+            loop {
+                for shard in pitlane::kinesis::shard_ids(&kinesis, &config.stream).await? {
+                    if known.insert(shard.clone()) {
+                        tracing::info!(%shard, "polling a new shard");
+                        workers.spawn(mapping.worker(shard).run(Mode::Forever, stopped.clone()));
+                    }
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(config.shard_discovery_interval) => {}
+                    _ = stopped_for_discovery.changed() => break,
+                }
+            }
+            join_all(workers).await
+        });
+        Ok(Self { stop, task, report })
+    }
+
+    /// What the mapping did so far.
+    pub fn report(&self) -> EsmReport {
+        self.report.lock().expect("report lock").clone()
+    }
+
+    /// Stops polling (a batch in flight is finished first) and returns the
+    /// final report.
+    pub async fn stop(self) -> Result<EsmReport, EsmError> {
+        let _ = self.stop.send(true);
+        self.task.await.map_err(|e| EsmError::Worker(e.to_string()))??;
+        Ok(self.report.lock().expect("report lock").clone())
+    }
+}
+
+async fn join_all(mut workers: JoinSet<Result<(), EsmError>>) -> Result<(), EsmError> {
+    while let Some(joined) = workers.join_next().await {
+        joined.map_err(|e| EsmError::Worker(e.to_string()))??;
+    }
+    Ok(())
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    UntilCaughtUp,
+    Forever,
+}
+
+/// What every shard worker shares.
+#[derive(Clone)]
+struct Mapping {
+    kinesis: Client,
+    config: Arc<EsmConfig>,
+    function: Arc<dyn Invoke>,
+    source: EventSource,
+    report: Arc<Mutex<EsmReport>>,
+}
+
+impl Mapping {
+    async fn new(
+        kinesis: &Client,
+        config: &EsmConfig,
+        function: Arc<dyn Invoke>,
+    ) -> Result<Self, EsmError> {
+        config.validate().map_err(EsmError::Config)?;
+        let summary = kinesis
+            .describe_stream_summary()
+            .stream_name(&config.stream)
+            .send()
+            .await
+            .map_err(KinesisError::from)?;
+        let arn = summary
+            .stream_description_summary()
+            .map(|s| s.stream_arn().to_owned())
+            .unwrap_or_default();
+        Ok(Self {
+            kinesis: kinesis.clone(),
+            config: Arc::new(config.clone()),
+            function,
+            source: EventSource::for_stream(&arn),
+            report: Arc::default(),
+        })
+    }
+
+    fn worker(&self, shard: String) -> ShardWorker {
+        ShardWorker { mapping: self.clone(), shard }
+    }
+
+    fn report(&self) -> EsmReport {
+        self.report.lock().expect("report lock").clone()
+    }
+
+    fn update(&self, change: impl FnOnce(&mut EsmReport)) {
+        change(&mut self.report.lock().expect("report lock"));
+    }
+}
+
+/// How the function's answer to one batch is judged.
+#[derive(Debug, PartialEq, Eq)]
+enum Verdict {
+    /// Every record succeeded.
+    Success,
+    /// `batchItemFailures`: records from this index on are to be retried.
+    FailedFrom(usize),
+    /// The whole batch failed.
+    Failed(String),
+}
+
+struct ShardWorker {
+    mapping: Mapping,
+    shard: String,
+}
+
+impl ShardWorker {
+    async fn run(self, mode: Mode, mut stopped: watch::Receiver<bool>) -> Result<(), EsmError> {
+        let mut iterator = Some(self.open_iterator().await?);
+        while let Some(current) = iterator.take() {
+            let (records, caught_up, next) = self.gather(current).await?;
+            if !records.is_empty() {
+                self.deliver(records).await?;
+            }
+            iterator = next;
+            if *stopped.borrow() {
+                break;
+            }
+            if caught_up {
+                match mode {
+                    Mode::UntilCaughtUp => break,
+                    Mode::Forever => tokio::select! {
+                        _ = tokio::time::sleep(self.mapping.config.poll_interval) => {}
+                        _ = stopped.changed() => break,
+                    },
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn open_iterator(&self) -> Result<String, EsmError> {
+        let request = self
+            .mapping
+            .kinesis
+            .get_shard_iterator()
+            .stream_name(&self.mapping.config.stream)
+            .shard_id(&self.shard);
+        let request = match self.mapping.config.starting_position {
+            StartingPosition::TrimHorizon => {
+                request.shard_iterator_type(ShardIteratorType::TrimHorizon)
+            }
+            StartingPosition::Latest => request.shard_iterator_type(ShardIteratorType::Latest),
+            StartingPosition::AtTimestamp(at) => request
+                .shard_iterator_type(ShardIteratorType::AtTimestamp)
+                .timestamp(SdkDateTime::from_millis(at.timestamp_millis())),
+        };
+        let output = request.send().await.map_err(KinesisError::from)?;
+        Ok(output.shard_iterator().unwrap_or_default().to_owned())
+    }
+
+    /// Gathers up to `batch_size` records, polling for up to the batching
+    /// window. Returns the records, whether the shard is caught up, and the
+    /// next iterator (`None` once a closed shard is fully read).
+    async fn gather(
+        &self,
+        iterator: String,
+    ) -> Result<(Vec<Record>, bool, Option<String>), EsmError> {
+        let config = &self.mapping.config;
+        let deadline = Instant::now() + config.maximum_batching_window;
+        let mut records = Vec::new();
+        let mut iterator = Some(iterator);
+        loop {
+            let Some(current) = iterator.take() else { return Ok((records, true, None)) };
+            let page = self
+                .mapping
+                .kinesis
+                .get_records()
+                .shard_iterator(current)
+                .limit((config.batch_size - records.len()) as i32)
+                .send()
+                .await
+                .map_err(KinesisError::from)?;
+            // Caught up: nothing new *and* at the tip. An empty page alone
+            // is not enough, and neither is 0 ms behind (records written in
+            // the same millisecond are "0 ms" apart).
+            let caught_up = page.records().is_empty() && page.millis_behind_latest() == Some(0);
+            records.extend(page.records().iter().cloned());
+            iterator = page.next_shard_iterator().map(str::to_owned);
+            if records.len() >= config.batch_size
+                || Instant::now() >= deadline
+                || iterator.is_none()
+            {
+                return Ok((records, caught_up, iterator));
+            }
+            if caught_up {
+                // Within the batching window: wait for more records to come.
+                tokio::time::sleep(Duration::from_millis(100).min(deadline - Instant::now())).await;
+            }
+        }
+    }
+
+    /// Invokes the function with `records` until they are all processed or
+    /// given up, moving the checkpoint as it goes.
+    async fn deliver(&self, records: Vec<Record>) -> Result<(), EsmError> {
+        let config = &self.mapping.config;
+        let mut queue = VecDeque::from([(records, 0u32)]);
+        while let Some((records, retries)) = queue.pop_front() {
+            let event = batch(
+                records.iter().map(|r| self.mapping.source.event_record(&self.shard, r)).collect(),
+            );
+            self.mapping.update(|report| {
+                report.invocations += 1;
+                report.records_delivered += records.len() as u64;
+            });
+            let verdict = judge(
+                &records,
+                self.mapping.function.invoke(event).await,
+                config.report_batch_item_failures,
+            );
+            let (failed_from, error) = match verdict {
+                Verdict::Success => {
+                    self.checkpoint(&records, records.len());
+                    continue;
+                }
+                Verdict::FailedFrom(index) => {
+                    (index, "the function reported batch item failures".to_owned())
+                }
+                Verdict::Failed(error) => (0, error),
+            };
+            tracing::warn!(shard = %self.shard, records = records.len(), failed_from, retries, %error, "batch failed");
+            self.checkpoint(&records, failed_from);
+            let rest = records[failed_from..].to_vec();
+            if failed_from == 0 && config.bisect_batch_on_function_error && rest.len() > 1 {
+                // Split and retry the halves, each with a fresh retry count.
+                let second = rest[rest.len() / 2..].to_vec();
+                let first = rest[..rest.len() / 2].to_vec();
+                queue.push_front((second, 0));
+                queue.push_front((first, 0));
+            } else if config.maximum_retry_attempts.is_some_and(|max| retries >= max) {
+                self.give_up(&rest, retries + 1, &error)?;
+            } else {
+                tokio::time::sleep(config.retry_delay).await;
+                queue.push_front((rest, retries + 1));
+            }
+        }
+        Ok(())
+    }
+
+    /// Records that the first `count` records of `records` are done.
+    fn checkpoint(&self, records: &[Record], count: usize) {
+        if count == 0 {
+            return;
+        }
+        let last = records[count - 1].sequence_number().to_owned();
+        self.mapping.update(|report| {
+            report.records_succeeded += count as u64;
+            report.checkpoints.insert(self.shard.clone(), last);
+        });
+    }
+
+    /// Skips `records` for good: records their metadata at the on-failure
+    /// destination (and in the report), and checkpoints past them.
+    fn give_up(&self, records: &[Record], invokes: u32, error: &str) -> Result<(), EsmError> {
+        let (first, last) = (&records[0], &records[records.len() - 1]);
+        let arrival = |r: &Record| {
+            r.approximate_arrival_timestamp()
+                .and_then(|t| t.to_millis().ok())
+                .and_then(DateTime::from_timestamp_millis)
+        };
+        let failure = FailureRecord {
+            request_context: RequestContext {
+                request_id: format!("pitlane-esm-{}-{}", self.shard, first.sequence_number()),
+                function_arn: format!(
+                    "arn:aws:lambda:us-east-1:123456789012:function:{}",
+                    self.mapping.function.function_name()
+                ),
+                condition: "RetryAttemptsExhausted".to_owned(),
+                approximate_invoke_count: invokes,
+            },
+            response_context: ResponseContext {
+                status_code: 200,
+                executed_version: "$LATEST".to_owned(),
+                function_error: "Unhandled".to_owned(),
+            },
+            version: "1.0".to_owned(),
+            timestamp: Utc::now(),
+            kinesis_batch_info: KinesisBatchInfo {
+                shard_id: self.shard.clone(),
+                start_sequence_number: first.sequence_number().to_owned(),
+                end_sequence_number: last.sequence_number().to_owned(),
+                approximate_arrival_of_first_record: arrival(first),
+                approximate_arrival_of_last_record: arrival(last),
+                batch_size: records.len(),
+                stream_arn: self.mapping.source.stream_arn.clone(),
+            },
+            last_error: error.to_owned(),
+        };
+        tracing::error!(shard = %self.shard, records = records.len(), invokes, %error, "retries exhausted: batch skipped");
+        if let Some(path) = &self.mapping.config.on_failure {
+            let line = serde_json::to_string(&failure).expect("plain data serializes") + "\n";
+            let written = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .and_then(|mut file| file.write_all(line.as_bytes()));
+            written.map_err(|source| EsmError::Destination {
+                path: path.display().to_string(),
+                source,
+            })?;
+        }
+        let last_seq = last.sequence_number().to_owned();
+        self.mapping.update(|report| {
+            report.records_given_up += records.len() as u64;
+            report.checkpoints.insert(self.shard.clone(), last_seq);
+            report.failures.push(failure);
+        });
+        Ok(())
+    }
+}
+
+/// Judges the function's answer as Lambda does.
+///
+/// Without `ReportBatchItemFailures`, any answer is a success. With it, an
+/// answer listing failures means "retry from the lowest failed record"; a
+/// failure whose `itemIdentifier` is empty or not in the batch makes the
+/// whole batch a failure.
+fn judge(
+    records: &[Record],
+    answer: Result<serde_json::Value, FunctionError>,
+    report_item_failures: bool,
+) -> Verdict {
+    let answer = match answer {
+        Ok(answer) => answer,
+        Err(error) => return Verdict::Failed(error.to_string()),
+    };
+    if !report_item_failures {
+        return Verdict::Success;
+    }
+    let Some(failures) = answer.get("batchItemFailures").and_then(|f| f.as_array()) else {
+        return Verdict::Success;
+    };
+    let mut lowest: Option<usize> = None;
+    for failure in failures {
+        let id = failure.get("itemIdentifier").and_then(|id| id.as_str()).unwrap_or_default();
+        match records.iter().position(|record| record.sequence_number() == id) {
+            Some(index) => lowest = Some(lowest.map_or(index, |l| l.min(index))),
+            None => {
+                return Verdict::Failed(format!("invalid batch item failure itemIdentifier {id:?}"));
+            }
+        }
+    }
+    lowest.map_or(Verdict::Success, Verdict::FailedFrom)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_kinesis::primitives::Blob;
+    use serde_json::json;
+
+    fn records(count: usize) -> Vec<Record> {
+        (0..count)
+            .map(|i| {
+                Record::builder()
+                    .sequence_number(format!("{}", 1000 + i))
+                    .partition_key("k")
+                    .data(Blob::new("{}"))
+                    .build()
+                    .unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_error_fails_the_whole_batch() {
+        let verdict = judge(&records(3), Err(FunctionError::Unhandled("boom".into())), true);
+        assert_eq!(verdict, Verdict::Failed("function error: boom".into()));
+    }
+
+    #[test]
+    fn without_report_batch_item_failures_any_answer_is_a_success() {
+        let answer = json!({"batchItemFailures": [{"itemIdentifier": "1001"}]});
+        assert_eq!(judge(&records(3), Ok(answer), false), Verdict::Success);
+    }
+
+    #[test]
+    fn an_empty_or_missing_list_is_a_success() {
+        for answer in [
+            json!(null),
+            json!({}),
+            json!({"batchItemFailures": []}),
+            json!({"batchItemFailures": null}),
+        ] {
+            assert_eq!(judge(&records(3), Ok(answer), true), Verdict::Success);
+        }
+    }
+
+    #[test]
+    fn the_lowest_failed_record_is_where_the_retry_starts() {
+        let answer =
+            json!({"batchItemFailures": [{"itemIdentifier": "1003"}, {"itemIdentifier": "1001"}]});
+        assert_eq!(judge(&records(5), Ok(answer), true), Verdict::FailedFrom(1));
+    }
+
+    #[test]
+    fn an_unknown_or_empty_item_identifier_fails_the_whole_batch() {
+        for id in [json!("999"), json!(""), json!(null)] {
+            let answer = json!({"batchItemFailures": [{"itemIdentifier": id}]});
+            assert!(matches!(judge(&records(3), Ok(answer), true), Verdict::Failed(_)));
+        }
+    }
+}

@@ -1,0 +1,402 @@
+//! The local event-source mapping against the local Kinesis: batches,
+//! order, checkpoints, partial failures, bisection, retries, panics,
+//! timeouts, the HTTP invoker and the background mode.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_lambda_events::event::streams::KinesisEventResponse;
+use lambda_runtime::LambdaEvent;
+use pitlane::lambda::{KinesisEvent, batch};
+use pitlane_esm::{
+    EsmConfig, EventSourceMapping, FailureRecord, FunctionError, HttpInvoker, InProcess, Invoke,
+    run_until_caught_up,
+};
+use pitlane_testkit::{fixture, kinesis, replay, stream_with_shards, unique_name};
+
+/// Every batch the handler saw: (shard, sequence numbers), in call order.
+type Seen = Arc<Mutex<Vec<(String, Vec<String>)>>>;
+
+fn remember(seen: &Seen, event: &KinesisEvent) {
+    let shard = event.records[0].event_id.as_deref().unwrap().split(':').next().unwrap().to_owned();
+    let seqs = event.records.iter().map(|r| r.kinesis.sequence_number.clone()).collect();
+    seen.lock().unwrap().push((shard, seqs));
+}
+
+/// The 400 recorded votes, in one batch (two shards' worth).
+fn all_votes() -> KinesisEvent {
+    let files = [
+        "votes/shardId-000000000000-batch-01.json",
+        "votes/shardId-000000000000-batch-02.json",
+        "votes/shardId-000000000000-batch-03.json",
+        "votes/shardId-000000000001-batch-01.json",
+        "votes/shardId-000000000001-batch-02.json",
+    ];
+    batch(files.iter().flat_map(|f| fixture(f).records).collect())
+}
+
+fn is_json(data: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(data).is_ok()
+}
+
+async fn stream_of(
+    records: &KinesisEvent,
+    shards: i32,
+    prefix: &str,
+) -> (aws_sdk_kinesis::Client, String) {
+    let client = kinesis();
+    let stream = unique_name(prefix);
+    stream_with_shards(&client, &stream, shards).await;
+    replay(&client, &stream, records).await;
+    (client, stream)
+}
+
+fn quick(stream: &str) -> EsmConfig {
+    EsmConfig {
+        retry_delay: Duration::ZERO,
+        poll_interval: Duration::from_millis(50),
+        ..EsmConfig::new(stream)
+    }
+}
+
+/// A handler that remembers every batch and succeeds.
+fn recording(seen: Seen) -> Arc<dyn Invoke> {
+    Arc::new(InProcess::new(
+        "recorder",
+        Duration::from_secs(3),
+        move |event: LambdaEvent<KinesisEvent>| {
+            let seen = seen.clone();
+            async move {
+                remember(&seen, &event.payload);
+                Ok::<_, FunctionError>(())
+            }
+        },
+    ))
+}
+
+/// Sequence numbers delivered per shard, over every invocation, in order.
+fn per_shard(seen: &Seen) -> BTreeMap<String, Vec<String>> {
+    let mut shards: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (shard, seqs) in seen.lock().unwrap().iter() {
+        shards.entry(shard.clone()).or_default().extend(seqs.iter().cloned());
+    }
+    shards
+}
+
+fn numeric_order(seqs: &[String]) -> bool {
+    seqs.windows(2).all(|w| (w[0].len(), &w[0]) < (w[1].len(), &w[1]))
+}
+
+#[tokio::test]
+async fn delivers_every_record_once_in_order_per_shard_in_batches_of_at_most_batch_size() {
+    let (client, stream) = stream_of(&all_votes(), 2, "esm-order").await;
+    let seen = Seen::default();
+
+    let config = EsmConfig { batch_size: 50, ..quick(&stream) };
+    let report = run_until_caught_up(&client, &config, recording(seen.clone())).await.unwrap();
+
+    let shards = per_shard(&seen);
+    assert_eq!(shards.values().map(Vec::len).sum::<usize>(), 400);
+    assert!(shards.values().all(|seqs| numeric_order(seqs)), "out of order or repeated");
+    assert!(seen.lock().unwrap().iter().all(|(_, seqs)| !seqs.is_empty() && seqs.len() <= 50));
+    assert_eq!(
+        (report.records_delivered, report.records_succeeded, report.records_given_up),
+        (400, 400, 0)
+    );
+    // The checkpoint of each shard is its last record.
+    for (shard, seqs) in &shards {
+        assert_eq!(report.checkpoints[shard], *seqs.last().unwrap());
+    }
+}
+
+#[tokio::test]
+async fn the_event_is_what_lambda_sends() {
+    let (client, stream) = stream_of(&all_votes(), 1, "esm-shape").await;
+    let events: Arc<Mutex<Vec<KinesisEvent>>> = Arc::default();
+    let kept = events.clone();
+    let function =
+        InProcess::new("shape", Duration::from_secs(3), move |event: LambdaEvent<KinesisEvent>| {
+            let kept = kept.clone();
+            async move {
+                assert!(event.context.request_id.starts_with("pitlane-esm-"));
+                assert!(event.context.invoked_function_arn.ends_with(":function:shape"));
+                kept.lock().unwrap().push(event.payload);
+                Ok::<_, FunctionError>(())
+            }
+        });
+
+    run_until_caught_up(&client, &quick(&stream), Arc::new(function)).await.unwrap();
+
+    let events = events.lock().unwrap();
+    assert_eq!(events.iter().map(|e| e.records.len()).collect::<Vec<_>>(), [100, 100, 100, 100]);
+    let record = &events[0].records[0];
+    let sent = &all_votes().records[0];
+    assert_eq!(record.kinesis.data, sent.kinesis.data);
+    assert_eq!(record.kinesis.partition_key, sent.kinesis.partition_key);
+    assert_eq!(
+        record.event_id.as_deref(),
+        Some(format!("shardId-000000000000:{}", record.kinesis.sequence_number).as_str())
+    );
+    assert_eq!(
+        record.event_source_arn.as_deref(),
+        Some(format!("arn:aws:kinesis:us-east-1:123456789012:stream/{stream}").as_str())
+    );
+    assert_eq!(record.event_name.as_deref(), Some("aws:kinesis:record"));
+}
+
+#[tokio::test]
+async fn reported_item_failures_are_retried_from_the_lowest_one_and_earlier_records_are_not() {
+    let votes = batch(all_votes().records[..10].to_vec());
+    let (client, stream) = stream_of(&votes, 1, "esm-partial").await;
+    let seen = Seen::default();
+    let remembered = seen.clone();
+    let function = InProcess::new(
+        "partial",
+        Duration::from_secs(3),
+        move |event: LambdaEvent<KinesisEvent>| {
+            let seen = remembered.clone();
+            async move {
+                remember(&seen, &event.payload);
+                let mut response = KinesisEventResponse::default();
+                if seen.lock().unwrap().len() == 1 {
+                    // First invocation: records 6 and 4 failed.
+                    response.add_failure(event.payload.records[6].kinesis.sequence_number.clone());
+                    response.add_failure(event.payload.records[4].kinesis.sequence_number.clone());
+                }
+                Ok::<_, FunctionError>(response)
+            }
+        },
+    );
+
+    let config = EsmConfig { report_batch_item_failures: true, ..quick(&stream) };
+    let report = run_until_caught_up(&client, &config, Arc::new(function)).await.unwrap();
+
+    let calls = seen.lock().unwrap().clone();
+    assert_eq!(calls.len(), 2);
+    assert_eq!(calls[1].1, calls[0].1[4..], "the retry starts at the lowest failed record");
+    assert_eq!(
+        (report.invocations, report.records_delivered, report.records_succeeded),
+        (2, 16, 10)
+    );
+}
+
+#[tokio::test]
+async fn bisecting_isolates_a_bad_record_and_only_it_is_given_up() {
+    let (client, stream) = stream_of(&all_votes(), 2, "esm-bisect").await;
+    let failures = std::env::temp_dir().join(format!("{}.jsonl", unique_name("esm-failures")));
+    let function = InProcess::new(
+        "strict",
+        Duration::from_secs(3),
+        |event: LambdaEvent<KinesisEvent>| async move {
+            match event.payload.records.iter().find(|r| !is_json(&r.kinesis.data)) {
+                Some(bad) => Err(format!("record {} is not JSON", bad.kinesis.sequence_number)),
+                None => Ok(()),
+            }
+        },
+    );
+
+    let config = EsmConfig {
+        bisect_batch_on_function_error: true,
+        maximum_retry_attempts: Some(1),
+        on_failure: Some(failures.clone()),
+        ..quick(&stream)
+    };
+    let report = run_until_caught_up(&client, &config, Arc::new(function)).await.unwrap();
+
+    assert_eq!((report.records_succeeded, report.records_given_up), (399, 1));
+    let written: Vec<FailureRecord> = std::fs::read_to_string(&failures)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(written, report.failures);
+    let failure = &written[0];
+    assert_eq!(failure.kinesis_batch_info.batch_size, 1);
+    assert_eq!(
+        failure.kinesis_batch_info.start_sequence_number,
+        failure.kinesis_batch_info.end_sequence_number
+    );
+    assert_eq!(failure.request_context.condition, "RetryAttemptsExhausted");
+    assert_eq!(failure.request_context.approximate_invoke_count, 2, "one attempt and one retry");
+    assert!(failure.last_error.contains("is not JSON"), "{}", failure.last_error);
+    std::fs::remove_file(failures).unwrap();
+}
+
+#[tokio::test]
+async fn exhausted_retries_skip_the_batch_and_the_shard_moves_on() {
+    let votes = batch(all_votes().records[..30].to_vec());
+    let (client, stream) = stream_of(&votes, 1, "esm-exhaust").await;
+    let seen = Seen::default();
+    let remembered = seen.clone();
+    let function = InProcess::new(
+        "fails-first-batch",
+        Duration::from_secs(3),
+        move |event: LambdaEvent<KinesisEvent>| {
+            let seen = remembered.clone();
+            async move {
+                remember(&seen, &event.payload);
+                let first = event.payload.records[0].kinesis.sequence_number.clone();
+                let first_seen = seen.lock().unwrap()[0].1[0].clone();
+                if first == first_seen { Err("this batch always fails") } else { Ok(()) }
+            }
+        },
+    );
+
+    let config = EsmConfig { batch_size: 10, maximum_retry_attempts: Some(2), ..quick(&stream) };
+    let report = run_until_caught_up(&client, &config, Arc::new(function)).await.unwrap();
+
+    // Batch 1: 1 attempt + 2 retries, then skipped; batches 2 and 3: once each.
+    assert_eq!(report.invocations, 5);
+    assert_eq!((report.records_succeeded, report.records_given_up), (20, 10));
+    assert_eq!(report.failures[0].request_context.approximate_invoke_count, 3);
+    let last_delivered = seen.lock().unwrap().last().unwrap().1.last().unwrap().clone();
+    assert_eq!(report.checkpoints["shardId-000000000000"], last_delivered);
+}
+
+#[tokio::test]
+async fn a_panic_or_a_timeout_is_a_function_error_and_the_batch_is_retried() {
+    let votes = batch(all_votes().records[..5].to_vec());
+    let (client, stream) = stream_of(&votes, 1, "esm-crash").await;
+    let calls = Arc::new(Mutex::new(0));
+    let counted = calls.clone();
+    let function = InProcess::new(
+        "flaky",
+        Duration::from_millis(300),
+        move |_event: LambdaEvent<KinesisEvent>| {
+            let calls = counted.clone();
+            async move {
+                let call = {
+                    let mut calls = calls.lock().unwrap();
+                    *calls += 1;
+                    *calls
+                };
+                match call {
+                    1 => panic!("the handler crashed"),
+                    2 => tokio::time::sleep(Duration::from_secs(5)).await,
+                    _ => {}
+                }
+                Ok::<_, FunctionError>(())
+            }
+        },
+    );
+
+    let config = EsmConfig { function_timeout: Duration::from_millis(300), ..quick(&stream) };
+    let report = run_until_caught_up(&client, &config, Arc::new(function)).await.unwrap();
+
+    assert_eq!(*calls.lock().unwrap(), 3);
+    assert_eq!((report.invocations, report.records_succeeded, report.records_given_up), (3, 5, 0));
+}
+
+#[tokio::test]
+async fn the_function_can_be_invoked_over_lambdas_http_api() {
+    let (client, stream) =
+        stream_of(&batch(all_votes().records[..3].to_vec()), 1, "esm-http").await;
+    let server = FakeLambda::start(vec![
+        (500, Some("Unhandled"), r#"{"errorMessage":"boom"}"#),
+        (200, None, r#"{"batchItemFailures":[]}"#),
+    ]);
+
+    let function = HttpInvoker::new(&server.endpoint, "count-votes", Duration::from_secs(3));
+    let config = EsmConfig { report_batch_item_failures: true, ..quick(&stream) };
+    let report = run_until_caught_up(&client, &config, Arc::new(function)).await.unwrap();
+
+    assert_eq!((report.invocations, report.records_succeeded), (2, 3));
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    assert!(
+        requests[0].0.starts_with("POST /2015-03-31/functions/count-votes/invocations "),
+        "{}",
+        requests[0].0
+    );
+    let body: serde_json::Value = serde_json::from_str(&requests[0].1).unwrap();
+    assert!(body["Records"][0]["kinesis"]["approximateArrivalTimestamp"].is_f64());
+    assert_eq!(body["Records"].as_array().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn in_the_background_it_picks_up_records_written_after_it_started() {
+    let (client, stream) = stream_of(&batch(Vec::new()), 2, "esm-live").await;
+    let seen = Seen::default();
+    let mapping =
+        EventSourceMapping::start(client.clone(), quick(&stream), recording(seen.clone()))
+            .await
+            .unwrap();
+
+    replay(&client, &stream, &all_votes()).await;
+    for _ in 0..200 {
+        if mapping.report().records_succeeded == 400 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let report = mapping.stop().await.unwrap();
+
+    assert_eq!(report.records_succeeded, 400);
+    assert!(per_shard(&seen).values().all(|seqs| numeric_order(seqs)));
+}
+
+#[tokio::test]
+async fn settings_aws_refuses_are_refused_before_anything_runs() {
+    let (client, stream) = stream_of(&batch(Vec::new()), 1, "esm-invalid").await;
+    let config = EsmConfig { batch_size: 20_000, ..quick(&stream) };
+
+    let error =
+        run_until_caught_up(&client, &config, recording(Seen::default())).await.unwrap_err();
+
+    assert!(error.to_string().contains("BatchSize must be 1 to 10,000"), "{error}");
+}
+
+/// A stand-in for `cargo lambda watch`: answers each request with the next
+/// scripted (status, X-Amz-Function-Error, body), and keeps the requests.
+struct FakeLambda {
+    endpoint: String,
+    seen: Arc<Mutex<Vec<(String, String)>>>,
+}
+
+impl FakeLambda {
+    fn start(answers: Vec<(u16, Option<&'static str>, &'static str)>) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let seen: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+        let kept = seen.clone();
+        std::thread::spawn(move || {
+            for (answer, stream) in answers.into_iter().zip(listener.incoming()) {
+                let mut stream = stream.unwrap();
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request_line = String::new();
+                reader.read_line(&mut request_line).unwrap();
+                let mut length = 0;
+                loop {
+                    let mut header = String::new();
+                    reader.read_line(&mut header).unwrap();
+                    if header == "\r\n" {
+                        break;
+                    }
+                    if let Some(value) = header.to_ascii_lowercase().strip_prefix("content-length:")
+                    {
+                        length = value.trim().parse().unwrap();
+                    }
+                }
+                let mut body = vec![0; length];
+                reader.read_exact(&mut body).unwrap();
+                kept.lock().unwrap().push((request_line, String::from_utf8(body).unwrap()));
+                let (status, error, text) = answer;
+                let error_header =
+                    error.map(|e| format!("X-Amz-Function-Error: {e}\r\n")).unwrap_or_default();
+                write!(
+                    stream,
+                    "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n{error_header}Content-Length: {}\r\nConnection: close\r\n\r\n{text}",
+                    text.len()
+                )
+                .unwrap();
+            }
+        });
+        Self { endpoint, seen }
+    }
+
+    fn requests(&self) -> Vec<(String, String)> {
+        self.seen.lock().unwrap().clone()
+    }
+}

@@ -1,0 +1,136 @@
+//! The Driver of the Day vote: the grid, a vote, and a simulated crowd.
+//!
+//! The grid lives in one data file, `data/grid.json`, shared by the Rust code,
+//! the web pages and the tests, so the set of valid votes is defined once.
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::sensors::SplitMix64;
+
+/// One driver of the season's grid.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Driver {
+    /// The three-letter code used in votes: `"VER"`.
+    pub id: String,
+    pub name: String,
+    pub team: String,
+}
+
+#[derive(Deserialize)]
+struct GridFile {
+    drivers: Vec<Driver>,
+}
+
+static GRID: LazyLock<Vec<Driver>> = LazyLock::new(|| {
+    let file: GridFile = serde_json::from_str(include_str!("../../../data/grid.json"))
+        .expect("data/grid.json is valid");
+    file.drivers
+});
+
+/// The drivers one can vote for, in grid order.
+pub fn grid() -> &'static [Driver] {
+    &GRID
+}
+
+/// Whether `id` names a driver of the grid.
+pub fn is_driver(id: &str) -> bool {
+    grid().iter().any(|driver| driver.id == id)
+}
+
+/// One fan's vote: the JSON payload of one Kinesis record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Vote {
+    /// The driver voted for (a grid id such as `"NOR"`).
+    pub vote: String,
+    /// Who voted: the partition key, so one fan's votes stay in order.
+    pub user: String,
+    pub voted_at: DateTime<Utc>,
+}
+
+/// A deterministic crowd of fans voting, some of them more than once.
+#[derive(Clone, Debug)]
+pub struct Crowd {
+    rng: SplitMix64,
+    fans: u32,
+    voted: Vec<String>,
+    count: u64,
+    start: DateTime<Utc>,
+}
+
+impl Crowd {
+    /// `fans` fans (`fan-0001`, ...) voting from the chequered flag of the
+    /// 2026 British Grand Prix on.
+    pub fn new(seed: u64, fans: u32) -> Self {
+        assert!(fans > 0, "a crowd needs at least one fan");
+        Self {
+            rng: SplitMix64(seed),
+            fans,
+            voted: Vec::new(),
+            count: 0,
+            start: Utc.with_ymd_and_hms(2026, 7, 5, 15, 32, 0).unwrap(),
+        }
+    }
+
+    /// The next vote. About one vote in ten comes from a fan who has voted
+    /// already (a double click, a second device, a cheat): the vote must
+    /// count once.
+    pub fn vote(&mut self) -> Vote {
+        let again = !self.voted.is_empty() && self.rng.next() % 10 == 0;
+        let user = if again {
+            self.voted[(self.rng.next() % self.voted.len() as u64) as usize].clone()
+        } else {
+            format!("fan-{:04}", self.rng.next() % u64::from(self.fans) + 1)
+        };
+        self.voted.push(user.clone());
+        // Popularity is uneven: favour the front of the grid.
+        let drivers = grid().len() as u64;
+        let pick = (self.rng.next() % drivers).min(self.rng.next() % drivers) as usize;
+        self.count += 1;
+        Vote {
+            vote: grid()[pick].id.clone(),
+            user,
+            voted_at: self.start + Duration::milliseconds(37 * self.count as i64),
+        }
+    }
+
+    /// The next `count` votes.
+    pub fn votes(&mut self, count: usize) -> Vec<Vote> {
+        (0..count).map(|_| self.vote()).collect()
+    }
+}
+
+/// The number of distinct fans among `votes`: the votes that should count.
+pub fn distinct_fans(votes: &[Vote]) -> usize {
+    votes.iter().map(|vote| vote.user.as_str()).collect::<HashSet<_>>().len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_grid_has_22_distinct_drivers() {
+        let ids: HashSet<_> = grid().iter().map(|d| d.id.as_str()).collect();
+        assert_eq!(ids.len(), 22);
+        assert!(is_driver("VER") && !is_driver("XYZ") && !is_driver("ver"));
+    }
+
+    #[test]
+    fn crowds_are_reproducible_and_vote_for_real_drivers() {
+        let votes = Crowd::new(3, 50).votes(200);
+        assert_eq!(votes, Crowd::new(3, 50).votes(200));
+        assert!(votes.iter().all(|vote| is_driver(&vote.vote)));
+    }
+
+    #[test]
+    fn some_fans_vote_more_than_once() {
+        let votes = Crowd::new(3, 10_000).votes(500);
+        let fans = distinct_fans(&votes);
+        assert!(fans < 480 && fans > 400, "{fans} distinct fans in 500 votes");
+    }
+}
