@@ -1,74 +1,98 @@
-//! Fault injection for `PutRecords`, against the real local backend.
+//! Fault injection for batch writes, against the real local backend.
 //!
-//! Kinesis may refuse *some* records of a `PutRecords` call (the shard is
-//! over its write limit: `ProvisionedThroughputExceededException`) while it
-//! stores the others, and says so per record in the answer. The local
-//! backend never does that, so tests add it with an SDK interceptor:
+//! Kinesis `PutRecords` and DynamoDB `BatchWriteItem` may refuse *some*
+//! entries of a call — the shard or the partition is over its limit — while
+//! they store the others, and say so in the answer (a per-record error code,
+//! or `UnprocessedItems`). The local backend never does that, so tests add it
+//! with an SDK interceptor:
 //!
-//! 1. before the request is serialized, the "throttled" records are taken
-//!    out of it, so the backend really does not store them;
-//! 2. after the answer is parsed, a failure entry is put back at their
-//!    places, exactly as Kinesis reports a throttled record.
+//! 1. before the request is serialized, the "refused" entries are taken out
+//!    of it, so the backend really does not store them;
+//! 2. after the answer is parsed, they are reported as refused, exactly as
+//!    the service reports them.
 //!
-//! A producer that retries only the failed records therefore ends with every
-//! record stored once, and one that drops or re-sends records is caught.
+//! Code that retries only the refused entries therefore ends with every
+//! entry stored once, and code that drops or re-sends entries is caught.
+//! A planned [`Fault::FailCall`] makes a whole call fail before it is sent.
 
 use std::collections::VecDeque;
+use std::fmt::Debug;
+use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
 
 use aws_sdk_kinesis::config::interceptors::{
     BeforeSerializationInterceptorContextMut, FinalizerInterceptorContextMut,
 };
 use aws_sdk_kinesis::config::{ConfigBag, Intercept, RuntimeComponents};
-use aws_sdk_kinesis::operation::put_records::{PutRecordsInput, PutRecordsOutput};
-use aws_sdk_kinesis::types::PutRecordsResultEntry;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// What happens to one `PutRecords` call.
+/// What happens to one call.
 #[derive(Clone, Debug)]
 pub enum Fault {
     /// The call goes through untouched.
     Pass,
-    /// Kinesis refuses the records at these positions of the call.
-    Throttle(Vec<usize>),
+    /// The service refuses the entries at these positions of the call.
+    Refuse(Vec<usize>),
     /// The whole call fails before it is sent (as a network failure would).
     FailCall,
 }
 
-/// Injects the planned [`Fault`]s into successive `PutRecords` calls; calls
-/// beyond the plan go through untouched. Clone it to keep a handle for
-/// assertions after giving it to [`crate::kinesis_with`].
-#[derive(Clone, Debug, Default)]
-pub struct PutRecordsFaults {
-    state: Arc<Mutex<State>>,
+/// One batch-write operation that faults can be injected into.
+pub trait BatchWrite: Debug + Send + Sync + 'static {
+    type Input: Send + Sync + Debug + 'static;
+    type Output: Send + Sync + Debug + 'static;
+    type Entry: Clone + Send + Sync + Debug + 'static;
+    const NAME: &'static str;
+
+    /// The entries of the request, and a label (the table) to report under.
+    fn entries(input: &mut Self::Input) -> (String, &mut Vec<Self::Entry>);
+
+    /// Reports `refused` entries (with their positions in the request as
+    /// sent by the caller) as refused in `output`.
+    fn refuse(output: &mut Self::Output, label: &str, refused: Vec<(usize, Self::Entry)>);
 }
 
-#[derive(Debug, Default)]
-struct State {
+/// Injects the planned [`Fault`]s into successive calls of operation `W`;
+/// calls beyond the plan go through untouched. Clone it to keep a handle for
+/// assertions after giving it to a client.
+#[derive(Debug)]
+pub struct Faults<W: BatchWrite> {
+    state: Arc<Mutex<State<W::Entry>>>,
+    operation: PhantomData<fn() -> W>,
+}
+
+impl<W: BatchWrite> Clone for Faults<W> {
+    fn clone(&self) -> Self {
+        Self { state: self.state.clone(), operation: PhantomData }
+    }
+}
+
+#[derive(Debug)]
+struct State<E> {
     plan: VecDeque<Fault>,
-    /// Positions taken out of the call in flight, to report as failed.
-    throttled: Vec<usize>,
-    /// The number of records each call asked to put, in call order.
+    /// Entries taken out of the call in flight, with their positions.
+    refused: Vec<(usize, E)>,
+    label: String,
+    /// The number of entries each call carried, in call order.
     call_sizes: Vec<usize>,
 }
 
-impl PutRecordsFaults {
+impl<W: BatchWrite> Faults<W> {
     pub fn new(plan: impl IntoIterator<Item = Fault>) -> Self {
-        let faults = Self::default();
-        faults.state.lock().unwrap().plan = plan.into_iter().collect();
-        faults
+        let state = State { plan: plan.into_iter().collect(), refused: Vec::new(), label: String::new(), call_sizes: Vec::new() };
+        Self { state: Arc::new(Mutex::new(state)), operation: PhantomData }
     }
 
-    /// How many records each `PutRecords` call carried, in order.
+    /// How many entries each call carried, in order.
     pub fn call_sizes(&self) -> Vec<usize> {
         self.state.lock().unwrap().call_sizes.clone()
     }
 }
 
-impl Intercept for PutRecordsFaults {
+impl<W: BatchWrite> Intercept for Faults<W> {
     fn name(&self) -> &'static str {
-        "PutRecordsFaults"
+        W::NAME
     }
 
     fn modify_before_serialization(
@@ -77,23 +101,24 @@ impl Intercept for PutRecordsFaults {
         _components: &RuntimeComponents,
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let Some(input) = context.input_mut().downcast_mut::<PutRecordsInput>() else {
+        let Some(input) = context.input_mut().downcast_mut::<W::Input>() else {
             return Ok(());
         };
-        let records = input.records.get_or_insert_with(Vec::new);
+        let (label, entries) = W::entries(input);
         let mut state = self.state.lock().unwrap();
-        state.call_sizes.push(records.len());
+        state.call_sizes.push(entries.len());
         match state.plan.pop_front() {
             None | Some(Fault::Pass) => Ok(()),
-            Some(Fault::FailCall) => Err("injected fault: the PutRecords call failed".into()),
-            Some(Fault::Throttle(mut positions)) => {
-                positions.retain(|&p| p < records.len());
+            Some(Fault::FailCall) => Err(format!("injected fault: the {} call failed", W::NAME).into()),
+            Some(Fault::Refuse(mut positions)) => {
+                positions.retain(|&p| p < entries.len());
                 positions.sort_unstable();
                 positions.dedup();
-                for &position in positions.iter().rev() {
-                    records.remove(position);
-                }
-                state.throttled = positions;
+                let mut refused: Vec<(usize, W::Entry)> =
+                    positions.iter().rev().map(|&p| (p, entries.remove(p))).collect();
+                refused.reverse();
+                state.refused = refused;
+                state.label = label;
                 Ok(())
             }
         }
@@ -106,25 +131,70 @@ impl Intercept for PutRecordsFaults {
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let mut state = self.state.lock().unwrap();
-        if state.throttled.is_empty() {
+        if state.refused.is_empty() {
             return Ok(());
         }
         let Some(Ok(output)) = context.output_or_error_mut() else {
             return Ok(());
         };
-        let Some(output) = output.downcast_mut::<PutRecordsOutput>() else {
-            return Ok(());
-        };
-        let throttled = std::mem::take(&mut state.throttled);
-        for &position in &throttled {
-            let failure = PutRecordsResultEntry::builder()
-                .error_code("ProvisionedThroughputExceededException")
-                .error_message("Rate exceeded for shard (injected by the test)")
-                .build();
-            output.records.insert(position.min(output.records.len()), failure);
+        if let Some(output) = output.downcast_mut::<W::Output>() {
+            let refused = std::mem::take(&mut state.refused);
+            W::refuse(output, &state.label, refused);
         }
-        output.failed_record_count =
-            Some(output.failed_record_count.unwrap_or(0) + throttled.len() as i32);
         Ok(())
     }
 }
+
+/// Kinesis `PutRecords`: refused records get `ProvisionedThroughputExceededException`.
+#[derive(Debug)]
+pub enum PutRecords {}
+
+impl BatchWrite for PutRecords {
+    type Input = aws_sdk_kinesis::operation::put_records::PutRecordsInput;
+    type Output = aws_sdk_kinesis::operation::put_records::PutRecordsOutput;
+    type Entry = aws_sdk_kinesis::types::PutRecordsRequestEntry;
+    const NAME: &'static str = "PutRecordsFaults";
+
+    fn entries(input: &mut Self::Input) -> (String, &mut Vec<Self::Entry>) {
+        (input.stream_name.clone().unwrap_or_default(), input.records.get_or_insert_with(Vec::new))
+    }
+
+    fn refuse(output: &mut Self::Output, _label: &str, refused: Vec<(usize, Self::Entry)>) {
+        for (position, _) in &refused {
+            let failure = aws_sdk_kinesis::types::PutRecordsResultEntry::builder()
+                .error_code("ProvisionedThroughputExceededException")
+                .error_message("Rate exceeded for shard (injected by the test)")
+                .build();
+            output.records.insert((*position).min(output.records.len()), failure);
+        }
+        output.failed_record_count = Some(output.failed_record_count.unwrap_or(0) + refused.len() as i32);
+    }
+}
+
+/// DynamoDB `BatchWriteItem` (one table per call): refused items come back
+/// in `UnprocessedItems`.
+#[derive(Debug)]
+pub enum BatchWriteItem {}
+
+impl BatchWrite for BatchWriteItem {
+    type Input = aws_sdk_dynamodb::operation::batch_write_item::BatchWriteItemInput;
+    type Output = aws_sdk_dynamodb::operation::batch_write_item::BatchWriteItemOutput;
+    type Entry = aws_sdk_dynamodb::types::WriteRequest;
+    const NAME: &'static str = "BatchWriteItemFaults";
+
+    fn entries(input: &mut Self::Input) -> (String, &mut Vec<Self::Entry>) {
+        let tables = input.request_items.get_or_insert_with(Default::default);
+        let table = tables.keys().next().cloned().unwrap_or_default();
+        (table.clone(), tables.entry(table).or_default())
+    }
+
+    fn refuse(output: &mut Self::Output, table: &str, refused: Vec<(usize, Self::Entry)>) {
+        let unprocessed = output.unprocessed_items.get_or_insert_with(Default::default);
+        unprocessed.entry(table.to_owned()).or_default().extend(refused.into_iter().map(|(_, entry)| entry));
+    }
+}
+
+/// Faults for Kinesis `PutRecords` calls.
+pub type PutRecordsFaults = Faults<PutRecords>;
+/// Faults for DynamoDB `BatchWriteItem` calls.
+pub type BatchWriteItemFaults = Faults<BatchWriteItem>;

@@ -12,11 +12,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_sdk_kinesis::config::{BehaviorVersion, Credentials, Intercept, Region};
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::{PutRecordsRequestEntry, Record, ShardIteratorType, StreamStatus};
-use base64::Engine as _;
 pub use pitlane::lambda::KinesisEvent;
 
+mod dynamodb;
 mod faults;
-pub use faults::{Fault, PutRecordsFaults};
+pub use dynamodb::{dynamodb, dynamodb_with, item_to_json, scan_all, table_with_key};
+pub use faults::{BatchWrite, BatchWriteItemFaults, Fault, Faults, PutRecordsFaults};
 
 /// The region of every local resource.
 pub const REGION: &str = "us-east-1";
@@ -28,7 +29,7 @@ pub fn workspace_root() -> PathBuf {
 
 /// The local Kinesis endpoint: `AWS_ENDPOINT_URL_KINESIS` when the recipes
 /// set it, otherwise the one `just aws-up` wrote to `.pitlane/backend.env`.
-fn local_endpoint(variable: &str) -> String {
+pub(crate) fn local_endpoint(variable: &str) -> String {
     if let Ok(url) = std::env::var(variable) {
         return url;
     }
@@ -136,6 +137,19 @@ pub async fn read_all(client: &aws_sdk_kinesis::Client, stream: &str) -> Vec<(St
     all
 }
 
+/// Every recorded batch of a scenario (`fixtures/<scenario>/`), in file
+/// order: shard by shard, batch by batch.
+pub fn fixture_batches(scenario: &str) -> Vec<KinesisEvent> {
+    let folder = workspace_root().join("fixtures").join(scenario);
+    let mut files: Vec<_> = std::fs::read_dir(&folder)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", folder.display()))
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .collect();
+    files.sort();
+    files.iter().map(|file| fixture(&format!("{scenario}/{}", file.file_name().unwrap().to_string_lossy()))).collect()
+}
+
 /// A recorded batch from `fixtures/` (path relative to that folder).
 pub fn fixture(path: &str) -> KinesisEvent {
     let file = workspace_root().join("fixtures").join(path);
@@ -172,15 +186,4 @@ pub async fn replay(client: &aws_sdk_kinesis::Client, stream: &str, batch: &Kine
     }
 }
 
-/// The payload of a recorded record as text (fixtures hold it base64-encoded,
-/// as Lambda delivers it).
-pub fn payload_text(record: &pitlane::lambda::KinesisEventRecord) -> String {
-    String::from_utf8_lossy(&record.kinesis.data).into_owned()
-}
 
-/// Decodes standard base64, panicking with the input on error.
-pub fn base64_decode(text: &str) -> Vec<u8> {
-    base64::engine::general_purpose::STANDARD
-        .decode(text)
-        .unwrap_or_else(|e| panic!("{text:?} is not base64: {e}"))
-}

@@ -216,7 +216,7 @@ async fn put_all_stores_every_reading_exactly_once_in_few_calls() {
 // ANCHOR: retry_test
 #[tokio::test]
 async fn refused_records_are_sent_again_and_only_they() {
-    let faults = PutRecordsFaults::new([Fault::Throttle(vec![1, 3])]);
+    let faults = PutRecordsFaults::new([Fault::Refuse(vec![1, 3])]);
     let client = kinesis_with(faults.clone());
     let stream = unique_name("day02-retry");
     stream_with_shards(&client, &stream, 2).await;
@@ -232,9 +232,9 @@ async fn refused_records_are_sent_again_and_only_they() {
 #[tokio::test]
 async fn records_still_refused_after_the_last_attempt_are_handed_back() {
     let faults = PutRecordsFaults::new([
-        Fault::Throttle(vec![0]),
-        Fault::Throttle(vec![0]),
-        Fault::Throttle(vec![0]),
+        Fault::Refuse(vec![0]),
+        Fault::Refuse(vec![0]),
+        Fault::Refuse(vec![0]),
     ]);
     let client = kinesis_with(faults.clone());
     let stream = unique_name("day02-give-up");
