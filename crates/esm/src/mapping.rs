@@ -478,7 +478,9 @@ fn judge(
         match records.iter().position(|record| record.sequence_number() == id) {
             Some(index) => lowest = Some(lowest.map_or(index, |l| l.min(index))),
             None => {
-                return Verdict::Failed(format!("invalid batch item failure itemIdentifier {id:?}"));
+                return Verdict::Failed(format!(
+                    "invalid batch item failure itemIdentifier {id:?}"
+                ));
             }
         }
     }

@@ -16,40 +16,56 @@ pub async fn load_config() -> SdkConfig {
     aws_config::load_defaults(BehaviorVersion::latest()).await
 }
 
-/// A failed Kinesis call, whatever the operation.
-///
-/// The SDK gives every operation its own error type; tools that only need to
-/// report the failure convert them into this one. Its message includes the
-/// whole chain of causes ("dispatch failure: ... Connection refused"), which
-/// is what a person needs to fix the problem.
-#[derive(Debug)]
-pub struct KinesisError(Box<aws_sdk_kinesis::Error>);
+/// Declares an error type for failed calls of one AWS service, whatever the
+/// operation. The SDK gives every operation its own error type; code that
+/// only needs to report the failure converts them into this one. Its message
+/// includes the whole chain of causes ("dispatch failure: ... Connection
+/// refused"), which is what a person needs to fix the problem.
+macro_rules! service_error {
+    ($(#[$doc:meta])* $name:ident, $sdk:ident) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $name(Box<$sdk::Error>);
 
-impl KinesisError {
-    /// The error as the SDK's service-wide enum, to match on a specific
-    /// exception (`ResourceNotFoundException`, ...).
-    pub fn inner(&self) -> &aws_sdk_kinesis::Error {
-        &self.0
-    }
+        impl $name {
+            /// The error as the SDK's service-wide enum, to match on a
+            /// specific exception.
+            pub fn inner(&self) -> &$sdk::Error {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}", DisplayErrorContext(&*self.0))
+            }
+        }
+
+        impl std::error::Error for $name {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&*self.0)
+            }
+        }
+
+        impl<E, R> From<SdkError<E, R>> for $name
+        where
+            $sdk::Error: From<SdkError<E, R>>,
+        {
+            fn from(err: SdkError<E, R>) -> Self {
+                Self(Box::new(err.into()))
+            }
+        }
+    };
 }
 
-impl fmt::Display for KinesisError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", DisplayErrorContext(&*self.0))
-    }
-}
+service_error!(
+    /// A failed Kinesis call, whatever the operation.
+    KinesisError,
+    aws_sdk_kinesis
+);
 
-impl std::error::Error for KinesisError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&*self.0)
-    }
-}
-
-impl<E, R> From<SdkError<E, R>> for KinesisError
-where
-    aws_sdk_kinesis::Error: From<SdkError<E, R>>,
-{
-    fn from(err: SdkError<E, R>) -> Self {
-        Self(Box::new(err.into()))
-    }
-}
+service_error!(
+    /// A failed DynamoDB call, whatever the operation.
+    DynamoDbError,
+    aws_sdk_dynamodb
+);

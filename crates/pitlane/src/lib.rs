@@ -4,18 +4,20 @@
 //! lives here so that the exercises stay small:
 //!
 //! - [`aws`]: loading the AWS configuration the same way locally and on AWS,
-//!   and one readable error type for failed Kinesis calls;
+//!   and one readable error type per service for failed calls;
 //! - [`kinesis`]: small helpers every stream tool needs (listing shards);
 //! - [`sensors`]: the simulated trackside sensors that the first days stream;
 //! - [`votes`]: the Driver of the Day grid, votes and a simulated crowd;
 //! - [`lambda`]: the exact JSON shape in which Lambda hands Kinesis records to
 //!   a function, used by the fixture recorder and (later) the local
 //!   event-source mapping;
+//! - [`retry`]: bounded exponential backoff with jitter;
 //! - [`telemetry`]: `tracing` set-up for the command-line tools.
 
 pub mod aws;
 pub mod kinesis;
 pub mod lambda;
+pub mod retry;
 pub mod sensors;
 pub mod telemetry;
 pub mod votes;

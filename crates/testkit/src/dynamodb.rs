@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Intercept, Region};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TableStatus,
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+    ScalarAttributeType, TableStatus,
 };
 use serde_json::{Value, json};
 
@@ -38,14 +39,25 @@ pub async fn table_with_key(client: &aws_sdk_dynamodb::Client, table: &str, key:
         .table_name(table)
         .billing_mode(BillingMode::PayPerRequest)
         .attribute_definitions(
-            AttributeDefinition::builder().attribute_name(key).attribute_type(ScalarAttributeType::S).build().unwrap(),
+            AttributeDefinition::builder()
+                .attribute_name(key)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
         )
-        .key_schema(KeySchemaElement::builder().attribute_name(key).key_type(KeyType::Hash).build().unwrap())
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name(key)
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
         .send()
         .await
         .unwrap_or_else(|e| panic!("creating test table {table}: {e:?}"));
     for _ in 0..300 {
-        let described = client.describe_table().table_name(table).send().await.expect("DescribeTable");
+        let described =
+            client.describe_table().table_name(table).send().await.expect("DescribeTable");
         if described.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active) {
             return;
         }
@@ -55,7 +67,10 @@ pub async fn table_with_key(client: &aws_sdk_dynamodb::Client, table: &str, key:
 }
 
 /// Every item of `table` (all pages of a Scan).
-pub async fn scan_all(client: &aws_sdk_dynamodb::Client, table: &str) -> Vec<HashMap<String, AttributeValue>> {
+pub async fn scan_all(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+) -> Vec<HashMap<String, AttributeValue>> {
     let mut items = Vec::new();
     let mut start: Option<HashMap<String, AttributeValue>> = None;
     loop {
@@ -78,7 +93,8 @@ pub async fn scan_all(client: &aws_sdk_dynamodb::Client, table: &str) -> Vec<Has
 /// sorted attribute names: how the AWS console shows it, and stable for
 /// snapshots.
 pub fn item_to_json(item: &HashMap<String, AttributeValue>) -> Value {
-    let sorted: std::collections::BTreeMap<_, _> = item.iter().map(|(k, v)| (k.clone(), attribute_to_json(v))).collect();
+    let sorted: std::collections::BTreeMap<_, _> =
+        item.iter().map(|(k, v)| (k.clone(), attribute_to_json(v))).collect();
     json!(sorted)
 }
 
@@ -89,7 +105,9 @@ fn attribute_to_json(value: &AttributeValue) -> Value {
         AttributeValue::Bool(b) => json!({ "BOOL": b }),
         AttributeValue::Null(_) => json!({ "NULL": true }),
         AttributeValue::M(map) => json!({ "M": item_to_json(map) }),
-        AttributeValue::L(list) => json!({ "L": list.iter().map(attribute_to_json).collect::<Vec<_>>() }),
+        AttributeValue::L(list) => {
+            json!({ "L": list.iter().map(attribute_to_json).collect::<Vec<_>>() })
+        }
         AttributeValue::Ss(set) => json!({ "SS": set }),
         AttributeValue::Ns(set) => json!({ "NS": set }),
         other => json!({ "other": format!("{other:?}") }),

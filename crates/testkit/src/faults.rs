@@ -80,7 +80,12 @@ struct State<E> {
 
 impl<W: BatchWrite> Faults<W> {
     pub fn new(plan: impl IntoIterator<Item = Fault>) -> Self {
-        let state = State { plan: plan.into_iter().collect(), refused: Vec::new(), label: String::new(), call_sizes: Vec::new() };
+        let state = State {
+            plan: plan.into_iter().collect(),
+            refused: Vec::new(),
+            label: String::new(),
+            call_sizes: Vec::new(),
+        };
         Self { state: Arc::new(Mutex::new(state)), operation: PhantomData }
     }
 
@@ -109,7 +114,9 @@ impl<W: BatchWrite> Intercept for Faults<W> {
         state.call_sizes.push(entries.len());
         match state.plan.pop_front() {
             None | Some(Fault::Pass) => Ok(()),
-            Some(Fault::FailCall) => Err(format!("injected fault: the {} call failed", W::NAME).into()),
+            Some(Fault::FailCall) => {
+                Err(format!("injected fault: the {} call failed", W::NAME).into())
+            }
             Some(Fault::Refuse(mut positions)) => {
                 positions.retain(|&p| p < entries.len());
                 positions.sort_unstable();
@@ -167,7 +174,8 @@ impl BatchWrite for PutRecords {
                 .build();
             output.records.insert((*position).min(output.records.len()), failure);
         }
-        output.failed_record_count = Some(output.failed_record_count.unwrap_or(0) + refused.len() as i32);
+        output.failed_record_count =
+            Some(output.failed_record_count.unwrap_or(0) + refused.len() as i32);
     }
 }
 
@@ -190,7 +198,10 @@ impl BatchWrite for BatchWriteItem {
 
     fn refuse(output: &mut Self::Output, table: &str, refused: Vec<(usize, Self::Entry)>) {
         let unprocessed = output.unprocessed_items.get_or_insert_with(Default::default);
-        unprocessed.entry(table.to_owned()).or_default().extend(refused.into_iter().map(|(_, entry)| entry));
+        unprocessed
+            .entry(table.to_owned())
+            .or_default()
+            .extend(refused.into_iter().map(|(_, entry)| entry));
     }
 }
 

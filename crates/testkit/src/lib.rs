@@ -147,7 +147,10 @@ pub fn fixture_batches(scenario: &str) -> Vec<KinesisEvent> {
         .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
         .collect();
     files.sort();
-    files.iter().map(|file| fixture(&format!("{scenario}/{}", file.file_name().unwrap().to_string_lossy()))).collect()
+    files
+        .iter()
+        .map(|file| fixture(&format!("{scenario}/{}", file.file_name().unwrap().to_string_lossy())))
+        .collect()
 }
 
 /// A recorded batch from `fixtures/` (path relative to that folder).
@@ -185,5 +188,3 @@ pub async fn replay(client: &aws_sdk_kinesis::Client, stream: &str, batch: &Kine
         assert_eq!(output.failed_record_count(), Some(0), "the local backend rejected records");
     }
 }
-
-

@@ -1,0 +1,168 @@
+//! # Day 04 — ingest events into an `EventLogs` table
+//!
+//! The first consumer, written as a real Lambda function: the event-source
+//! mapping hands it a batch of Kinesis records, and it stores each one as an
+//! item of a DynamoDB table, `EventLogs`, keyed by `eventId`.
+//!
+//! Two things make the difference between a demo and a pipeline:
+//!
+//! - **Idempotency.** Kinesis delivers *at least once*: when an invocation
+//!   fails (a timeout, a throttled write, a crash), the whole batch comes
+//!   again. The classic version of this exercise gives each item a random
+//!   UUID, so every retry stores the batch again. Here `eventId` is derived
+//!   from the record itself (a UUID v5 of its Kinesis `eventID`): a retry
+//!   writes the same items over themselves and nothing is stored twice.
+//! - **Batching with honest retries.** `BatchWriteItem` takes 25 items per
+//!   call and may leave some of them *unprocessed* (throttling), returning
+//!   them in `UnprocessedItems`. They are sent again, with backoff; if some
+//!   are still left, the invocation fails, and the batch comes again.
+//!
+//! A record whose data is not JSON is stored too — its raw text and the
+//! parser's error — so it never blocks the shard and never vanishes.
+//!
+//! Work through the `TODO`s from top to bottom, then run `just check 04`.
+//! The chapter "Day 04" of the book explains each step; `just hint 04` gives
+//! a nudge.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, PutRequest,
+    ScalarAttributeType, WriteRequest,
+};
+use pitlane::aws::DynamoDbError;
+use pitlane::lambda::{KinesisEvent, KinesisEventRecord};
+use pitlane::retry::RetryPolicy;
+use serde::Serialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+/// The environment variable that names the table (set by the deployment).
+pub const TABLE_ENV: &str = "EVENT_LOGS_TABLE";
+/// `BatchWriteItem` takes at most 25 items per call.
+pub const MAX_ITEMS_PER_CALL: usize = 25;
+/// The namespace of the UUID v5 event ids: any fixed UUID works, as long as
+/// it never changes (it is part of every id).
+pub const EVENT_ID_NAMESPACE: Uuid = Uuid::from_u128(0x5c1f_70a8_2b7e_4e0e_9c35_6b1e_0d2f_a901);
+
+/// What [`handle`] and [`write_items`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct WriteReport {
+    /// Items stored.
+    pub items: usize,
+    /// `BatchWriteItem` calls, retries included.
+    pub calls: usize,
+    /// Items sent again because DynamoDB left them unprocessed.
+    pub retried: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EventLogError {
+    #[error(
+        "{count} item(s) still unprocessed after {attempts} attempts; the batch must be retried"
+    )]
+    Unprocessed { count: usize, attempts: u32 },
+    #[error(transparent)]
+    DynamoDb(#[from] DynamoDbError),
+}
+
+/// The item's id: a UUID v5 of the record's Kinesis `eventID`
+/// (`shardId-…:<sequence number>`), which is the same at every delivery of
+/// the record and different for every record.
+pub fn event_id(record: &KinesisEventRecord) -> String {
+    // TODO 1: derive the id from the record, never at random: take the
+    //   record's Kinesis `event_id` (an `Option<String>`; use "" if absent)
+    //   and return `Uuid::new_v5(&EVENT_ID_NAMESPACE, <its bytes>)` as text.
+    let _ = (record, EVENT_ID_NAMESPACE);
+    todo!("day 04: a deterministic event id")
+}
+
+/// A JSON value as a DynamoDB attribute: objects become maps (`M`), arrays
+/// lists (`L`), numbers `N` with their exact text, and so on. Stored as a
+/// map, a payload can be queried and projected field by field, which a JSON
+/// string cannot.
+pub fn to_attribute(value: &Value) -> AttributeValue {
+    // TODO 2: `match` on the JSON value: Null → `AttributeValue::Null(true)`,
+    //   Bool → `Bool`, Number → `N` with `n.to_string()` (DynamoDB numbers
+    //   travel as text, which keeps them exact), String → `S`, Array → `L`
+    //   and Object → `M`, converting the elements with `to_attribute` itself.
+    let _ = value;
+    todo!("day 04: JSON to a DynamoDB attribute")
+}
+
+/// One record as one `EventLogs` item.
+pub fn to_item(record: &KinesisEventRecord) -> HashMap<String, AttributeValue> {
+    // TODO 3: build the item as a `HashMap` of string attributes (`S`):
+    //   "eventId" (`event_id`), "kinesisEventId" (the record's `event_id`),
+    //   "shardId" (the part of `event_id` before ':'), "sequenceNumber",
+    //   "partitionKey", and "arrivedAt": the arrival timestamp as RFC 3339
+    //   with milliseconds (`to_rfc3339_opts(SecondsFormat::Millis, true)`).
+    //   Then parse `kinesis.data` as JSON: on success add "payload"
+    //   (`to_attribute`); on error add "rawPayload" (the data as lossy UTF-8
+    //   text) and "payloadError" (the error's text). Never drop a record.
+    let _ = record;
+    todo!("day 04: a record as an item")
+}
+
+/// Stores `items` with `BatchWriteItem`, [`MAX_ITEMS_PER_CALL`] at a time,
+/// sending unprocessed items again with backoff. Fails if some are still
+/// unprocessed after `policy.max_attempts` calls for one chunk.
+pub async fn write_items(
+    client: &Client,
+    table: &str,
+    items: Vec<HashMap<String, AttributeValue>>,
+    policy: &RetryPolicy,
+) -> Result<WriteReport, EventLogError> {
+    // TODO 4: for each chunk of MAX_ITEMS_PER_CALL items, turn the items into
+    //   `WriteRequest`s (`PutRequest::builder().set_item(..)`), then for
+    //   attempt 1..=policy.max_attempts:
+    //   - from the second attempt on, sleep `policy.backoff(attempt - 1)` and
+    //     count the items as retried;
+    //   - `client.batch_write_item().request_items(table, pending)`, count
+    //     the call (SDK errors: `.map_err(DynamoDbError::from)?`);
+    //   - the new pending items are `output.unprocessed_items` for `table`
+    //     (absent means none); stop when there are none.
+    //   Items still pending after the last attempt → `EventLogError::Unprocessed`.
+    let _ = (client, table, items, policy, PutRequest::builder(), WriteRequest::builder());
+    todo!("day 04: batch writes with retries")
+}
+
+/// The Lambda handler: every record of the batch into the table.
+pub async fn handle(
+    client: &Client,
+    table: &str,
+    event: KinesisEvent,
+) -> Result<WriteReport, EventLogError> {
+    // TODO 5: every record `to_item`, then `write_items` with
+    //   `RetryPolicy::default()`. Return its report (an error makes the
+    //   event-source mapping deliver the batch again).
+    let _ = (client, table, event, RetryPolicy::default());
+    todo!("day 04: the handler")
+}
+
+/// Creates the `EventLogs` table: partition key `eventId` (a string),
+/// on-demand capacity (no throughput to plan; pay per request).
+pub async fn create_table(client: &Client, table: &str) -> Result<(), DynamoDbError> {
+    client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("eventId")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("name and type are set"),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("eventId")
+                .key_type(KeyType::Hash)
+                .build()
+                .expect("name and type are set"),
+        )
+        .send()
+        .await?;
+    Ok(())
+}

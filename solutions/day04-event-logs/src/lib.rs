@@ -1,0 +1,211 @@
+//! # Day 04 — ingest events into an `EventLogs` table (solution)
+//!
+//! The first consumer, written as a real Lambda function: the event-source
+//! mapping hands it a batch of Kinesis records, and it stores each one as an
+//! item of a DynamoDB table, `EventLogs`, keyed by `eventId`.
+//!
+//! Two things make the difference between a demo and a pipeline:
+//!
+//! - **Idempotency.** Kinesis delivers *at least once*: when an invocation
+//!   fails (a timeout, a throttled write, a crash), the whole batch comes
+//!   again. The classic version of this exercise gives each item a random
+//!   UUID, so every retry stores the batch again. Here `eventId` is derived
+//!   from the record itself (a UUID v5 of its Kinesis `eventID`): a retry
+//!   writes the same items over themselves and nothing is stored twice.
+//! - **Batching with honest retries.** `BatchWriteItem` takes 25 items per
+//!   call and may leave some of them *unprocessed* (throttling), returning
+//!   them in `UnprocessedItems`. They are sent again, with backoff; if some
+//!   are still left, the invocation fails, and the batch comes again.
+//!
+//! A record whose data is not JSON is stored too — its raw text and the
+//! parser's error — so it never blocks the shard and never vanishes.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, PutRequest,
+    ScalarAttributeType, WriteRequest,
+};
+use pitlane::aws::DynamoDbError;
+use pitlane::lambda::{KinesisEvent, KinesisEventRecord};
+use pitlane::retry::RetryPolicy;
+use serde::Serialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+/// The environment variable that names the table (set by the deployment).
+pub const TABLE_ENV: &str = "EVENT_LOGS_TABLE";
+/// `BatchWriteItem` takes at most 25 items per call.
+pub const MAX_ITEMS_PER_CALL: usize = 25;
+/// The namespace of the UUID v5 event ids: any fixed UUID works, as long as
+/// it never changes (it is part of every id).
+pub const EVENT_ID_NAMESPACE: Uuid = Uuid::from_u128(0x5c1f_70a8_2b7e_4e0e_9c35_6b1e_0d2f_a901);
+
+/// What [`handle`] and [`write_items`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct WriteReport {
+    /// Items stored.
+    pub items: usize,
+    /// `BatchWriteItem` calls, retries included.
+    pub calls: usize,
+    /// Items sent again because DynamoDB left them unprocessed.
+    pub retried: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EventLogError {
+    #[error(
+        "{count} item(s) still unprocessed after {attempts} attempts; the batch must be retried"
+    )]
+    Unprocessed { count: usize, attempts: u32 },
+    #[error(transparent)]
+    DynamoDb(#[from] DynamoDbError),
+}
+
+/// The item's id: a UUID v5 of the record's Kinesis `eventID`
+/// (`shardId-…:<sequence number>`), which is the same at every delivery of
+/// the record and different for every record.
+pub fn event_id(record: &KinesisEventRecord) -> String {
+    let kinesis_id = record.event_id.as_deref().unwrap_or_default();
+    Uuid::new_v5(&EVENT_ID_NAMESPACE, kinesis_id.as_bytes()).to_string()
+}
+
+/// A JSON value as a DynamoDB attribute: objects become maps (`M`), arrays
+/// lists (`L`), numbers `N` with their exact text, and so on. Stored as a
+/// map, a payload can be queried and projected field by field, which a JSON
+/// string cannot.
+pub fn to_attribute(value: &Value) -> AttributeValue {
+    match value {
+        Value::Null => AttributeValue::Null(true),
+        Value::Bool(b) => AttributeValue::Bool(*b),
+        Value::Number(n) => AttributeValue::N(n.to_string()),
+        Value::String(s) => AttributeValue::S(s.clone()),
+        Value::Array(items) => AttributeValue::L(items.iter().map(to_attribute).collect()),
+        Value::Object(fields) => {
+            AttributeValue::M(fields.iter().map(|(k, v)| (k.clone(), to_attribute(v))).collect())
+        }
+    }
+}
+
+/// One record as one `EventLogs` item.
+pub fn to_item(record: &KinesisEventRecord) -> HashMap<String, AttributeValue> {
+    let kinesis = &record.kinesis;
+    let text = |s: &str| AttributeValue::S(s.to_owned());
+    let event_id_text = record.event_id.as_deref().unwrap_or_default();
+    let mut item = HashMap::from([
+        ("eventId".to_owned(), text(&event_id(record))),
+        ("kinesisEventId".to_owned(), text(event_id_text)),
+        ("shardId".to_owned(), text(event_id_text.split(':').next().unwrap_or_default())),
+        ("sequenceNumber".to_owned(), text(&kinesis.sequence_number)),
+        ("partitionKey".to_owned(), text(&kinesis.partition_key)),
+        (
+            "arrivedAt".to_owned(),
+            text(
+                &kinesis
+                    .approximate_arrival_timestamp
+                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            ),
+        ),
+    ]);
+    match serde_json::from_slice::<Value>(&kinesis.data) {
+        Ok(payload) => {
+            item.insert("payload".to_owned(), to_attribute(&payload));
+        }
+        Err(error) => {
+            item.insert("rawPayload".to_owned(), text(&String::from_utf8_lossy(&kinesis.data)));
+            item.insert("payloadError".to_owned(), text(&error.to_string()));
+        }
+    }
+    item
+}
+
+/// Stores `items` with `BatchWriteItem`, [`MAX_ITEMS_PER_CALL`] at a time,
+/// sending unprocessed items again with backoff. Fails if some are still
+/// unprocessed after `policy.max_attempts` calls for one chunk.
+pub async fn write_items(
+    client: &Client,
+    table: &str,
+    items: Vec<HashMap<String, AttributeValue>>,
+    policy: &RetryPolicy,
+) -> Result<WriteReport, EventLogError> {
+    let mut report = WriteReport { items: items.len(), ..WriteReport::default() };
+    for chunk in items.chunks(MAX_ITEMS_PER_CALL) {
+        let mut pending: Vec<WriteRequest> = chunk
+            .iter()
+            .map(|item| {
+                let put = PutRequest::builder()
+                    .set_item(Some(item.clone()))
+                    .build()
+                    .expect("the item is set");
+                WriteRequest::builder().put_request(put).build()
+            })
+            .collect();
+        for attempt in 1..=policy.max_attempts {
+            if attempt > 1 {
+                tokio::time::sleep(policy.backoff(attempt - 1)).await;
+                report.retried += pending.len();
+            }
+            report.calls += 1;
+            let output = client
+                .batch_write_item()
+                .request_items(table, pending)
+                .send()
+                .await
+                .map_err(DynamoDbError::from)?;
+            pending = output
+                .unprocessed_items
+                .and_then(|mut tables| tables.remove(table))
+                .unwrap_or_default();
+            if pending.is_empty() {
+                break;
+            }
+            tracing::warn!(unprocessed = pending.len(), attempt, "DynamoDB left items unprocessed");
+        }
+        if !pending.is_empty() {
+            return Err(EventLogError::Unprocessed {
+                count: pending.len(),
+                attempts: policy.max_attempts,
+            });
+        }
+    }
+    Ok(report)
+}
+
+/// The Lambda handler: every record of the batch into the table.
+pub async fn handle(
+    client: &Client,
+    table: &str,
+    event: KinesisEvent,
+) -> Result<WriteReport, EventLogError> {
+    let items = event.records.iter().map(to_item).collect();
+    let report = write_items(client, table, items, &RetryPolicy::default()).await?;
+    tracing::info!(records = event.records.len(), calls = report.calls, "batch stored");
+    Ok(report)
+}
+
+/// Creates the `EventLogs` table: partition key `eventId` (a string),
+/// on-demand capacity (no throughput to plan; pay per request).
+pub async fn create_table(client: &Client, table: &str) -> Result<(), DynamoDbError> {
+    client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("eventId")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("name and type are set"),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("eventId")
+                .key_type(KeyType::Hash)
+                .build()
+                .expect("name and type are set"),
+        )
+        .send()
+        .await?;
+    Ok(())
+}
