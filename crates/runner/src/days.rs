@@ -8,6 +8,15 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long one suite may run (compilation included) before it is stopped:
+/// `PITLANE_SUITE_TIMEOUT` seconds, 15 minutes by default.
+fn suite_timeout() -> Duration {
+    let seconds =
+        std::env::var("PITLANE_SUITE_TIMEOUT").ok().and_then(|s| s.parse().ok()).unwrap_or(900);
+    Duration::from_secs(seconds)
+}
 
 pub struct Workspace {
     pub root: PathBuf,
@@ -57,14 +66,34 @@ impl Workspace {
             .spawn()
             .map_err(|e| format!("running cargo: {e}"))?;
 
-        // Both streams are read to the end (on two threads, so that neither
-        // pipe fills up and blocks cargo); shown as they come if asked.
-        let stderr = child.stderr.take().expect("stderr is piped");
+        // Both streams are read to the end on threads of their own (so that
+        // neither pipe fills up and blocks cargo), shown as they come if
+        // asked, while this thread watches the clock: a suite that hangs
+        // (say, a handler retried forever) is stopped, not waited for.
         let show = matches!(output, Output::Show);
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let stdout = child.stdout.take().expect("stdout is piped");
         let stderr_reader = std::thread::spawn(move || collect(stderr, show, true));
-        let stdout = collect(child.stdout.take().expect("stdout is piped"), show, false);
-        let stderr = stderr_reader.join().unwrap_or_default();
-        let status = child.wait().map_err(|e| format!("waiting for cargo: {e}"))?;
+        let stdout_reader = std::thread::spawn(move || collect(stdout, show, false));
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().map_err(|e| format!("waiting for cargo: {e}"))? {
+                break Some(status);
+            }
+            if started.elapsed() > suite_timeout() {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let stdout = stdout_reader.join().unwrap_or_default();
+        let mut stderr = stderr_reader.join().unwrap_or_default();
+        if status.is_none() {
+            let message = format!("{package}: stopped after {:?}: a test hangs", suite_timeout());
+            eprintln!("pitlane: {message}");
+            stderr.push_str(&message);
+        }
 
         let mut run =
             TestRun { compiled: !stderr.contains("could not compile"), ..TestRun::default() };
@@ -74,7 +103,7 @@ impl Workspace {
                 run.failed += failed;
             }
         }
-        run.exit_ok = status.success();
+        run.exit_ok = status.is_some_and(|status| status.success());
         run.output = format!("{stdout}{stderr}");
         Ok(run)
     }
