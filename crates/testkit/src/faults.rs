@@ -209,3 +209,61 @@ impl BatchWrite for BatchWriteItem {
 pub type PutRecordsFaults = Faults<PutRecords>;
 /// Faults for DynamoDB `BatchWriteItem` calls.
 pub type BatchWriteItemFaults = Faults<BatchWriteItem>;
+
+/// Counts the calls of one operation (the one whose input type is `I`) and
+/// fails those the plan says to fail (`true`), before they are sent — as a
+/// network failure or a throttled call would.
+#[derive(Debug)]
+pub struct CallFaults<I> {
+    state: Arc<Mutex<(VecDeque<bool>, usize)>>,
+    operation: PhantomData<fn() -> I>,
+}
+
+impl<I> Clone for CallFaults<I> {
+    fn clone(&self) -> Self {
+        Self { state: self.state.clone(), operation: PhantomData }
+    }
+}
+
+impl<I: Send + Sync + Debug + 'static> CallFaults<I> {
+    /// `plan[n]` says whether call `n` fails; calls beyond it succeed.
+    pub fn new(plan: impl IntoIterator<Item = bool>) -> Self {
+        Self {
+            state: Arc::new(Mutex::new((plan.into_iter().collect(), 0))),
+            operation: PhantomData,
+        }
+    }
+
+    /// Counts the calls, fails none.
+    pub fn counting() -> Self {
+        Self::new([])
+    }
+
+    /// The calls made so far (failed ones included).
+    pub fn calls(&self) -> usize {
+        self.state.lock().unwrap().1
+    }
+}
+
+impl<I: Send + Sync + Debug + 'static> Intercept for CallFaults<I> {
+    fn name(&self) -> &'static str {
+        "CallFaults"
+    }
+
+    fn modify_before_serialization(
+        &self,
+        context: &mut BeforeSerializationInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if context.input().downcast_ref::<I>().is_none() {
+            return Ok(());
+        }
+        let mut state = self.state.lock().unwrap();
+        state.1 += 1;
+        match state.0.pop_front() {
+            Some(true) => Err(format!("injected fault: call {} failed", state.1).into()),
+            _ => Ok(()),
+        }
+    }
+}

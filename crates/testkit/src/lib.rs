@@ -17,7 +17,7 @@ pub use pitlane::lambda::KinesisEvent;
 mod dynamodb;
 mod faults;
 pub use dynamodb::{dynamodb, dynamodb_with, item_to_json, scan_all, table_with_key};
-pub use faults::{BatchWrite, BatchWriteItemFaults, Fault, Faults, PutRecordsFaults};
+pub use faults::{BatchWrite, BatchWriteItemFaults, CallFaults, Fault, Faults, PutRecordsFaults};
 
 /// The region of every local resource.
 pub const REGION: &str = "us-east-1";

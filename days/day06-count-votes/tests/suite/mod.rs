@@ -1,0 +1,161 @@
+//! What day 06's vote counter must do. Batches are the recorded votes
+//! (`fixtures/votes/`); results tables live on the local DynamoDB.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::operation::update_item::UpdateItemInput;
+use lambda_runtime::LambdaEvent;
+use pitlane::lambda::{KinesisEvent, KinesisEventRecord, batch};
+use pitlane_esm::{EsmConfig, InProcess, run_until_caught_up};
+use pitlane_testkit::{
+    CallFaults, dynamodb, dynamodb_with, fixture, fixture_batches, kinesis, replay, scan_all,
+    stream_with_shards, unique_name,
+};
+
+use crate::sut::{BatchSummary, create_table, decode_vote, handle, tally};
+
+/// 100 votes; record 71 was cut short (not JSON).
+const BATCH: &str = "votes/shardId-000000000000-batch-01.json";
+const CUT_SHORT: usize = 71;
+/// 86 votes; record 24 is for "XYZ", who is not on the grid.
+const OTHER_BATCH: &str = "votes/shardId-000000000001-batch-02.json";
+const UNKNOWN_DRIVER: usize = 24;
+
+fn with_data(record: &KinesisEventRecord, data: &str) -> KinesisEventRecord {
+    let mut record = record.clone();
+    record.kinesis.data.clear();
+    record.kinesis.data.extend_from_slice(data.as_bytes());
+    record
+}
+
+async fn results_table(client: &aws_sdk_dynamodb::Client, prefix: &str) -> String {
+    let table = unique_name(prefix);
+    create_table(client, &table).await.unwrap();
+    table
+}
+
+/// The results table as driver → votes.
+async fn results(client: &aws_sdk_dynamodb::Client, table: &str) -> BTreeMap<String, u64> {
+    scan_all(client, table)
+        .await
+        .iter()
+        .map(|item| {
+            (item["driver"].as_s().unwrap().clone(), item["votes"].as_n().unwrap().parse().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn a_valid_vote_is_decoded() {
+    let record = &fixture(BATCH).records[0];
+
+    let vote = decode_vote(record).unwrap();
+
+    assert_eq!(vote.user, record.kinesis.partition_key, "votes are keyed by fan");
+    assert!(pitlane::votes::is_driver(&vote.vote));
+}
+
+#[test]
+fn an_invalid_vote_is_rejected_with_a_reason() {
+    let cut_short = &fixture(BATCH).records[CUT_SHORT];
+    let unknown = &fixture(OTHER_BATCH).records[UNKNOWN_DRIVER];
+
+    assert!(decode_vote(cut_short).unwrap_err().starts_with("not a vote: EOF while parsing"));
+    assert_eq!(decode_vote(unknown).unwrap_err(), "unknown driver \"XYZ\"");
+    let wrong_type = with_data(
+        unknown,
+        r#"{"vote": 44, "user": "fan-0001", "votedAt": "2026-07-05T15:32:00Z"}"#,
+    );
+    assert!(decode_vote(&wrong_type).unwrap_err().contains("invalid type: integer `44`"));
+    let no_user =
+        with_data(unknown, r#"{"vote": "NOR", "user": " ", "votedAt": "2026-07-05T15:32:00Z"}"#);
+    assert_eq!(decode_vote(&no_user).unwrap_err(), "the vote has no user");
+}
+
+#[test]
+fn a_batch_is_tallied_per_driver_in_memory() {
+    let batch = fixture(BATCH);
+
+    let tally = tally(&batch.records);
+
+    assert_eq!(tally.counts.values().sum::<u64>(), 99);
+    assert_eq!(tally.rejected.len(), 1);
+    assert_eq!(tally.rejected[0].sequence_number, batch.records[CUT_SHORT].kinesis.sequence_number);
+    insta::assert_json_snapshot!(tally.counts);
+}
+
+#[tokio::test]
+async fn a_batch_is_written_once_per_driver_not_once_per_vote() {
+    let updates = CallFaults::<UpdateItemInput>::counting();
+    let client = dynamodb_with(updates.clone());
+    let table = results_table(&client, "day06-writes").await;
+    let batch = fixture(BATCH);
+    let drivers = tally(&batch.records).counts.len();
+
+    let summary = handle(&client, &table, batch).await.unwrap();
+
+    assert_eq!(summary, BatchSummary { counted: 99, writes: drivers, rejected: 1 });
+    assert_eq!(updates.calls(), drivers, "one UpdateItem per driver");
+    assert!(drivers < 25, "{drivers} writes for 99 votes");
+    assert_eq!(results(&client, &table).await.values().sum::<u64>(), 99);
+}
+
+#[tokio::test]
+async fn every_recorded_batch_adds_up_to_the_results() {
+    let client = dynamodb();
+    let table = results_table(&client, "day06-all").await;
+
+    for batch in fixture_batches("votes") {
+        handle(&client, &table, batch).await.unwrap();
+    }
+
+    let results = results(&client, &table).await;
+    assert_eq!(results.values().sum::<u64>(), 398, "400 votes, 2 rejected");
+    insta::assert_json_snapshot!(results);
+}
+
+#[tokio::test]
+async fn a_batch_delivered_twice_is_counted_twice_which_day_07_fixes() {
+    let client = dynamodb();
+    let table = results_table(&client, "day06-twice").await;
+
+    handle(&client, &table, fixture(BATCH)).await.unwrap();
+    handle(&client, &table, fixture(BATCH)).await.unwrap();
+
+    // At-least-once delivery meets a plain counter: 99 votes counted as 198.
+    assert_eq!(results(&client, &table).await.values().sum::<u64>(), 198);
+}
+
+#[tokio::test]
+async fn end_to_end_the_stream_is_counted_through_the_event_source_mapping() {
+    let (kinesis, dynamodb) = (kinesis(), dynamodb());
+    let stream = unique_name("day06-e2e");
+    stream_with_shards(&kinesis, &stream, 2).await;
+    let all: KinesisEvent =
+        batch(fixture_batches("votes").into_iter().flat_map(|b| b.records).collect());
+    replay(&kinesis, &stream, &all).await;
+    let table = results_table(&dynamodb, "day06-e2e").await;
+
+    let function = {
+        let (client, table) = (dynamodb.clone(), table.clone());
+        InProcess::new(
+            "count-votes",
+            Duration::from_secs(10),
+            move |event: LambdaEvent<KinesisEvent>| {
+                let (client, table) = (client.clone(), table.clone());
+                async move { handle(&client, &table, event.payload).await }
+            },
+        )
+    };
+    let config = EsmConfig {
+        maximum_retry_attempts: Some(2),
+        retry_delay: Duration::ZERO,
+        ..EsmConfig::new(&stream)
+    };
+    let report = run_until_caught_up(&kinesis, &config, Arc::new(function)).await.unwrap();
+
+    assert_eq!((report.records_succeeded, report.records_given_up), (400, 0));
+    assert_eq!(results(&dynamodb, &table).await.values().sum::<u64>(), 398);
+}
