@@ -94,12 +94,14 @@ start_kinesis() {
 start_dynamodb() {
   alive dynamodb && return 0
   port_taken "$dynamodb_port" && fail "port $dynamodb_port is already taken by another program; choose another with PITLANE_DYNAMODB_PORT=<port>."
-  "$tools/venv/bin/moto_server" -H 127.0.0.1 -p "$dynamodb_port" >"$logs/dynamodb.log" 2>&1 &
+  # moto, one request at a time (see scripts/moto_server.py for why).
+  MOTO_PORT="$dynamodb_port" "$tools/venv/bin/python" "$root/scripts/moto_server.py" 127.0.0.1 "$dynamodb_port" \
+    >"$logs/dynamodb.log" 2>&1 &
   echo $! > "$state/dynamodb.pid"
 }
 
 up() {
-  [[ -x "$tools/venv/bin/moto_server" && -d "$tools/node/node_modules/kinesis-local" ]] \
+  [[ -x "$tools/venv/bin/python" && -d "$tools/node/node_modules/kinesis-local" ]] \
     || "$root/scripts/setup.sh"
   mkdir -p "$logs"
   start_kinesis

@@ -5,6 +5,7 @@
 //!
 //! - [`aws`]: loading the AWS configuration the same way locally and on AWS,
 //!   and one readable error type per service for failed calls;
+//! - [`dynamodb`]: creating a table the way every day needs one;
 //! - [`kinesis`]: small helpers every stream tool needs (listing shards);
 //! - [`sensors`]: the simulated trackside sensors that the first days stream;
 //! - [`votes`]: the Driver of the Day grid, votes and a simulated crowd;
@@ -15,6 +16,7 @@
 //! - [`telemetry`]: `tracing` set-up for the command-line tools.
 
 pub mod aws;
+pub mod dynamodb;
 pub mod kinesis;
 pub mod lambda;
 pub mod retry;

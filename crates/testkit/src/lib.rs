@@ -162,26 +162,38 @@ pub fn fixture(path: &str) -> KinesisEvent {
         .unwrap_or_else(|e| panic!("parsing fixture {}: {e}", file.display()))
 }
 
-/// Puts the records of a recorded batch into `stream` again, in their order,
-/// with their partition keys: the stream then holds the same payloads as the
-/// one they were recorded from (with new sequence numbers).
+/// Puts the records of a recorded batch into `stream` again, with their
+/// partition keys, **in their order**: the stream then holds the same
+/// payloads, in the same order per key, as the one they were recorded from
+/// (with new sequence numbers).
+///
+/// `PutRecords` does not promise to keep the order of the records *within*
+/// one call (AWS says so, and the local backend does reorder them), so each
+/// call carries at most one record per partition key; calls follow each
+/// other in order.
 pub async fn replay(client: &aws_sdk_kinesis::Client, stream: &str, batch: &KinesisEvent) {
-    let entries = batch
-        .records
-        .iter()
-        .map(|record| {
-            PutRecordsRequestEntry::builder()
-                .partition_key(&record.kinesis.partition_key)
-                .data(Blob::new(record.kinesis.data.to_vec()))
-                .build()
-                .expect("partition key and data are set")
-        })
-        .collect::<Vec<_>>();
-    for chunk in entries.chunks(500) {
+    let mut calls: Vec<Vec<PutRecordsRequestEntry>> = Vec::new();
+    let mut keys_in_last_call = std::collections::HashSet::new();
+    for record in &batch.records {
+        let key = &record.kinesis.partition_key;
+        let last_is_full = calls.last().is_none_or(|call| call.len() == 500);
+        if last_is_full || keys_in_last_call.contains(key) {
+            calls.push(Vec::new());
+            keys_in_last_call.clear();
+        }
+        keys_in_last_call.insert(key.clone());
+        let entry = PutRecordsRequestEntry::builder()
+            .partition_key(key)
+            .data(Blob::new(record.kinesis.data.to_vec()))
+            .build()
+            .expect("partition key and data are set");
+        calls.last_mut().expect("a call was pushed").push(entry);
+    }
+    for entries in calls {
         let output = client
             .put_records()
             .stream_name(stream)
-            .set_records(Some(chunk.to_vec()))
+            .set_records(Some(entries))
             .send()
             .await
             .expect("PutRecords");

@@ -23,10 +23,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, PutRequest,
-    ScalarAttributeType, WriteRequest,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use pitlane::aws::DynamoDbError;
 use pitlane::lambda::{KinesisEvent, KinesisEventRecord};
 use pitlane::retry::RetryPolicy;
@@ -187,25 +184,5 @@ pub async fn handle(
 /// Creates the `EventLogs` table: partition key `eventId` (a string),
 /// on-demand capacity (no throughput to plan; pay per request).
 pub async fn create_table(client: &Client, table: &str) -> Result<(), DynamoDbError> {
-    client
-        .create_table()
-        .table_name(table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("eventId")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .expect("name and type are set"),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("eventId")
-                .key_type(KeyType::Hash)
-                .build()
-                .expect("name and type are set"),
-        )
-        .send()
-        .await?;
-    Ok(())
+    pitlane::dynamodb::create_table(client, table, "eventId").await
 }

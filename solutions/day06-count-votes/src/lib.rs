@@ -21,10 +21,7 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType,
-};
+use aws_sdk_dynamodb::types::AttributeValue;
 use pitlane::aws::DynamoDbError;
 use pitlane::lambda::{KinesisEvent, KinesisEventRecord};
 use pitlane::votes::{Vote, is_driver};
@@ -136,25 +133,5 @@ pub async fn handle(
 
 /// Creates the results table: partition key `driver`, on-demand capacity.
 pub async fn create_table(client: &Client, table: &str) -> Result<(), DynamoDbError> {
-    client
-        .create_table()
-        .table_name(table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("driver")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .expect("name and type are set"),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("driver")
-                .key_type(KeyType::Hash)
-                .build()
-                .expect("set"),
-        )
-        .send()
-        .await?;
-    Ok(())
+    pitlane::dynamodb::create_table(client, table, "driver").await
 }

@@ -1,0 +1,167 @@
+//! # Day 07 — one vote per user
+//!
+//! Two things make day 06's counts wrong: a fan who votes twice is counted
+//! twice, and a batch delivered twice (Kinesis delivers *at least once*) is
+//! counted twice.
+//!
+//! The classic fix runs two independent consumers: one records who voted
+//! ("dedupe"), the other counts. They read the same records at their own
+//! pace, so the counter has no way to know whether a vote was a duplicate:
+//! duplicates are still counted.
+//!
+//! The fix that works makes *accepting* a vote and *counting* it one atomic
+//! step, a DynamoDB transaction of two writes:
+//!
+//! 1. put `{"user": "fan-0042", "vote": "NOR", ...}` into the `Votes` table
+//!    **on condition** that no item for that user exists;
+//! 2. `ADD votes 1` to the driver's item in the `Results` table.
+//!
+//! Both happen or neither does. A second vote by the same fan fails the
+//! condition, the whole transaction is cancelled, and the count is
+//! untouched — and so is a vote delivered again in a retried batch. The
+//! count becomes *exactly once* although the delivery is at least once.
+//!
+//! A write that fails for another reason (throttling, a network error) is
+//! reported with `batchItemFailures`: the event-source mapping then
+//! redelivers the batch from that record on, and the records already
+//! accepted are simply found to be duplicates.
+//!
+//! Work through the `TODO`s from top to bottom, then run `just check 07`.
+//! The chapter "Day 07" of the book explains each step; `just hint 07` gives
+//! a nudge.
+
+use aws_lambda_events::event::streams::KinesisEventResponse;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use pitlane::aws::DynamoDbError;
+use pitlane::lambda::KinesisEvent;
+use pitlane::votes::{Vote, is_driver};
+use serde::Serialize;
+
+/// The environment variables that name the tables.
+pub const VOTES_TABLE_ENV: &str = "VOTES_TABLE";
+pub const RESULTS_TABLE_ENV: &str = "RESULTS_TABLE";
+
+/// The two tables: who voted (key `user`) and the counts (key `driver`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tables {
+    pub votes: String,
+    pub results: String,
+}
+
+/// What happened to one vote.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Outcome {
+    /// The fan's first vote: accepted and counted.
+    Counted,
+    /// The fan had voted already (or this very vote was delivered before):
+    /// nothing changed.
+    Duplicate,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum VoteError {
+    #[error(transparent)]
+    DynamoDb(#[from] DynamoDbError),
+}
+
+/// The vote in a record's data, or the reason it is not a valid vote.
+pub fn decode_vote(data: &[u8]) -> Result<Vote, String> {
+    let vote: Vote = serde_json::from_slice(data).map_err(|e| format!("not a vote: {e}"))?;
+    if !is_driver(&vote.vote) {
+        return Err(format!("unknown driver {:?}", vote.vote));
+    }
+    if vote.user.trim().is_empty() {
+        return Err("the vote has no user".to_owned());
+    }
+    Ok(vote)
+}
+
+/// The two writes that accept and count `vote`, as one transaction.
+pub fn vote_transaction(
+    tables: &Tables,
+    vote: &Vote,
+    sequence_number: &str,
+) -> Vec<TransactWriteItem> {
+    // TODO 1: two `TransactWriteItem`s, in this order:
+    //   - a `Put` into `tables.votes` of the item {user, vote, votedAt (RFC
+    //     3339), sequenceNumber}, with the condition
+    //     "attribute_not_exists(#user)" and `#user` → "user" in
+    //     `expression_attribute_names` (`user` is a reserved word);
+    //   - an `Update` of `tables.results`, key `driver` = the vote, with
+    //     "ADD votes :one SET updatedAt = :now".
+    //   Wrap each with `TransactWriteItem::builder().put(..)` / `.update(..)`.
+    let _ = (
+        tables,
+        vote,
+        sequence_number,
+        Put::builder(),
+        Update::builder(),
+        TransactWriteItem::builder(),
+    );
+    let _ = AttributeValue::N("1".to_owned());
+    todo!("day 07: the vote transaction")
+}
+
+/// Accepts and counts `vote` in one transaction, or finds it a duplicate.
+pub async fn record_vote(
+    client: &Client,
+    tables: &Tables,
+    vote: &Vote,
+    sequence_number: &str,
+) -> Result<Outcome, VoteError> {
+    // TODO 2: send `client.transact_write_items()` with
+    //   `.set_transact_items(Some(vote_transaction(..)))`.
+    //   - Ok → `Outcome::Counted`;
+    //   - an error for which `failed_the_condition(&err)` → `Outcome::Duplicate`;
+    //   - any other error → `Err(DynamoDbError::from(err).into())`.
+    let _ = (client, tables, vote, sequence_number, failed_the_condition::<()>);
+    todo!("day 07: record one vote")
+}
+
+/// Whether a transaction was cancelled because its first write (the vote)
+/// failed its condition: the fan had voted already.
+fn failed_the_condition<R>(err: &SdkError<TransactWriteItemsError, R>) -> bool {
+    // TODO 3: `err.as_service_error()` is a `TransactWriteItemsError`; when
+    //   it is `TransactionCanceledException(cancelled)`, look at the first of
+    //   `cancelled.cancellation_reasons()` (one per write, in order): its
+    //   `code()` is "ConditionalCheckFailed" when the fan had voted already.
+    //   Anything else is not a duplicate.
+    let _ = (err, std::marker::PhantomData::<TransactWriteItemsError>);
+    todo!("day 07: recognise a duplicate")
+}
+
+/// What [`handle`] did with one batch.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct BatchSummary {
+    pub counted: usize,
+    pub duplicates: usize,
+    pub rejected: usize,
+}
+
+/// The Lambda handler (with `ReportBatchItemFailures`): each record in order;
+/// on the first write that fails, report that record and stop — the mapping
+/// redelivers from there.
+pub async fn handle(
+    client: &Client,
+    tables: &Tables,
+    event: KinesisEvent,
+) -> Result<KinesisEventResponse, VoteError> {
+    // TODO 4: for each record, in order: `decode_vote` (a rejection is
+    //   logged with `tracing::warn!` and skipped); `record_vote`, counting
+    //   the outcomes. On the first `Err`, `response.add_failure(<the record's
+    //   sequence number>)` and stop: the event-source mapping redelivers the
+    //   batch from that record, and what was already counted is then found
+    //   to be a duplicate. Return the response (empty = all done).
+    let _ = (client, tables, event, BatchSummary::default(), KinesisEventResponse::default());
+    todo!("day 07: the handler")
+}
+
+/// Creates both tables: `Votes` keyed by `user`, `Results` keyed by
+/// `driver`, on-demand capacity.
+pub async fn create_tables(client: &Client, tables: &Tables) -> Result<(), DynamoDbError> {
+    pitlane::dynamodb::create_table(client, &tables.votes, "user").await?;
+    pitlane::dynamodb::create_table(client, &tables.results, "driver").await
+}

@@ -1,0 +1,189 @@
+//! What day 07's vote recorder must do: every fan counted once, whatever
+//! the duplicates, the redeliveries and the failures.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsInput;
+use lambda_runtime::LambdaEvent;
+use pitlane::lambda::{KinesisEvent, batch};
+use pitlane::votes::Vote;
+use pitlane_esm::{EsmConfig, InProcess, run_until_caught_up};
+use pitlane_testkit::{
+    CallFaults, dynamodb, dynamodb_with, fixture, fixture_batches, kinesis, replay, scan_all,
+    stream_with_shards, unique_name,
+};
+
+use crate::sut::{
+    Outcome, Tables, create_tables, decode_vote, handle, record_vote, vote_transaction,
+};
+
+const BATCH: &str = "votes/shardId-000000000000-batch-01.json";
+
+fn vote(user: &str, driver: &str) -> Vote {
+    Vote {
+        vote: driver.into(),
+        user: user.into(),
+        voted_at: "2026-07-05T15:33:00Z".parse().unwrap(),
+    }
+}
+
+async fn new_tables(client: &aws_sdk_dynamodb::Client, prefix: &str) -> Tables {
+    let tables = Tables {
+        votes: unique_name(&format!("{prefix}-votes")),
+        results: unique_name(&format!("{prefix}-results")),
+    };
+    create_tables(client, &tables).await.unwrap();
+    tables
+}
+
+async fn results(client: &aws_sdk_dynamodb::Client, tables: &Tables) -> BTreeMap<String, u64> {
+    scan_all(client, &tables.results)
+        .await
+        .iter()
+        .map(|item| {
+            (item["driver"].as_s().unwrap().clone(), item["votes"].as_n().unwrap().parse().unwrap())
+        })
+        .collect()
+}
+
+/// What the results must be: each fan's *first* valid vote, per driver.
+fn expected(batches: &[KinesisEvent]) -> BTreeMap<String, u64> {
+    let mut voted = HashSet::new();
+    let mut counts = BTreeMap::new();
+    for record in batches.iter().flat_map(|b| &b.records) {
+        if let Ok(vote) = decode_vote(&record.kinesis.data)
+            && voted.insert(vote.user.clone())
+        {
+            *counts.entry(vote.vote).or_default() += 1;
+        }
+    }
+    counts
+}
+
+#[test]
+fn accepting_and_counting_a_vote_is_one_transaction_of_two_writes() {
+    let tables = Tables { votes: "Votes".into(), results: "Results".into() };
+
+    let items = vote_transaction(&tables, &vote("fan-0042", "NOR"), "4968");
+
+    assert_eq!(items.len(), 2);
+    let put = items[0].put().expect("first: put the fan's vote");
+    assert_eq!(put.table_name(), "Votes");
+    assert_eq!(put.item()["user"].as_s().unwrap(), "fan-0042");
+    let condition = put.condition_expression().expect("the put must be conditional");
+    assert!(condition.contains("attribute_not_exists"), "{condition}");
+    let update = items[1].update().expect("second: count it");
+    assert_eq!(update.table_name(), "Results");
+    assert_eq!(update.key()["driver"].as_s().unwrap(), "NOR");
+    assert!(update.update_expression().contains("ADD"), "{}", update.update_expression());
+}
+
+#[tokio::test]
+async fn a_fans_first_vote_is_counted_and_a_second_one_changes_nothing() {
+    let client = dynamodb();
+    let tables = new_tables(&client, "day07-twice").await;
+
+    let first = record_vote(&client, &tables, &vote("fan-0042", "NOR"), "1").await.unwrap();
+    let second = record_vote(&client, &tables, &vote("fan-0042", "VER"), "2").await.unwrap();
+    let again = record_vote(&client, &tables, &vote("fan-0042", "NOR"), "1").await.unwrap();
+
+    assert_eq!((first, second, again), (Outcome::Counted, Outcome::Duplicate, Outcome::Duplicate));
+    assert_eq!(results(&client, &tables).await, BTreeMap::from([("NOR".to_owned(), 1)]));
+    let voters = scan_all(&client, &tables.votes).await;
+    assert_eq!(voters.len(), 1);
+    assert_eq!(voters[0]["vote"].as_s().unwrap(), "NOR", "the first vote stands");
+}
+
+#[tokio::test]
+async fn every_fan_is_counted_once_across_all_batches() {
+    let client = dynamodb();
+    let tables = new_tables(&client, "day07-all").await;
+    let batches = fixture_batches("votes");
+
+    for batch in &batches {
+        let response = handle(&client, &tables, batch.clone()).await.unwrap();
+        assert!(response.batch_item_failures.is_empty());
+    }
+
+    let results = results(&client, &tables).await;
+    assert_eq!(results, expected(&batches));
+    assert!(results.values().sum::<u64>() < 398, "duplicates were counted");
+    insta::assert_json_snapshot!(results);
+}
+
+#[tokio::test]
+async fn a_batch_delivered_again_changes_no_count() {
+    let client = dynamodb();
+    let tables = new_tables(&client, "day07-replay").await;
+
+    handle(&client, &tables, fixture(BATCH)).await.unwrap();
+    let once = results(&client, &tables).await;
+    handle(&client, &tables, fixture(BATCH)).await.unwrap();
+
+    assert_eq!(results(&client, &tables).await, once);
+}
+
+#[tokio::test]
+async fn a_failed_write_is_reported_and_the_batch_resumes_there() {
+    // The 5th transaction fails (a throttled call, a network error...).
+    let calls = CallFaults::<TransactWriteItemsInput>::new([false, false, false, false, true]);
+    let client = dynamodb_with(calls.clone());
+    let tables = new_tables(&client, "day07-fail").await;
+    let batch = fixture(BATCH);
+
+    let response = handle(&client, &tables, batch.clone()).await.unwrap();
+
+    // The 5 first records are valid votes: the 5th is where to resume.
+    let fifth = &batch.records[4];
+    let failed: Vec<_> =
+        response.batch_item_failures.iter().map(|f| f.item_identifier.clone().unwrap()).collect();
+    assert_eq!(failed, [fifth.kinesis.sequence_number.clone()]);
+    assert_eq!(calls.calls(), 5, "nothing after the failure is attempted");
+
+    // Redelivered from there, as the event-source mapping does: exact counts.
+    handle(&client, &tables, pitlane::lambda::batch(batch.records[4..].to_vec())).await.unwrap();
+    assert_eq!(results(&client, &tables).await, expected(&[batch]));
+}
+
+#[tokio::test]
+async fn end_to_end_exact_counts_through_the_event_source_mapping_despite_failures() {
+    let (kinesis, dynamodb_plain) = (kinesis(), dynamodb());
+    let stream = unique_name("day07-e2e");
+    stream_with_shards(&kinesis, &stream, 2).await;
+    let batches = fixture_batches("votes");
+    replay(&kinesis, &stream, &batch(batches.iter().flat_map(|b| b.records.clone()).collect()))
+        .await;
+    // Every 7th transaction fails once.
+    let calls = CallFaults::<TransactWriteItemsInput>::new((1..=400).map(|n| n % 7 == 0));
+    let client = dynamodb_with(calls.clone());
+    let tables = new_tables(&dynamodb_plain, "day07-e2e").await;
+
+    let function = {
+        let (client, tables) = (client.clone(), tables.clone());
+        InProcess::new(
+            "record-votes",
+            Duration::from_secs(10),
+            move |event: LambdaEvent<KinesisEvent>| {
+                let (client, tables) = (client.clone(), tables.clone());
+                async move { handle(&client, &tables, event.payload).await }
+            },
+        )
+    };
+    let config = EsmConfig {
+        report_batch_item_failures: true,
+        maximum_retry_attempts: Some(100),
+        retry_delay: Duration::ZERO,
+        ..EsmConfig::new(&stream)
+    };
+    let report = run_until_caught_up(&kinesis, &config, Arc::new(function)).await.unwrap();
+
+    assert_eq!((report.records_succeeded, report.records_given_up), (400, 0));
+    assert!(
+        report.invocations > 5,
+        "failures caused redeliveries: {} invocations",
+        report.invocations
+    );
+    assert_eq!(results(&dynamodb_plain, &tables).await, expected(&batches));
+}

@@ -1,0 +1,188 @@
+//! # Day 07 — one vote per user (solution)
+//!
+//! Two things make day 06's counts wrong: a fan who votes twice is counted
+//! twice, and a batch delivered twice (Kinesis delivers *at least once*) is
+//! counted twice.
+//!
+//! The classic fix runs two independent consumers: one records who voted
+//! ("dedupe"), the other counts. They read the same records at their own
+//! pace, so the counter has no way to know whether a vote was a duplicate:
+//! duplicates are still counted.
+//!
+//! The fix that works makes *accepting* a vote and *counting* it one atomic
+//! step, a DynamoDB transaction of two writes:
+//!
+//! 1. put `{"user": "fan-0042", "vote": "NOR", ...}` into the `Votes` table
+//!    **on condition** that no item for that user exists;
+//! 2. `ADD votes 1` to the driver's item in the `Results` table.
+//!
+//! Both happen or neither does. A second vote by the same fan fails the
+//! condition, the whole transaction is cancelled, and the count is
+//! untouched — and so is a vote delivered again in a retried batch. The
+//! count becomes *exactly once* although the delivery is at least once.
+//!
+//! A write that fails for another reason (throttling, a network error) is
+//! reported with `batchItemFailures`: the event-source mapping then
+//! redelivers the batch from that record on, and the records already
+//! accepted are simply found to be duplicates.
+
+use aws_lambda_events::event::streams::KinesisEventResponse;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use pitlane::aws::DynamoDbError;
+use pitlane::lambda::KinesisEvent;
+use pitlane::votes::{Vote, is_driver};
+use serde::Serialize;
+
+/// The environment variables that name the tables.
+pub const VOTES_TABLE_ENV: &str = "VOTES_TABLE";
+pub const RESULTS_TABLE_ENV: &str = "RESULTS_TABLE";
+
+/// The two tables: who voted (key `user`) and the counts (key `driver`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tables {
+    pub votes: String,
+    pub results: String,
+}
+
+/// What happened to one vote.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Outcome {
+    /// The fan's first vote: accepted and counted.
+    Counted,
+    /// The fan had voted already (or this very vote was delivered before):
+    /// nothing changed.
+    Duplicate,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum VoteError {
+    #[error(transparent)]
+    DynamoDb(#[from] DynamoDbError),
+}
+
+/// The vote in a record's data, or the reason it is not a valid vote.
+pub fn decode_vote(data: &[u8]) -> Result<Vote, String> {
+    let vote: Vote = serde_json::from_slice(data).map_err(|e| format!("not a vote: {e}"))?;
+    if !is_driver(&vote.vote) {
+        return Err(format!("unknown driver {:?}", vote.vote));
+    }
+    if vote.user.trim().is_empty() {
+        return Err("the vote has no user".to_owned());
+    }
+    Ok(vote)
+}
+
+/// The two writes that accept and count `vote`, as one transaction.
+pub fn vote_transaction(
+    tables: &Tables,
+    vote: &Vote,
+    sequence_number: &str,
+) -> Vec<TransactWriteItem> {
+    let accept = Put::builder()
+        .table_name(&tables.votes)
+        .item("user", AttributeValue::S(vote.user.clone()))
+        .item("vote", AttributeValue::S(vote.vote.clone()))
+        .item("votedAt", AttributeValue::S(vote.voted_at.to_rfc3339()))
+        .item("sequenceNumber", AttributeValue::S(sequence_number.to_owned()))
+        // `user` is a reserved word in DynamoDB expressions: use a name placeholder.
+        .condition_expression("attribute_not_exists(#user)")
+        .expression_attribute_names("#user", "user")
+        .build()
+        .expect("table, item and condition are set");
+    let count = Update::builder()
+        .table_name(&tables.results)
+        .key("driver", AttributeValue::S(vote.vote.clone()))
+        .update_expression("ADD votes :one SET updatedAt = :now")
+        .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
+        .expression_attribute_values(":now", AttributeValue::S(chrono::Utc::now().to_rfc3339()))
+        .build()
+        .expect("table, key and expression are set");
+    vec![
+        TransactWriteItem::builder().put(accept).build(),
+        TransactWriteItem::builder().update(count).build(),
+    ]
+}
+
+/// Accepts and counts `vote` in one transaction, or finds it a duplicate.
+pub async fn record_vote(
+    client: &Client,
+    tables: &Tables,
+    vote: &Vote,
+    sequence_number: &str,
+) -> Result<Outcome, VoteError> {
+    let result = client
+        .transact_write_items()
+        .set_transact_items(Some(vote_transaction(tables, vote, sequence_number)))
+        .send()
+        .await;
+    match result {
+        Ok(_) => Ok(Outcome::Counted),
+        Err(err) if failed_the_condition(&err) => Ok(Outcome::Duplicate),
+        Err(err) => Err(DynamoDbError::from(err).into()),
+    }
+}
+
+/// Whether a transaction was cancelled because its first write (the vote)
+/// failed its condition: the fan had voted already.
+fn failed_the_condition<R>(err: &SdkError<TransactWriteItemsError, R>) -> bool {
+    match err.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => cancelled
+            .cancellation_reasons()
+            .first()
+            .and_then(|reason| reason.code())
+            .is_some_and(|code| code == "ConditionalCheckFailed"),
+        _ => false,
+    }
+}
+
+/// What [`handle`] did with one batch.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct BatchSummary {
+    pub counted: usize,
+    pub duplicates: usize,
+    pub rejected: usize,
+}
+
+/// The Lambda handler (with `ReportBatchItemFailures`): each record in order;
+/// on the first write that fails, report that record and stop — the mapping
+/// redelivers from there.
+pub async fn handle(
+    client: &Client,
+    tables: &Tables,
+    event: KinesisEvent,
+) -> Result<KinesisEventResponse, VoteError> {
+    let mut summary = BatchSummary::default();
+    let mut response = KinesisEventResponse::default();
+    for record in &event.records {
+        let sequence_number = &record.kinesis.sequence_number;
+        let vote = match decode_vote(&record.kinesis.data) {
+            Ok(vote) => vote,
+            Err(reason) => {
+                tracing::warn!(seq = %sequence_number, %reason, "vote rejected");
+                summary.rejected += 1;
+                continue;
+            }
+        };
+        match record_vote(client, tables, &vote, sequence_number).await {
+            Ok(Outcome::Counted) => summary.counted += 1,
+            Ok(Outcome::Duplicate) => summary.duplicates += 1,
+            Err(error) => {
+                tracing::warn!(seq = %sequence_number, %error, "vote not recorded; the batch resumes here");
+                response.add_failure(sequence_number.clone());
+                break;
+            }
+        }
+    }
+    tracing::info!(?summary, "batch processed");
+    Ok(response)
+}
+
+/// Creates both tables: `Votes` keyed by `user`, `Results` keyed by
+/// `driver`, on-demand capacity.
+pub async fn create_tables(client: &Client, tables: &Tables) -> Result<(), DynamoDbError> {
+    pitlane::dynamodb::create_table(client, &tables.votes, "user").await?;
+    pitlane::dynamodb::create_table(client, &tables.results, "driver").await
+}
