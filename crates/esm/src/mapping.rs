@@ -332,6 +332,7 @@ impl ShardWorker {
         }
     }
 
+    // ANCHOR: deliver
     /// Invokes the function with `records` until they are all processed or
     /// given up, moving the checkpoint as it goes.
     async fn deliver(&self, records: Vec<Record>) -> Result<(), EsmError> {
@@ -378,6 +379,7 @@ impl ShardWorker {
         }
         Ok(())
     }
+    // ANCHOR_END: deliver
 
     /// Records that the first `count` records of `records` are done.
     fn checkpoint(&self, records: &[Record], count: usize) {
@@ -451,6 +453,7 @@ impl ShardWorker {
     }
 }
 
+// ANCHOR: judge
 /// Judges the function's answer as Lambda does.
 ///
 /// Without `ReportBatchItemFailures`, any answer is a success. With it, an
@@ -486,6 +489,7 @@ fn judge(
     }
     lowest.map_or(Verdict::Success, Verdict::FailedFrom)
 }
+// ANCHOR_END: judge
 
 #[cfg(test)]
 mod tests {

@@ -9,6 +9,7 @@ use pitlane::lambda::KinesisEvent;
 
 use crate::day::{TABLE_ENV, handle};
 
+// ANCHOR: lambda_main
 #[tokio::main]
 pub async fn main() -> Result<(), Error> {
     pitlane::telemetry::init();
@@ -21,3 +22,4 @@ pub async fn main() -> Result<(), Error> {
     }))
     .await
 }
+// ANCHOR_END: lambda_main

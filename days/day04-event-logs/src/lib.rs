@@ -88,6 +88,7 @@ pub fn to_attribute(value: &Value) -> AttributeValue {
     todo!("day 04: JSON to a DynamoDB attribute")
 }
 
+// ANCHOR: to_item
 /// One record as one `EventLogs` item.
 pub fn to_item(record: &KinesisEventRecord) -> HashMap<String, AttributeValue> {
     // TODO 3: build the item as a `HashMap` of string attributes (`S`):
@@ -101,6 +102,7 @@ pub fn to_item(record: &KinesisEventRecord) -> HashMap<String, AttributeValue> {
     let _ = record;
     todo!("day 04: a record as an item")
 }
+// ANCHOR_END: to_item
 
 /// Stores `items` with `BatchWriteItem`, [`MAX_ITEMS_PER_CALL`] at a time,
 /// sending unprocessed items again with backoff. Fails if some are still

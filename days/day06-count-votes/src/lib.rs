@@ -86,6 +86,7 @@ pub fn tally(records: &[KinesisEventRecord]) -> Tally {
     todo!("day 06: tally a batch")
 }
 
+// ANCHOR: add_votes
 /// Adds `votes` to `driver`'s count, creating the item on its first vote:
 /// `ADD` is atomic, so concurrent consumers never lose an update.
 pub async fn add_votes(
@@ -102,6 +103,7 @@ pub async fn add_votes(
     let _ = (client, table, driver, votes, AttributeValue::N(String::new()));
     todo!("day 06: add votes to a driver")
 }
+// ANCHOR_END: add_votes
 
 /// The Lambda handler: tally the batch, then one write per driver.
 pub async fn handle(

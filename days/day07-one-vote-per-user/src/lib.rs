@@ -141,6 +141,7 @@ pub struct BatchSummary {
     pub rejected: usize,
 }
 
+// ANCHOR: handle
 /// The Lambda handler (with `ReportBatchItemFailures`): each record in order;
 /// on the first write that fails, report that record and stop — the mapping
 /// redelivers from there.
@@ -158,6 +159,7 @@ pub async fn handle(
     let _ = (client, tables, event, BatchSummary::default(), KinesisEventResponse::default());
     todo!("day 07: the handler")
 }
+// ANCHOR_END: handle
 
 /// Creates both tables: `Votes` keyed by `user`, `Results` keyed by
 /// `driver`, on-demand capacity.

@@ -60,6 +60,7 @@ pub enum EventLogError {
     DynamoDb(#[from] DynamoDbError),
 }
 
+// ANCHOR: event_id
 /// The item's id: a UUID v5 of the record's Kinesis `eventID`
 /// (`shardId-…:<sequence number>`), which is the same at every delivery of
 /// the record and different for every record.
@@ -67,6 +68,7 @@ pub fn event_id(record: &KinesisEventRecord) -> String {
     let kinesis_id = record.event_id.as_deref().unwrap_or_default();
     Uuid::new_v5(&EVENT_ID_NAMESPACE, kinesis_id.as_bytes()).to_string()
 }
+// ANCHOR_END: event_id
 
 /// A JSON value as a DynamoDB attribute: objects become maps (`M`), arrays
 /// lists (`L`), numbers `N` with their exact text, and so on. Stored as a
@@ -117,6 +119,7 @@ pub fn to_item(record: &KinesisEventRecord) -> HashMap<String, AttributeValue> {
     item
 }
 
+// ANCHOR: write_items
 /// Stores `items` with `BatchWriteItem`, [`MAX_ITEMS_PER_CALL`] at a time,
 /// sending unprocessed items again with backoff. Fails if some are still
 /// unprocessed after `policy.max_attempts` calls for one chunk.
@@ -168,6 +171,7 @@ pub async fn write_items(
     }
     Ok(report)
 }
+// ANCHOR_END: write_items
 
 /// The Lambda handler: every record of the batch into the table.
 pub async fn handle(

@@ -111,6 +111,7 @@ pub async fn add_votes(
     Ok(())
 }
 
+// ANCHOR: handle
 /// The Lambda handler: tally the batch, then one write per driver.
 pub async fn handle(
     client: &Client,
@@ -130,6 +131,7 @@ pub async fn handle(
         rejected: tally.rejected.len(),
     })
 }
+// ANCHOR_END: handle
 
 /// Creates the results table: partition key `driver`, on-demand capacity.
 pub async fn create_table(client: &Client, table: &str) -> Result<(), DynamoDbError> {

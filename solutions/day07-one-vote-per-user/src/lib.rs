@@ -75,6 +75,7 @@ pub fn decode_vote(data: &[u8]) -> Result<Vote, String> {
     Ok(vote)
 }
 
+// ANCHOR: vote_transaction
 /// The two writes that accept and count `vote`, as one transaction.
 pub fn vote_transaction(
     tables: &Tables,
@@ -105,7 +106,9 @@ pub fn vote_transaction(
         TransactWriteItem::builder().update(count).build(),
     ]
 }
+// ANCHOR_END: vote_transaction
 
+// ANCHOR: record_vote
 /// Accepts and counts `vote` in one transaction, or finds it a duplicate.
 pub async fn record_vote(
     client: &Client,
@@ -124,6 +127,7 @@ pub async fn record_vote(
         Err(err) => Err(DynamoDbError::from(err).into()),
     }
 }
+// ANCHOR_END: record_vote
 
 /// Whether a transaction was cancelled because its first write (the vote)
 /// failed its condition: the fan had voted already.

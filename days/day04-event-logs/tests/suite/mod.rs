@@ -120,6 +120,7 @@ async fn a_batch_becomes_one_item_per_record() {
     assert_eq!(stored, batch.records.iter().map(event_id).collect());
 }
 
+// ANCHOR: twice_test
 #[tokio::test]
 async fn a_batch_delivered_twice_is_stored_once() {
     let client = dynamodb();
@@ -130,6 +131,7 @@ async fn a_batch_delivered_twice_is_stored_once() {
 
     assert_eq!(scan_all(&client, &table).await.len(), 100, "a retried batch must not add items");
 }
+// ANCHOR_END: twice_test
 
 #[tokio::test]
 async fn items_go_out_25_at_a_time_and_unprocessed_ones_are_sent_again() {

@@ -86,6 +86,7 @@ fn a_batch_is_tallied_per_driver_in_memory() {
     insta::assert_json_snapshot!(tally.counts);
 }
 
+// ANCHOR: writes_test
 #[tokio::test]
 async fn a_batch_is_written_once_per_driver_not_once_per_vote() {
     let updates = CallFaults::<UpdateItemInput>::counting();
@@ -101,6 +102,7 @@ async fn a_batch_is_written_once_per_driver_not_once_per_vote() {
     assert!(drivers < 25, "{drivers} writes for 99 votes");
     assert_eq!(results(&client, &table).await.values().sum::<u64>(), 99);
 }
+// ANCHOR_END: writes_test
 
 #[tokio::test]
 async fn every_recorded_batch_adds_up_to_the_results() {
@@ -116,6 +118,7 @@ async fn every_recorded_batch_adds_up_to_the_results() {
     insta::assert_json_snapshot!(results);
 }
 
+// ANCHOR: twice_test
 #[tokio::test]
 async fn a_batch_delivered_twice_is_counted_twice_which_day_07_fixes() {
     let client = dynamodb();
@@ -127,6 +130,7 @@ async fn a_batch_delivered_twice_is_counted_twice_which_day_07_fixes() {
     // At-least-once delivery meets a plain counter: 99 votes counted as 198.
     assert_eq!(results(&client, &table).await.values().sum::<u64>(), 198);
 }
+// ANCHOR_END: twice_test
 
 #[tokio::test]
 async fn end_to_end_the_stream_is_counted_through_the_event_source_mapping() {

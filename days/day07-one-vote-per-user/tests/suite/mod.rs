@@ -125,6 +125,7 @@ async fn a_batch_delivered_again_changes_no_count() {
     assert_eq!(results(&client, &tables).await, once);
 }
 
+// ANCHOR: failure_test
 #[tokio::test]
 async fn a_failed_write_is_reported_and_the_batch_resumes_there() {
     // The 5th transaction fails (a throttled call, a network error...).
@@ -146,6 +147,7 @@ async fn a_failed_write_is_reported_and_the_batch_resumes_there() {
     handle(&client, &tables, pitlane::lambda::batch(batch.records[4..].to_vec())).await.unwrap();
     assert_eq!(results(&client, &tables).await, expected(&[batch]));
 }
+// ANCHOR_END: failure_test
 
 #[tokio::test]
 async fn end_to_end_exact_counts_through_the_event_source_mapping_despite_failures() {
