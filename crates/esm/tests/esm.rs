@@ -14,7 +14,7 @@ use pitlane_esm::{
     EsmConfig, EventSourceMapping, FailureRecord, FunctionError, HttpInvoker, InProcess, Invoke,
     run_until_caught_up,
 };
-use pitlane_testkit::{fixture, kinesis, replay, stream_with_shards, unique_name};
+use pitlane_testkit::{all_records, replay, stream_holding, unique_name};
 
 /// Every batch the handler saw: (shard, sequence numbers), in call order.
 type Seen = Arc<Mutex<Vec<(String, Vec<String>)>>>;
@@ -27,30 +27,11 @@ fn remember(seen: &Seen, event: &KinesisEvent) {
 
 /// The 400 recorded votes, in one batch (two shards' worth).
 fn all_votes() -> KinesisEvent {
-    let files = [
-        "votes/shardId-000000000000-batch-01.json",
-        "votes/shardId-000000000000-batch-02.json",
-        "votes/shardId-000000000000-batch-03.json",
-        "votes/shardId-000000000001-batch-01.json",
-        "votes/shardId-000000000001-batch-02.json",
-    ];
-    batch(files.iter().flat_map(|f| fixture(f).records).collect())
+    all_records("votes")
 }
 
 fn is_json(data: &[u8]) -> bool {
     serde_json::from_slice::<serde_json::Value>(data).is_ok()
-}
-
-async fn stream_of(
-    records: &KinesisEvent,
-    shards: i32,
-    prefix: &str,
-) -> (aws_sdk_kinesis::Client, String) {
-    let client = kinesis();
-    let stream = unique_name(prefix);
-    stream_with_shards(&client, &stream, shards).await;
-    replay(&client, &stream, records).await;
-    (client, stream)
 }
 
 fn quick(stream: &str) -> EsmConfig {
@@ -91,7 +72,7 @@ fn numeric_order(seqs: &[String]) -> bool {
 
 #[tokio::test]
 async fn delivers_every_record_once_in_order_per_shard_in_batches_of_at_most_batch_size() {
-    let (client, stream) = stream_of(&all_votes(), 2, "esm-order").await;
+    let (client, stream) = stream_holding(&all_votes(), 2, "esm-order").await;
     let seen = Seen::default();
 
     let config = EsmConfig { batch_size: 50, ..quick(&stream) };
@@ -113,7 +94,7 @@ async fn delivers_every_record_once_in_order_per_shard_in_batches_of_at_most_bat
 
 #[tokio::test]
 async fn the_event_is_what_lambda_sends() {
-    let (client, stream) = stream_of(&all_votes(), 1, "esm-shape").await;
+    let (client, stream) = stream_holding(&all_votes(), 1, "esm-shape").await;
     let events: Arc<Mutex<Vec<KinesisEvent>>> = Arc::default();
     let kept = events.clone();
     let function =
@@ -149,7 +130,7 @@ async fn the_event_is_what_lambda_sends() {
 #[tokio::test]
 async fn reported_item_failures_are_retried_from_the_lowest_one_and_earlier_records_are_not() {
     let votes = batch(all_votes().records[..10].to_vec());
-    let (client, stream) = stream_of(&votes, 1, "esm-partial").await;
+    let (client, stream) = stream_holding(&votes, 1, "esm-partial").await;
     let seen = Seen::default();
     let remembered = seen.clone();
     let function = InProcess::new(
@@ -184,7 +165,7 @@ async fn reported_item_failures_are_retried_from_the_lowest_one_and_earlier_reco
 
 #[tokio::test]
 async fn bisecting_isolates_a_bad_record_and_only_it_is_given_up() {
-    let (client, stream) = stream_of(&all_votes(), 2, "esm-bisect").await;
+    let (client, stream) = stream_holding(&all_votes(), 2, "esm-bisect").await;
     let failures = std::env::temp_dir().join(format!("{}.jsonl", unique_name("esm-failures")));
     let function = InProcess::new(
         "strict",
@@ -227,7 +208,7 @@ async fn bisecting_isolates_a_bad_record_and_only_it_is_given_up() {
 #[tokio::test]
 async fn exhausted_retries_skip_the_batch_and_the_shard_moves_on() {
     let votes = batch(all_votes().records[..30].to_vec());
-    let (client, stream) = stream_of(&votes, 1, "esm-exhaust").await;
+    let (client, stream) = stream_holding(&votes, 1, "esm-exhaust").await;
     let seen = Seen::default();
     let remembered = seen.clone();
     let function = InProcess::new(
@@ -258,7 +239,7 @@ async fn exhausted_retries_skip_the_batch_and_the_shard_moves_on() {
 #[tokio::test]
 async fn a_panic_or_a_timeout_is_a_function_error_and_the_batch_is_retried() {
     let votes = batch(all_votes().records[..5].to_vec());
-    let (client, stream) = stream_of(&votes, 1, "esm-crash").await;
+    let (client, stream) = stream_holding(&votes, 1, "esm-crash").await;
     let calls = Arc::new(Mutex::new(0));
     let counted = calls.clone();
     let function = InProcess::new(
@@ -292,7 +273,7 @@ async fn a_panic_or_a_timeout_is_a_function_error_and_the_batch_is_retried() {
 #[tokio::test]
 async fn the_function_can_be_invoked_over_lambdas_http_api() {
     let (client, stream) =
-        stream_of(&batch(all_votes().records[..3].to_vec()), 1, "esm-http").await;
+        stream_holding(&batch(all_votes().records[..3].to_vec()), 1, "esm-http").await;
     let server = FakeLambda::start(vec![
         (500, Some("Unhandled"), r#"{"errorMessage":"boom"}"#),
         (200, None, r#"{"batchItemFailures":[]}"#),
@@ -317,7 +298,7 @@ async fn the_function_can_be_invoked_over_lambdas_http_api() {
 
 #[tokio::test]
 async fn in_the_background_it_picks_up_records_written_after_it_started() {
-    let (client, stream) = stream_of(&batch(Vec::new()), 2, "esm-live").await;
+    let (client, stream) = stream_holding(&batch(Vec::new()), 2, "esm-live").await;
     let seen = Seen::default();
     let mapping =
         EventSourceMapping::start(client.clone(), quick(&stream), recording(seen.clone()))
@@ -339,7 +320,7 @@ async fn in_the_background_it_picks_up_records_written_after_it_started() {
 
 #[tokio::test]
 async fn settings_aws_refuses_are_refused_before_anything_runs() {
-    let (client, stream) = stream_of(&batch(Vec::new()), 1, "esm-invalid").await;
+    let (client, stream) = stream_holding(&batch(Vec::new()), 1, "esm-invalid").await;
     let config = EsmConfig { batch_size: 20_000, ..quick(&stream) };
 
     let error =

@@ -1,14 +1,10 @@
-//! DynamoDB helpers: a client for the local backend, tables, scans, and
+//! DynamoDB helpers: a client for the local backend, scans, and
 //! items as readable JSON for snapshots.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Intercept, Region};
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType, TableStatus,
-};
+use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{Value, json};
 
 use crate::{REGION, local_endpoint};
@@ -29,41 +25,6 @@ fn config() -> aws_sdk_dynamodb::config::Builder {
         .region(Region::new(REGION))
         .credentials_provider(Credentials::new("test", "test", None, None, "pitlane-testkit"))
         .endpoint_url(local_endpoint("AWS_ENDPOINT_URL_DYNAMODB"))
-}
-
-/// Creates an on-demand table whose partition key is the string attribute
-/// `key`, and waits until it is ACTIVE.
-pub async fn table_with_key(client: &aws_sdk_dynamodb::Client, table: &str, key: &str) {
-    client
-        .create_table()
-        .table_name(table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name(key)
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name(key)
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("creating test table {table}: {e:?}"));
-    for _ in 0..300 {
-        let described =
-            client.describe_table().table_name(table).send().await.expect("DescribeTable");
-        if described.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("test table {table} did not become ACTIVE in 15 s");
 }
 
 /// Every item of `table` (all pages of a Scan).

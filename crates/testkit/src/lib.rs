@@ -16,7 +16,7 @@ pub use pitlane::lambda::KinesisEvent;
 
 mod dynamodb;
 mod faults;
-pub use dynamodb::{dynamodb, dynamodb_with, item_to_json, scan_all, table_with_key};
+pub use dynamodb::{dynamodb, dynamodb_with, item_to_json, scan_all};
 pub use faults::{BatchWrite, BatchWriteItemFaults, CallFaults, Fault, Faults, PutRecordsFaults};
 
 /// The region of every local resource.
@@ -109,6 +109,25 @@ pub async fn stream_with_shards(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("test stream {name} did not become ACTIVE in 15 s");
+}
+
+/// A new stream (unique name starting with `prefix`) with `shards` shards,
+/// holding `records` in their order: the start of every end-to-end test.
+pub async fn stream_holding(
+    records: &KinesisEvent,
+    shards: i32,
+    prefix: &str,
+) -> (aws_sdk_kinesis::Client, String) {
+    let client = kinesis();
+    let stream = unique_name(prefix);
+    stream_with_shards(&client, &stream, shards).await;
+    replay(&client, &stream, records).await;
+    (client, stream)
+}
+
+/// Every recorded batch of a scenario as one batch, in file order.
+pub fn all_records(scenario: &str) -> KinesisEvent {
+    pitlane::lambda::batch(fixture_batches(scenario).into_iter().flat_map(|b| b.records).collect())
 }
 
 /// Every record of every shard of `stream`, read from the start: a list of

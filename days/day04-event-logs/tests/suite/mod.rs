@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_runtime::LambdaEvent;
-use pitlane::lambda::{KinesisEvent, batch};
+use pitlane::lambda::KinesisEvent;
 use pitlane::retry::RetryPolicy;
 use pitlane_esm::{EsmConfig, InProcess, run_until_caught_up};
 use pitlane_testkit::{
-    BatchWriteItemFaults, Fault, dynamodb, dynamodb_with, fixture, fixture_batches, item_to_json,
-    kinesis, replay, scan_all, stream_with_shards, unique_name,
+    BatchWriteItemFaults, Fault, all_records, dynamodb, dynamodb_with, fixture, item_to_json,
+    scan_all, stream_holding, unique_name,
 };
 use serde_json::json;
 
@@ -177,12 +177,8 @@ async fn items_still_unprocessed_after_the_last_attempt_fail_the_invocation() {
 
 #[tokio::test]
 async fn end_to_end_every_reading_of_the_stream_lands_in_the_table() {
-    let (kinesis, dynamodb) = (kinesis(), dynamodb());
-    let stream = unique_name("day04-e2e");
-    stream_with_shards(&kinesis, &stream, 2).await;
-    let all: KinesisEvent =
-        batch(fixture_batches("sensors").into_iter().flat_map(|b| b.records).collect());
-    replay(&kinesis, &stream, &all).await;
+    let (kinesis, stream) = stream_holding(&all_records("sensors"), 2, "day04-e2e").await;
+    let dynamodb = dynamodb();
     let table = new_table(&dynamodb, "day04-e2e").await;
 
     let function = {

@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::operation::update_item::UpdateItemInput;
 use lambda_runtime::LambdaEvent;
-use pitlane::lambda::{KinesisEvent, KinesisEventRecord, batch};
+use pitlane::lambda::{KinesisEvent, KinesisEventRecord};
 use pitlane_esm::{EsmConfig, InProcess, run_until_caught_up};
 use pitlane_testkit::{
-    CallFaults, dynamodb, dynamodb_with, fixture, fixture_batches, kinesis, replay, scan_all,
-    stream_with_shards, unique_name,
+    CallFaults, all_records, dynamodb, dynamodb_with, fixture, fixture_batches, scan_all,
+    stream_holding, unique_name,
 };
 
 use crate::sut::{BatchSummary, create_table, decode_vote, handle, tally};
@@ -134,12 +134,8 @@ async fn a_batch_delivered_twice_is_counted_twice_which_day_07_fixes() {
 
 #[tokio::test]
 async fn end_to_end_the_stream_is_counted_through_the_event_source_mapping() {
-    let (kinesis, dynamodb) = (kinesis(), dynamodb());
-    let stream = unique_name("day06-e2e");
-    stream_with_shards(&kinesis, &stream, 2).await;
-    let all: KinesisEvent =
-        batch(fixture_batches("votes").into_iter().flat_map(|b| b.records).collect());
-    replay(&kinesis, &stream, &all).await;
+    let (kinesis, stream) = stream_holding(&all_records("votes"), 2, "day06-e2e").await;
+    let dynamodb = dynamodb();
     let table = results_table(&dynamodb, "day06-e2e").await;
 
     let function = {

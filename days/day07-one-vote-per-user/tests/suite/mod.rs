@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsInput;
 use lambda_runtime::LambdaEvent;
-use pitlane::lambda::{KinesisEvent, batch};
+use pitlane::lambda::KinesisEvent;
 use pitlane::votes::Vote;
 use pitlane_esm::{EsmConfig, InProcess, run_until_caught_up};
 use pitlane_testkit::{
-    CallFaults, dynamodb, dynamodb_with, fixture, fixture_batches, kinesis, replay, scan_all,
-    stream_with_shards, unique_name,
+    CallFaults, all_records, dynamodb, dynamodb_with, fixture, fixture_batches, scan_all,
+    stream_holding, unique_name,
 };
 
 use crate::sut::{
@@ -151,12 +151,8 @@ async fn a_failed_write_is_reported_and_the_batch_resumes_there() {
 
 #[tokio::test]
 async fn end_to_end_exact_counts_through_the_event_source_mapping_despite_failures() {
-    let (kinesis, dynamodb_plain) = (kinesis(), dynamodb());
-    let stream = unique_name("day07-e2e");
-    stream_with_shards(&kinesis, &stream, 2).await;
-    let batches = fixture_batches("votes");
-    replay(&kinesis, &stream, &batch(batches.iter().flat_map(|b| b.records.clone()).collect()))
-        .await;
+    let (kinesis, stream) = stream_holding(&all_records("votes"), 2, "day07-e2e").await;
+    let (dynamodb_plain, batches) = (dynamodb(), fixture_batches("votes"));
     // Every 7th transaction fails once.
     let calls = CallFaults::<TransactWriteItemsInput>::new((1..=400).map(|n| n % 7 == 0));
     let client = dynamodb_with(calls.clone());
