@@ -3,6 +3,7 @@
 //! The days teach one idea each; everything that is *not* the idea of the day
 //! lives here so that the exercises stay small:
 //!
+//! - [`apigw`]: API Gateway HTTP API events, as the gateway and tests build them;
 //! - [`aws`]: loading the AWS configuration the same way locally and on AWS,
 //!   and one readable error type per service for failed calls;
 //! - [`dynamodb`]: creating a table the way every day needs one;
@@ -15,6 +16,7 @@
 //! - [`retry`]: bounded exponential backoff with jitter;
 //! - [`telemetry`]: `tracing` set-up for the command-line tools.
 
+pub mod apigw;
 pub mod aws;
 pub mod dynamodb;
 pub mod kinesis;

@@ -1,0 +1,246 @@
+//! # Day 05 — the vote API
+//!
+//! Fans vote from a web page: `POST /vote` with `{"vote": "NOR"}`. API
+//! Gateway (an HTTP API) invokes this Lambda function with the request; the
+//! function checks it and puts the vote into the Kinesis stream, where the
+//! consumers of days 06 and 07 count it.
+//!
+//! An API is where untrusted input enters the system, so this handler is
+//! mostly about saying *no* well:
+//!
+//! | problem                                   | answer |
+//! |-------------------------------------------|--------|
+//! | not `POST` (nor a CORS preflight)         | 405    |
+//! | nobody signed in                          | 401    |
+//! | not `Content-Type: application/json`      | 415    |
+//! | body over 1 KiB                           | 413    |
+//! | not JSON, no `vote`, unknown driver, ...  | 400    |
+//! | the stream refused the vote               | 500    |
+//!
+//! Every refusal is a JSON object whose `message` a person understands, and
+//! none reveals internals. Nothing is written unless the vote is valid.
+//!
+//! **Who votes** comes from the JWT authorizer's `sub` claim, verified by API
+//! Gateway before the function runs — never from the body, where anyone can
+//! write any name. For the local demo (no identity provider) a header may
+//! stand in, and only when the configuration says so.
+//!
+//! The record's partition key is the voter: one fan's votes stay in order on
+//! one shard, and the crowd spreads over all shards. (A constant key would
+//! put every vote on one shard.)
+//!
+//! Work through the `TODO`s from top to bottom, then run `just check 05`.
+//! The chapter "Day 05" of the book explains each step; `just hint 05` gives
+//! a nudge.
+
+use lambda_http::http::{HeaderValue, Method, StatusCode, header};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use pitlane::aws::KinesisError;
+use pitlane::votes::{Vote, grid, is_driver};
+use serde::Deserialize;
+use serde_json::json;
+
+/// The environment variables of the function.
+pub const STREAM_ENV: &str = "VOTES_STREAM";
+pub const ALLOWED_ORIGINS_ENV: &str = "ALLOWED_ORIGINS";
+pub const TRUST_USER_HEADER_ENV: &str = "TRUST_USER_HEADER";
+/// The header that names the voter in the local demo only.
+pub const USER_HEADER: &str = "x-pitlane-user";
+/// The largest body accepted: a vote is about 20 bytes.
+pub const MAX_BODY_BYTES: usize = 1024;
+
+/// How the API is set up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiConfig {
+    /// The stream votes go to.
+    pub stream: String,
+    /// Web origins allowed to call the API from a browser (CORS), such as
+    /// `https://vote.example.com`; `*` allows any (the local demo only).
+    pub allowed_origins: Vec<String>,
+    /// Whether the [`USER_HEADER`] may name the voter when there is no JWT.
+    /// Never on a deployed API: anyone can send any header.
+    pub trust_user_header: bool,
+}
+
+impl ApiConfig {
+    /// The configuration from the environment; origins comma-separated.
+    pub fn from_env() -> Result<Self, String> {
+        let stream = std::env::var(STREAM_ENV)
+            .map_err(|_| format!("set {STREAM_ENV} to the stream's name"))?;
+        let origins = std::env::var(ALLOWED_ORIGINS_ENV).unwrap_or_default();
+        Ok(Self {
+            stream,
+            allowed_origins: origins
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            trust_user_header: std::env::var(TRUST_USER_HEADER_ENV).is_ok_and(|v| v == "true"),
+        })
+    }
+}
+
+/// Why a request is refused: each maps to a status and a message.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    #[error("use POST to vote")]
+    MethodNotAllowed,
+    #[error("who is voting? Sign in first")]
+    Unauthorized,
+    #[error("send the vote as JSON, with Content-Type: application/json")]
+    UnsupportedMediaType,
+    #[error("the request body is over {MAX_BODY_BYTES} bytes; a vote is much smaller")]
+    PayloadTooLarge,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("the vote could not be recorded; please try again")]
+    Internal,
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// The only body accepted. Unknown fields are refused: in particular a
+/// `user`, which must not be mistaken for an identity.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VoteBody {
+    vote: String,
+}
+
+/// Who is voting: the JWT's `sub` claim, else (if trusted) the demo header.
+pub fn voter(request: &Request, config: &ApiConfig) -> Result<String, ApiError> {
+    // TODO 1: the identity API Gateway verified: when
+    //   `request.request_context_ref()` is `Some(RequestContext::ApiGatewayV2(ctx))`,
+    //   the `sub` claim is in `ctx.authorizer` → `.jwt` → `.claims.get("sub")`
+    //   (each an `Option`). A blank `sub` does not count.
+    //   Without one, and only if `config.trust_user_header`, take the
+    //   (trimmed, non-empty) value of the `USER_HEADER` header.
+    //   Otherwise: `Err(ApiError::Unauthorized)`.
+    let _ = (request.request_context_ref(), config, std::marker::PhantomData::<RequestContext>);
+    todo!("day 05: who is voting?")
+}
+
+/// The driver voted for, once the body passed every check.
+pub fn read_vote(request: &Request) -> Result<String, ApiError> {
+    // TODO 2: check, in this order, and refuse with the matching `ApiError`:
+    //   - the Content-Type's essence (before any `;`) is `application/json`,
+    //     compared case-insensitively → else `UnsupportedMediaType`;
+    //   - the body (`request.body().as_ref()`) has at most MAX_BODY_BYTES → else
+    //     `PayloadTooLarge`;
+    //   - it is UTF-8, parses as JSON, *is an object* (serde would also read
+    //     `["NOR"]` as the struct!), and fits `VoteBody` → else `BadRequest`
+    //     with a message that starts `the body must be {"vote": "<driver id>"}: `
+    //     and says why ("it is not UTF-8 text", "it is not a JSON object", or
+    //     serde's error);
+    //   - the vote, trimmed and upper-cased, `is_driver` → else `BadRequest`
+    //     saying `unknown driver "<as sent>": vote for one of <ids, comma-separated>`.
+    //   Return the upper-cased driver id.
+    let _ = (request, header::CONTENT_TYPE, grid(), is_driver("NOR"), |body: VoteBody| body.vote);
+    todo!("day 05: read and check the vote")
+}
+
+/// Puts the vote into the stream, keyed by the voter; its sequence number.
+pub async fn put_vote(
+    client: &aws_sdk_kinesis::Client,
+    stream: &str,
+    vote: &Vote,
+) -> Result<String, ApiError> {
+    // TODO 3: `client.put_record()` into `stream`, partition key = the
+    //   voter (`vote.user`), data = the vote as JSON. On error, log it with
+    //   `tracing::error!` (wrap it in `KinesisError::from` for a readable
+    //   message) and return `ApiError::Internal`: the caller learns nothing
+    //   about our internals. Return the record's sequence number.
+    let _ = (client, stream, vote, std::marker::PhantomData::<KinesisError>);
+    todo!("day 05: put the vote into the stream")
+}
+
+/// The Lambda handler. It never fails: every outcome is an HTTP answer.
+pub async fn handle(
+    client: &aws_sdk_kinesis::Client,
+    config: &ApiConfig,
+    request: Request,
+) -> Response<Body> {
+    // TODO 4: an `OPTIONS` request is a CORS preflight: `return preflight(..)`.
+    //   Otherwise: refuse any method but POST (`MethodNotAllowed`), then
+    //   `voter`, `read_vote`, build the `Vote` (now as `voted_at`) and
+    //   `put_vote`. Answer with `json_response`:
+    //   - success: 202 and `{"accepted": true, "vote": ..., "sequenceNumber": ...}`;
+    //   - an `ApiError`: its `status()` and `{"message": <its text>}`; a 405
+    //     also gets the header `Allow: POST, OPTIONS`.
+    //   Finish with `with_cors(response, &request, config)`.
+    let _ = (
+        client,
+        config,
+        request,
+        Method::POST,
+        StatusCode::ACCEPTED,
+        HeaderValue::from_static(""),
+        json!({}),
+    );
+    let _ = (json_response, with_cors, preflight);
+    todo!("day 05: the handler")
+}
+
+fn json_response(status: StatusCode, body: serde_json::Value) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(Body::Text(body.to_string()))
+        .expect("a static response is valid")
+}
+
+/// The allowed origin of the request, if it has one and it is allowed.
+fn allowed_origin<'a>(request: &'a Request, config: &ApiConfig) -> Option<&'a str> {
+    let origin = request.headers().get(header::ORIGIN)?.to_str().ok()?;
+    config
+        .allowed_origins
+        .iter()
+        .any(|allowed| allowed == "*" || allowed == origin)
+        .then_some(origin)
+}
+
+fn with_cors(
+    mut response: Response<Body>,
+    request: &Request,
+    config: &ApiConfig,
+) -> Response<Body> {
+    if let Some(origin) =
+        allowed_origin(request, config).and_then(|o| HeaderValue::from_str(o).ok())
+    {
+        let headers = response.headers_mut();
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+    }
+    response
+}
+
+/// The answer to a CORS preflight (`OPTIONS`): which method and headers a
+/// page from an allowed origin may use. From any other origin the answer
+/// has no `Access-Control-Allow-Origin`, and the browser refuses the call.
+fn preflight(request: &Request, config: &ApiConfig) -> Response<Body> {
+    let response = Response::builder()
+        .status(StatusCode::NO_CONTENT)
+        .header(header::ACCESS_CONTROL_ALLOW_METHODS, "POST, OPTIONS")
+        .header(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            format!("content-type, authorization, {USER_HEADER}"),
+        )
+        .header(header::ACCESS_CONTROL_MAX_AGE, "600")
+        .body(Body::Empty)
+        .expect("a static response is valid");
+    with_cors(response, request, config)
+}

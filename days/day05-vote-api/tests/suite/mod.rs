@@ -1,0 +1,200 @@
+//! What day 05's vote API must answer. Requests are API Gateway HTTP API
+//! events (payload 2.0), built as API Gateway builds them
+//! (`pitlane::apigw`); votes go to a stream on the local Kinesis.
+
+use lambda_http::{Body, Request, Response};
+use pitlane::apigw::{HttpRequest, http_api_event};
+use pitlane::votes::Vote;
+use pitlane_testkit::{kinesis, read_all, stream_with_shards, unique_name};
+use serde_json::{Value, json};
+
+use crate::sut::{ApiConfig, MAX_BODY_BYTES, USER_HEADER, handle};
+
+const ORIGIN: &str = "https://vote.pitlane.example";
+
+/// A `POST /vote` as a fan signed in as `fan-0042` sends it.
+fn vote_request(body: &str) -> HttpRequest {
+    HttpRequest::new("POST", "/vote")
+        .header("Content-Type", "application/json")
+        .body(body)
+        .jwt_subject("fan-0042")
+}
+
+fn to_lambda(request: &HttpRequest) -> Request {
+    let route = format!("{} /vote", request.method);
+    lambda_http::request::from_str(&http_api_event(request, &route, "test-request").to_string())
+        .expect("a valid API Gateway event")
+}
+
+async fn api(prefix: &str) -> (aws_sdk_kinesis::Client, ApiConfig) {
+    let client = kinesis();
+    let stream = unique_name(prefix);
+    stream_with_shards(&client, &stream, 2).await;
+    let config =
+        ApiConfig { stream, allowed_origins: vec![ORIGIN.to_owned()], trust_user_header: false };
+    (client, config)
+}
+
+async fn call(
+    client: &aws_sdk_kinesis::Client,
+    config: &ApiConfig,
+    request: &HttpRequest,
+) -> Response<Body> {
+    handle(client, config, to_lambda(request)).await
+}
+
+fn body_json(response: &Response<Body>) -> Value {
+    serde_json::from_slice(response.body().as_ref()).expect("a JSON body")
+}
+
+fn header<'a>(response: &'a Response<Body>, name: &str) -> Option<&'a str> {
+    response.headers().get(name).map(|v| v.to_str().unwrap())
+}
+
+#[tokio::test]
+async fn a_valid_vote_is_accepted_and_put_into_the_stream_keyed_by_the_voter() {
+    let (client, config) = api("day05-ok").await;
+
+    let response = call(&client, &config, &vote_request(r#"{"vote": "NOR"}"#)).await;
+
+    assert_eq!(response.status(), 202);
+    assert_eq!(header(&response, "content-type"), Some("application/json"));
+    let body = body_json(&response);
+    assert_eq!((body["accepted"].as_bool(), body["vote"].as_str()), (Some(true), Some("NOR")));
+    let stored = read_all(&client, &config.stream).await;
+    assert_eq!(stored.len(), 1);
+    let (_, record) = &stored[0];
+    assert_eq!(body["sequenceNumber"], record.sequence_number());
+    assert_eq!(record.partition_key(), Some("fan-0042"), "the partition key is the voter");
+    let vote: Vote = serde_json::from_slice(record.data().as_ref()).unwrap();
+    assert_eq!((vote.vote.as_str(), vote.user.as_str()), ("NOR", "fan-0042"));
+}
+
+#[tokio::test]
+async fn bad_requests_get_a_clear_4xx_and_nothing_is_written() {
+    let (client, config) = api("day05-bad").await;
+    let huge = format!(r#"{{"vote": "NOR", "padding": "{}"}}"#, "x".repeat(MAX_BODY_BYTES));
+    let cases: Vec<(&str, HttpRequest)> = vec![
+        ("not JSON", vote_request("vote=NOR")),
+        ("empty body", vote_request("")),
+        ("JSON, not an object", vote_request(r#"["NOR"]"#)),
+        ("no vote", vote_request(r#"{}"#)),
+        ("vote is a number", vote_request(r#"{"vote": 44}"#)),
+        ("vote is null", vote_request(r#"{"vote": null}"#)),
+        ("unknown driver", vote_request(r#"{"vote": "XYZ"}"#)),
+        ("empty vote", vote_request(r#"{"vote": ""}"#)),
+        ("a user in the body", vote_request(r#"{"vote": "NOR", "user": "fan-0001"}"#)),
+        ("truncated JSON", vote_request(r#"{"vote": "NO"#)),
+        ("not UTF-8", HttpRequest { body: vec![0x7b, 0xff, 0x7d], ..vote_request("") }),
+        ("too large", vote_request(&huge)),
+        ("no content type", HttpRequest { headers: vec![], ..vote_request(r#"{"vote": "NOR"}"#) }),
+        (
+            "form content type",
+            vote_request(r#"{"vote": "NOR"}"#).header("Content-Type", "text/plain"),
+        ),
+        ("GET", HttpRequest { method: "GET".into(), ..vote_request("") }),
+        ("DELETE", HttpRequest { method: "DELETE".into(), ..vote_request("") }),
+        (
+            "nobody signed in",
+            HttpRequest { jwt_subject: None, ..vote_request(r#"{"vote": "NOR"}"#) },
+        ),
+        (
+            "an untrusted user header",
+            HttpRequest { jwt_subject: None, ..vote_request(r#"{"vote": "NOR"}"#) }
+                .header(USER_HEADER, "fan-0001"),
+        ),
+    ];
+
+    let mut answers = serde_json::Map::new();
+    for (case, request) in &cases {
+        let response = call(&client, &config, request).await;
+        let status = response.status().as_u16();
+        assert!((400..500).contains(&status), "{case}: {status}");
+        let message = body_json(&response)["message"].as_str().unwrap_or_default().to_owned();
+        assert!(message.len() > 10, "{case}: the message must say what is wrong: {message:?}");
+        answers.insert(case.to_string(), json!({ "status": status, "message": message }));
+    }
+
+    assert!(read_all(&client, &config.stream).await.is_empty(), "a refused request wrote a record");
+    insta::assert_json_snapshot!(answers);
+}
+
+#[tokio::test]
+async fn a_method_other_than_post_says_which_methods_are_allowed() {
+    let (client, config) = api("day05-allow").await;
+
+    let response =
+        call(&client, &config, &HttpRequest { method: "PUT".into(), ..vote_request("") }).await;
+
+    assert_eq!(response.status(), 405);
+    assert_eq!(header(&response, "allow"), Some("POST, OPTIONS"));
+}
+
+#[tokio::test]
+async fn the_demo_header_names_the_voter_only_when_trusted_and_never_over_a_jwt() {
+    let (client, config) = api("day05-header").await;
+    let demo = ApiConfig { trust_user_header: true, ..config.clone() };
+    let header_only = HttpRequest { jwt_subject: None, ..vote_request(r#"{"vote": "VER"}"#) }
+        .header(USER_HEADER, "fan-0007");
+    let both = vote_request(r#"{"vote": "HAM"}"#).header(USER_HEADER, "fan-0007");
+
+    let trusted = call(&client, &demo, &header_only).await;
+    let jwt_wins = call(&client, &demo, &both).await;
+
+    assert_eq!((trusted.status().as_u16(), jwt_wins.status().as_u16()), (202, 202));
+    let keys: Vec<_> = read_all(&client, &config.stream)
+        .await
+        .iter()
+        .map(|(_, r)| r.partition_key().unwrap().to_owned())
+        .collect();
+    let mut keys = keys;
+    keys.sort();
+    assert_eq!(keys, ["fan-0007", "fan-0042"]);
+}
+
+#[tokio::test]
+async fn driver_ids_are_read_case_insensitively() {
+    let (client, config) = api("day05-case").await;
+
+    let response = call(&client, &config, &vote_request(r#"{"vote": " nor "}"#)).await;
+
+    assert_eq!(response.status(), 202);
+    assert_eq!(body_json(&response)["vote"], "NOR");
+}
+
+#[tokio::test]
+async fn a_cors_preflight_from_an_allowed_origin_is_answered() {
+    let (client, config) = api("day05-cors").await;
+    let preflight = HttpRequest::new("OPTIONS", "/vote")
+        .header("Origin", ORIGIN)
+        .header("Access-Control-Request-Method", "POST");
+    let stranger = HttpRequest::new("OPTIONS", "/vote").header("Origin", "https://evil.example");
+
+    let allowed = call(&client, &config, &preflight).await;
+    let refused = call(&client, &config, &stranger).await;
+    let vote =
+        call(&client, &config, &vote_request(r#"{"vote": "LEC"}"#).header("Origin", ORIGIN)).await;
+
+    assert_eq!(allowed.status(), 204);
+    assert_eq!(header(&allowed, "access-control-allow-origin"), Some(ORIGIN));
+    assert!(header(&allowed, "access-control-allow-methods").unwrap().contains("POST"));
+    assert!(header(&allowed, "access-control-allow-headers").unwrap().contains("content-type"));
+    assert_eq!(header(&refused, "access-control-allow-origin"), None, "not `*` by default");
+    assert_eq!(header(&vote, "access-control-allow-origin"), Some(ORIGIN));
+}
+
+#[tokio::test]
+async fn a_failure_behind_the_api_is_a_500_that_reveals_nothing() {
+    let client = kinesis();
+    let config = ApiConfig {
+        stream: unique_name("day05-missing"),
+        allowed_origins: vec![],
+        trust_user_header: false,
+    };
+
+    let response = call(&client, &config, &vote_request(r#"{"vote": "NOR"}"#)).await;
+
+    assert_eq!(response.status(), 500);
+    let body = body_json(&response);
+    assert_eq!(body, json!({ "message": "the vote could not be recorded; please try again" }));
+}
