@@ -120,6 +120,7 @@ struct VoteBody {
     vote: String,
 }
 
+// ANCHOR: voter
 /// Who is voting: the JWT's `sub` claim, else (if trusted) the demo header.
 pub fn voter(request: &Request, config: &ApiConfig) -> Result<String, ApiError> {
     // TODO 1: the identity API Gateway verified: when
@@ -132,6 +133,7 @@ pub fn voter(request: &Request, config: &ApiConfig) -> Result<String, ApiError> 
     let _ = (request.request_context_ref(), config, std::marker::PhantomData::<RequestContext>);
     todo!("day 05: who is voting?")
 }
+// ANCHOR_END: voter
 
 /// The driver voted for, once the body passed every check.
 pub fn read_vote(request: &Request) -> Result<String, ApiError> {

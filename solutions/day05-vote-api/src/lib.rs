@@ -134,6 +134,7 @@ pub fn voter(request: &Request, config: &ApiConfig) -> Result<String, ApiError> 
     from_jwt.filter(|sub| !sub.trim().is_empty()).or_else(from_header).ok_or(ApiError::Unauthorized)
 }
 
+// ANCHOR: read_vote
 /// The driver voted for, once the body passed every check.
 pub fn read_vote(request: &Request) -> Result<String, ApiError> {
     let content_type =
@@ -168,6 +169,7 @@ pub fn read_vote(request: &Request) -> Result<String, ApiError> {
     }
     Ok(vote)
 }
+// ANCHOR_END: read_vote
 
 /// Puts the vote into the stream, keyed by the voter; its sequence number.
 pub async fn put_vote(
@@ -191,6 +193,7 @@ pub async fn put_vote(
     Ok(output.sequence_number().to_owned())
 }
 
+// ANCHOR: handle
 /// The Lambda handler. It never fails: every outcome is an HTTP answer.
 pub async fn handle(
     client: &aws_sdk_kinesis::Client,
@@ -229,6 +232,7 @@ pub async fn handle(
     };
     with_cors(response, &request, config)
 }
+// ANCHOR_END: handle
 
 fn json_response(status: StatusCode, body: serde_json::Value) -> Response<Body> {
     Response::builder()
