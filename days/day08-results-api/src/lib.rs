@@ -1,0 +1,170 @@
+//! # Day 08 — the results API
+//!
+//! The dashboard polls `GET /results` every second or two. This Lambda
+//! function reads the `Results` table that day 07 keeps up to date and
+//! answers with everything the page draws:
+//!
+//! ```json
+//! { "total": 211, "updatedAt": "2026-07-05T15:40:02Z",
+//!   "results": [ { "driver": "PIA", "name": "Oscar Piastri", "team": "McLaren",
+//!                  "votes": 20, "percent": 9.5 }, ... ] }
+//! ```
+//!
+//! - every driver of the grid is listed, with 0 votes if none yet, sorted by
+//!   votes (most first; ties in grid order), so the page never guesses;
+//! - percentages are computed here, once, with one decimal;
+//! - `updatedAt` is the newest count's time: the page shows how fresh it is;
+//! - `Cache-Control: max-age=1`: a CDN or the browser may reuse an answer
+//!   for a second, which is as fresh as a poll every second needs — and a
+//!   crowd of viewers then costs one table scan per second, not one each.
+//!
+//! The table has one item per driver (22), so a `Scan` is cheap; it is still
+//! read page by page, as any Scan must be.
+//!
+//! Work through the `TODO`s from top to bottom, then run `just check 08`.
+//! The chapter "Day 08" of the book explains each step; `just hint 08` gives
+//! a nudge.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::AttributeValue;
+use lambda_http::http::{HeaderValue, Method, StatusCode, header};
+use lambda_http::{Body, Request, Response};
+use pitlane::aws::DynamoDbError;
+use pitlane::votes::grid;
+use serde::Serialize;
+use serde_json::json;
+
+/// The environment variables of the function.
+pub const TABLE_ENV: &str = "RESULTS_TABLE";
+pub const ALLOWED_ORIGINS_ENV: &str = "ALLOWED_ORIGINS";
+
+/// How the API is set up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiConfig {
+    pub table: String,
+    /// Web origins allowed to read the results from a browser; `*` for any.
+    pub allowed_origins: Vec<String>,
+}
+
+impl ApiConfig {
+    pub fn from_env() -> Result<Self, String> {
+        let table = std::env::var(TABLE_ENV)
+            .map_err(|_| format!("set {TABLE_ENV} to the results table's name"))?;
+        let origins = std::env::var(ALLOWED_ORIGINS_ENV).unwrap_or_default();
+        Ok(Self {
+            table,
+            allowed_origins: origins
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        })
+    }
+}
+
+/// One driver's count, as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Count {
+    pub driver: String,
+    pub votes: u64,
+    pub updated_at: Option<String>,
+}
+
+/// One line of the results.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DriverResult {
+    pub driver: String,
+    pub name: String,
+    pub team: String,
+    pub votes: u64,
+    /// Share of all votes, in percent, one decimal.
+    pub percent: f64,
+}
+
+/// The answer of `GET /results`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Results {
+    pub total: u64,
+    pub updated_at: Option<String>,
+    pub results: Vec<DriverResult>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResultsError {
+    #[error(transparent)]
+    DynamoDb(#[from] DynamoDbError),
+}
+
+/// Every count in the table, page after page of `Scan`.
+pub async fn read_counts(client: &Client, table: &str) -> Result<Vec<Count>, ResultsError> {
+    // TODO 1: `client.scan().table_name(table)`, page after page: pass the
+    //   previous page's `last_evaluated_key()` as `set_exclusive_start_key`
+    //   until a page has none (or an empty one). From each item take
+    //   "driver" (`as_s`), "votes" (`as_n`, parsed as u64) and "updatedAt"
+    //   (`as_s`, optional); skip items without driver or votes.
+    //   Errors: `.map_err(DynamoDbError::from)?`.
+    let _ = (client, table, std::marker::PhantomData::<HashMap<String, AttributeValue>>);
+    todo!("day 08: read the counts")
+}
+
+/// The results of the whole grid from the stored counts.
+pub fn summarize(counts: &[Count]) -> Results {
+    // TODO 2: one `DriverResult` per driver of `grid()`, in grid order, with
+    //   its votes (0 when it has no count) and its percent of the total,
+    //   rounded to one decimal (`(votes * 1000 / total).round() / 10`; 0 when
+    //   the total is 0). Then sort by votes, most first, with a *stable* sort
+    //   (`sort_by`), so that ties keep the grid order. `updated_at` is the
+    //   newest of the counts' times (RFC 3339 in UTC sorts as text: `max()`).
+    let _ = (counts, grid());
+    todo!("day 08: summarize the results")
+}
+
+// ANCHOR: handle
+/// The Lambda handler. It never fails: every outcome is an HTTP answer.
+pub async fn handle(client: &Client, config: &ApiConfig, request: Request) -> Response<Body> {
+    // TODO 3: only GET: anything else → 405 `{"message": "use GET to read the
+    //   results"}` with `Allow: GET`. Otherwise `read_counts` → 200 with the
+    //   `summarize`d results as JSON and `Cache-Control: public, max-age=1`
+    //   (replacing `json_response`'s `no-store`); on error log it and answer
+    //   500 `{"message": "the results could not be read; please try again"}`.
+    //   Finish with `with_cors(response, &request, config)`.
+    let _ = (
+        client,
+        config,
+        request,
+        Method::GET,
+        StatusCode::OK,
+        HeaderValue::from_static(""),
+        json!({}),
+    );
+    let _ = (json_response, with_cors);
+    todo!("day 08: the handler")
+}
+// ANCHOR_END: handle
+
+fn json_response(status: StatusCode, body: serde_json::Value) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(Body::Text(body.to_string()))
+        .expect("a static response is valid")
+}
+
+fn with_cors(
+    mut response: Response<Body>,
+    request: &Request,
+    config: &ApiConfig,
+) -> Response<Body> {
+    let origin = request.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok());
+    let allowed = origin.filter(|o| config.allowed_origins.iter().any(|a| a == "*" || a == o));
+    if let Some(value) = allowed.and_then(|o| HeaderValue::from_str(o).ok()) {
+        response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+        response.headers_mut().insert(header::VARY, HeaderValue::from_static("Origin"));
+    }
+    response
+}

@@ -1,0 +1,207 @@
+//! # Day 08 — the results API (solution)
+//!
+//! The dashboard polls `GET /results` every second or two. This Lambda
+//! function reads the `Results` table that day 07 keeps up to date and
+//! answers with everything the page draws:
+//!
+//! ```json
+//! { "total": 211, "updatedAt": "2026-07-05T15:40:02Z",
+//!   "results": [ { "driver": "PIA", "name": "Oscar Piastri", "team": "McLaren",
+//!                  "votes": 20, "percent": 9.5 }, ... ] }
+//! ```
+//!
+//! - every driver of the grid is listed, with 0 votes if none yet, sorted by
+//!   votes (most first; ties in grid order), so the page never guesses;
+//! - percentages are computed here, once, with one decimal;
+//! - `updatedAt` is the newest count's time: the page shows how fresh it is;
+//! - `Cache-Control: max-age=1`: a CDN or the browser may reuse an answer
+//!   for a second, which is as fresh as a poll every second needs — and a
+//!   crowd of viewers then costs one table scan per second, not one each.
+//!
+//! The table has one item per driver (22), so a `Scan` is cheap; it is still
+//! read page by page, as any Scan must be.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::AttributeValue;
+use lambda_http::http::{HeaderValue, Method, StatusCode, header};
+use lambda_http::{Body, Request, Response};
+use pitlane::aws::DynamoDbError;
+use pitlane::votes::grid;
+use serde::Serialize;
+use serde_json::json;
+
+/// The environment variables of the function.
+pub const TABLE_ENV: &str = "RESULTS_TABLE";
+pub const ALLOWED_ORIGINS_ENV: &str = "ALLOWED_ORIGINS";
+
+/// How the API is set up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiConfig {
+    pub table: String,
+    /// Web origins allowed to read the results from a browser; `*` for any.
+    pub allowed_origins: Vec<String>,
+}
+
+impl ApiConfig {
+    pub fn from_env() -> Result<Self, String> {
+        let table = std::env::var(TABLE_ENV)
+            .map_err(|_| format!("set {TABLE_ENV} to the results table's name"))?;
+        let origins = std::env::var(ALLOWED_ORIGINS_ENV).unwrap_or_default();
+        Ok(Self {
+            table,
+            allowed_origins: origins
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        })
+    }
+}
+
+/// One driver's count, as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Count {
+    pub driver: String,
+    pub votes: u64,
+    pub updated_at: Option<String>,
+}
+
+/// One line of the results.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DriverResult {
+    pub driver: String,
+    pub name: String,
+    pub team: String,
+    pub votes: u64,
+    /// Share of all votes, in percent, one decimal.
+    pub percent: f64,
+}
+
+/// The answer of `GET /results`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Results {
+    pub total: u64,
+    pub updated_at: Option<String>,
+    pub results: Vec<DriverResult>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResultsError {
+    #[error(transparent)]
+    DynamoDb(#[from] DynamoDbError),
+}
+
+/// Every count in the table, page after page of `Scan`.
+pub async fn read_counts(client: &Client, table: &str) -> Result<Vec<Count>, ResultsError> {
+    let mut counts = Vec::new();
+    let mut start: Option<HashMap<String, AttributeValue>> = None;
+    loop {
+        let page = client
+            .scan()
+            .table_name(table)
+            .set_exclusive_start_key(start.take())
+            .send()
+            .await
+            .map_err(DynamoDbError::from)?;
+        for item in page.items() {
+            let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+            let votes = item.get("votes").and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok());
+            if let (Some(driver), Some(votes)) = (text("driver"), votes) {
+                counts.push(Count { driver, votes, updated_at: text("updatedAt") });
+            }
+        }
+        match page.last_evaluated_key() {
+            Some(key) if !key.is_empty() => start = Some(key.clone()),
+            _ => return Ok(counts),
+        }
+    }
+}
+
+// ANCHOR: summarize
+/// The results of the whole grid from the stored counts.
+pub fn summarize(counts: &[Count]) -> Results {
+    let votes_of =
+        |id: &str| counts.iter().filter(|c| c.driver == id).map(|c| c.votes).sum::<u64>();
+    let total: u64 = grid().iter().map(|driver| votes_of(&driver.id)).sum();
+    let mut results: Vec<DriverResult> = grid()
+        .iter()
+        .map(|driver| {
+            let votes = votes_of(&driver.id);
+            let percent = if total == 0 {
+                0.0
+            } else {
+                (votes as f64 * 1000.0 / total as f64).round() / 10.0
+            };
+            DriverResult {
+                driver: driver.id.clone(),
+                name: driver.name.clone(),
+                team: driver.team.clone(),
+                votes,
+                percent,
+            }
+        })
+        .collect();
+    // A stable sort keeps the grid order between equal counts.
+    results.sort_by(|a, b| b.votes.cmp(&a.votes));
+    // RFC 3339 times in UTC sort as text.
+    let updated_at = counts.iter().filter_map(|c| c.updated_at.clone()).max();
+    Results { total, updated_at, results }
+}
+// ANCHOR_END: summarize
+
+/// The Lambda handler. It never fails: every outcome is an HTTP answer.
+pub async fn handle(client: &Client, config: &ApiConfig, request: Request) -> Response<Body> {
+    let response = if request.method() != Method::GET {
+        let mut response = json_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            json!({ "message": "use GET to read the results" }),
+        );
+        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET"));
+        response
+    } else {
+        match read_counts(client, &config.table).await {
+            Ok(counts) => {
+                let mut response = json_response(StatusCode::OK, json!(summarize(&counts)));
+                response
+                    .headers_mut()
+                    .insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=1"));
+                response
+            }
+            Err(error) => {
+                tracing::error!(%error, "reading the results failed");
+                json_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    json!({ "message": "the results could not be read; please try again" }),
+                )
+            }
+        }
+    };
+    with_cors(response, &request, config)
+}
+
+fn json_response(status: StatusCode, body: serde_json::Value) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(Body::Text(body.to_string()))
+        .expect("a static response is valid")
+}
+
+fn with_cors(
+    mut response: Response<Body>,
+    request: &Request,
+    config: &ApiConfig,
+) -> Response<Body> {
+    let origin = request.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok());
+    let allowed = origin.filter(|o| config.allowed_origins.iter().any(|a| a == "*" || a == o));
+    if let Some(value) = allowed.and_then(|o| HeaderValue::from_str(o).ok()) {
+        response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+        response.headers_mut().insert(header::VARY, HeaderValue::from_static("Origin"));
+    }
+    response
+}
