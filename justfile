@@ -55,8 +55,12 @@ list:
 verify: setup
     @{{backend}} run {{runner}} verify
 
-# The whole pipeline on the local backend: create a stream, produce events, tail them
-demo: setup
+# The vote system on the local backend: pages, APIs, stream, consumer (`just demo --crowd 1000`)
+demo *ARGS: setup
+    @{{backend}} run cargo run --quiet -p pitlane-demo -- {{ARGS}}
+
+# Days 01–03 on the local backend: create a stream, produce sensor readings, tail them
+demo-stream: setup
     @{{backend}} run scripts/demo.sh
 
 # Record Kinesis batches, as Lambda delivers them, into fixtures/

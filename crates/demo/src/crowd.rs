@@ -1,0 +1,152 @@
+//! A crowd of fans voting through the HTTP API, as browsers would.
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use pitlane::votes::{Crowd, Vote};
+use tokio::sync::Semaphore;
+
+/// What sending the crowd's votes gave.
+#[derive(Clone, Debug, Default)]
+pub struct CrowdReport {
+    pub sent: usize,
+    /// Answered 202.
+    pub accepted: usize,
+    /// Answered otherwise (each logged).
+    pub refused: usize,
+    pub elapsed: Duration,
+    /// Per driver, each fan's *first* vote: what the results must be.
+    pub expected: BTreeMap<String, u64>,
+}
+
+/// `count` votes from a deterministic crowd (some fans vote twice),
+/// sent to `base_url` with up to `concurrency` requests in flight. One fan's
+/// votes are sent one after the other, in order, so "first vote" is well
+/// defined; different fans vote at the same time.
+pub async fn send(base_url: &str, count: usize, concurrency: usize, seed: u64) -> CrowdReport {
+    // Fans are drawn at random from three times as many ids as votes, and
+    // about one vote in ten repeats an earlier voter: some fans vote twice.
+    let fans = (count as u32).saturating_mul(3).max(1);
+    let votes = Crowd::new(seed, fans).votes(count);
+    let mut per_fan: BTreeMap<String, Vec<Vote>> = BTreeMap::new();
+    for vote in &votes {
+        per_fan.entry(vote.user.clone()).or_default().push(vote.clone());
+    }
+    let mut expected: BTreeMap<String, u64> = BTreeMap::new();
+    for fan_votes in per_fan.values() {
+        *expected.entry(fan_votes[0].vote.clone()).or_default() += 1;
+    }
+
+    let client: Client<HttpConnector, Full<Bytes>> =
+        Client::builder(TokioExecutor::new()).build_http();
+    let done = Arc::new(AtomicUsize::new(0));
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let slots = Arc::new(Semaphore::new(concurrency));
+    let started = Instant::now();
+    let progress = tokio::spawn(show_progress(done.clone(), count));
+    let mut fans = tokio::task::JoinSet::new();
+    for (_, fan_votes) in per_fan {
+        let (client, done, accepted, slots) =
+            (client.clone(), done.clone(), accepted.clone(), slots.clone());
+        let url = format!("{base_url}/vote");
+        fans.spawn(async move {
+            let _slot = slots.acquire_owned().await.expect("the semaphore is never closed");
+            for vote in fan_votes {
+                if post_vote(&client, &url, &vote).await {
+                    accepted.fetch_add(1, Ordering::Relaxed);
+                }
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+        });
+    }
+    while fans.join_next().await.is_some() {}
+    progress.abort();
+    finish_progress(count);
+    let accepted = accepted.load(Ordering::Relaxed);
+    CrowdReport {
+        sent: count,
+        accepted,
+        refused: count - accepted,
+        elapsed: started.elapsed(),
+        expected,
+    }
+}
+
+/// Sends one vote as the browser page does (demo identity header).
+async fn post_vote(client: &Client<HttpConnector, Full<Bytes>>, url: &str, vote: &Vote) -> bool {
+    let body = serde_json::json!({ "vote": vote.vote }).to_string();
+    let request = hyper::Request::post(url)
+        .header("content-type", "application/json")
+        .header(day05_vote_api_solution::USER_HEADER, &vote.user)
+        .body(Full::new(Bytes::from(body)))
+        .expect("a valid request");
+    match client.request(request).await {
+        Ok(response) if response.status() == 202 => true,
+        Ok(response) => {
+            tracing::warn!(status = %response.status(), user = %vote.user, "vote refused");
+            false
+        }
+        Err(error) => {
+            tracing::warn!(%error, "vote not sent");
+            false
+        }
+    }
+}
+
+async fn show_progress(done: Arc<AtomicUsize>, total: usize) {
+    let terminal = std::io::stderr().is_terminal();
+    let mut last_quarter = 0;
+    loop {
+        let now = done.load(Ordering::Relaxed);
+        if terminal {
+            eprint!("\r  {} {now}/{total} votes", bar(now, total));
+            let _ = std::io::stderr().flush();
+        } else if now * 4 / total.max(1) > last_quarter {
+            last_quarter = now * 4 / total.max(1);
+            eprintln!("  {} {now}/{total} votes", bar(now, total));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn finish_progress(total: usize) {
+    eprintln!(
+        "{}  {} {total}/{total} votes",
+        if std::io::stderr().is_terminal() { "\r" } else { "" },
+        bar(total, total)
+    );
+}
+
+fn bar(done: usize, total: usize) -> String {
+    let width = 30;
+    let filled = done * width / total.max(1);
+    format!("▕{}{}▏", "█".repeat(filled), "░".repeat(width - filled))
+}
+
+/// The number of distinct fans who voted (each counts once).
+pub fn fans(expected: &BTreeMap<String, u64>) -> u64 {
+    expected.values().sum()
+}
+
+/// Drivers whose count differs from what was expected.
+pub fn differences(
+    expected: &BTreeMap<String, u64>,
+    counted: &BTreeMap<String, u64>,
+) -> Vec<String> {
+    let drivers: HashSet<&String> = expected.keys().chain(counted.keys()).collect();
+    let mut differing: Vec<String> = drivers
+        .into_iter()
+        .filter(|d| expected.get(*d).copied().unwrap_or(0) != counted.get(*d).copied().unwrap_or(0))
+        .cloned()
+        .collect();
+    differing.sort();
+    differing
+}

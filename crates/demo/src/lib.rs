@@ -1,0 +1,191 @@
+//! `just demo`: the whole Driver of the Day system on the local backend.
+//!
+//! ```text
+//!  browser ──▶ local gateway ──POST /vote──▶ vote API (day 05) ──▶ Kinesis
+//!     ▲            │                                                │
+//!     │            └──GET /results──▶ results API (day 08)          ▼
+//!     │                                   ▲               event-source mapping
+//!     └──── web/ pages                    └── Results ◀── record-votes (day 07)
+//! ```
+//!
+//! Everything runs in this process but the emulators: the gateway invokes
+//! the API handlers and the event-source mapping invokes the consumer, all
+//! the very functions the Lambda binaries wrap (from `solutions/`).
+
+pub mod crowd;
+pub mod gateway;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use lambda_runtime::LambdaEvent;
+use pitlane::lambda::KinesisEvent;
+use pitlane_esm::{EsmConfig, EventSourceMapping, InProcess};
+use tokio::sync::watch;
+
+use crate::gateway::Gateway;
+
+/// The names of one demo run's resources.
+#[derive(Clone, Debug)]
+pub struct Names {
+    pub stream: String,
+    pub tables: day07_one_vote_per_user_solution::Tables,
+}
+
+impl Names {
+    /// Fresh names, so that each run starts from zero votes.
+    pub fn fresh() -> Self {
+        let run = chrono::Utc::now().format("%Y%m%d-%H%M%S");
+        Self {
+            stream: format!("pitlane-votes-{run}"),
+            tables: day07_one_vote_per_user_solution::Tables {
+                votes: format!("pitlane-votes-{run}-Votes"),
+                results: format!("pitlane-votes-{run}-Results"),
+            },
+        }
+    }
+}
+
+/// The running system: stop it with [`System::stop`].
+pub struct System {
+    pub names: Names,
+    pub url: String,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    mapping: EventSourceMapping,
+    stop_gateway: watch::Sender<bool>,
+    gateway: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl System {
+    /// Creates the stream and the tables, starts the event-source mapping
+    /// and the gateway on `port` (0: any free port).
+    pub async fn start(root: &Path, port: u16) -> Result<Self> {
+        let config = pitlane::aws::load_config().await;
+        let kinesis = aws_sdk_kinesis::Client::new(&config);
+        let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+        let names = Names::fresh();
+
+        create_stream(&kinesis, &names.stream).await?;
+        day07_one_vote_per_user_solution::create_tables(&dynamodb, &names.tables).await?;
+
+        let consumer = {
+            let (client, tables) = (dynamodb.clone(), names.tables.clone());
+            InProcess::new(
+                "record-votes",
+                Duration::from_secs(10),
+                move |event: LambdaEvent<KinesisEvent>| {
+                    let (client, tables) = (client.clone(), tables.clone());
+                    async move {
+                        day07_one_vote_per_user_solution::handle(&client, &tables, event.payload)
+                            .await
+                    }
+                },
+            )
+        };
+        let esm = EsmConfig {
+            report_batch_item_failures: true,
+            maximum_retry_attempts: Some(10),
+            poll_interval: Duration::from_millis(200),
+            on_failure: Some(root.join(".pitlane/esm-failures.jsonl")),
+            ..EsmConfig::new(&names.stream)
+        };
+        let mapping = EventSourceMapping::start(kinesis.clone(), esm, Arc::new(consumer)).await?;
+
+        let (listener, address) =
+            gateway::bind(port).await.with_context(|| format!("port {port} is taken"))?;
+        let gateway = Gateway {
+            kinesis,
+            dynamodb: dynamodb.clone(),
+            // The local demo has no identity provider: the page's header
+            // names the voter, and any origin may call (see day 05).
+            vote_api: day05_vote_api_solution::ApiConfig {
+                stream: names.stream.clone(),
+                allowed_origins: vec!["*".to_owned()],
+                trust_user_header: true,
+            },
+            results_api: day08_results_api_solution::ApiConfig {
+                table: names.tables.results.clone(),
+                allowed_origins: vec!["*".to_owned()],
+            },
+            web_root: root.join("web"),
+            grid_file: root.join("data/grid.json"),
+        };
+        let (stop_gateway, stopped) = watch::channel(false);
+        let gateway = tokio::spawn(gateway.serve(listener, stopped));
+        Ok(Self {
+            names,
+            url: format!("http://{address}"),
+            dynamodb,
+            mapping,
+            stop_gateway,
+            gateway,
+        })
+    }
+
+    /// Records the consumer has processed so far.
+    pub fn processed(&self) -> u64 {
+        self.mapping.report().records_succeeded
+    }
+
+    /// Waits until the consumer has processed `records` records.
+    pub async fn wait_for(&self, records: u64, timeout: Duration) -> Result<()> {
+        let started = Instant::now();
+        while self.processed() < records {
+            if started.elapsed() > timeout {
+                bail!("only {} of {records} votes processed after {timeout:?}", self.processed());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(())
+    }
+
+    /// The results table as driver → votes.
+    pub async fn counts(&self) -> Result<std::collections::BTreeMap<String, u64>> {
+        let counts =
+            day08_results_api_solution::read_counts(&self.dynamodb, &self.names.tables.results)
+                .await?;
+        Ok(counts.into_iter().map(|c| (c.driver, c.votes)).collect())
+    }
+
+    /// Stops the gateway and the event-source mapping.
+    pub async fn stop(self) -> Result<()> {
+        let _ = self.stop_gateway.send(true);
+        self.gateway.await??;
+        self.mapping.stop().await?;
+        Ok(())
+    }
+}
+
+/// A 2-shard stream, ACTIVE.
+async fn create_stream(kinesis: &aws_sdk_kinesis::Client, stream: &str) -> Result<()> {
+    kinesis
+        .create_stream()
+        .stream_name(stream)
+        .shard_count(2)
+        .send()
+        .await
+        .map_err(pitlane::aws::KinesisError::from)?;
+    for _ in 0..600 {
+        let summary = kinesis
+            .describe_stream_summary()
+            .stream_name(stream)
+            .send()
+            .await
+            .map_err(pitlane::aws::KinesisError::from)?;
+        let active = summary
+            .stream_description_summary()
+            .is_some_and(|s| s.stream_status() == &aws_sdk_kinesis::types::StreamStatus::Active);
+        if active {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("stream {stream} did not become ACTIVE")
+}
+
+/// The workspace root (where `web/` and `data/` are).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}

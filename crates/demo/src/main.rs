@@ -1,0 +1,87 @@
+//! `just demo [--crowd N] [--port P] [--exit]`
+//!
+//! Starts the whole vote system on the local backend and prints the pages'
+//! address. With `--crowd N`, N simulated votes (some fans vote twice) go
+//! through the HTTP API, and the final counts are checked
+//! against each fan's first vote. Ctrl-C stops everything.
+
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+use clap::Parser;
+use pitlane_demo::{System, crowd, workspace_root};
+
+#[derive(Parser)]
+#[command(about = "The Driver of the Day vote system, on the local backend")]
+struct Args {
+    /// Send this many simulated votes through the API.
+    #[arg(long)]
+    crowd: Option<usize>,
+    /// The gateway's port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 8765)]
+    port: u16,
+    /// Votes in flight at once.
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+    /// Exit after the crowd instead of serving the pages until Ctrl-C.
+    #[arg(long)]
+    exit: bool,
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    pitlane::telemetry::init();
+    let args = Args::parse();
+    if std::env::var_os("AWS_ENDPOINT_URL_KINESIS").is_none() {
+        bail!("the demo runs on the local backend only: start it with `just demo`");
+    }
+    let system = System::start(&workspace_root(), args.port).await?;
+    println!("Driver of the Day is open:");
+    println!("  vote:      {}/vote.html", system.url);
+    println!("  dashboard: {}/dashboard.html", system.url);
+    println!(
+        "  stream {}, tables {} and {}",
+        system.names.stream, system.names.tables.votes, system.names.tables.results
+    );
+
+    let mut equal = true;
+    if let Some(count) = args.crowd {
+        println!("\nA crowd of fans votes ({count} votes; some fans vote twice):");
+        let report = crowd::send(&system.url, count, args.concurrency, 2026).await;
+        system.wait_for(report.accepted as u64, Duration::from_secs(120)).await?;
+        let counted = system.counts().await?;
+        let total: u64 = counted.values().sum();
+        let fans = crowd::fans(&report.expected);
+        let differing = crowd::differences(&report.expected, &counted);
+        equal = differing.is_empty();
+        println!("  votes sent:          {}", report.sent);
+        println!("  accepted (202):      {}", report.accepted);
+        println!("  refused:             {}", report.refused);
+        println!("  duplicates rejected: {}", report.accepted as u64 - total);
+        println!("  counted:             {total} (distinct fans: {fans})");
+        println!(
+            "  counts equal:        {}",
+            if equal { "yes".to_owned() } else { format!("NO: {differing:?}") }
+        );
+        println!(
+            "  throughput:          {:.0} votes/s over HTTP ({:.1} s)",
+            report.sent as f64 / report.elapsed.as_secs_f64(),
+            report.elapsed.as_secs_f64()
+        );
+        let mut top: Vec<_> = counted.iter().collect();
+        top.sort_by(|a, b| b.1.cmp(a.1));
+        let podium: Vec<String> = top.iter().take(3).map(|(d, v)| format!("{d} {v}")).collect();
+        println!("  leading:             {}", podium.join(" · "));
+    }
+
+    if !args.exit {
+        println!("\nServing until Ctrl-C.");
+        tokio::signal::ctrl_c().await?;
+        println!("\nStopping.");
+    }
+    system.stop().await?;
+    if !equal {
+        bail!("the counts differ from the fans' first votes");
+    }
+    Ok(())
+}
