@@ -21,7 +21,7 @@ test: setup
     @echo "── formatting"
     cargo fmt --all --check
     @echo "── support crates"
-    {{backend}} run cargo test --quiet -p pitlane -p pitlane-testkit -p pitlane-runner -p pitlane-esm
+    {{backend}} run cargo test --quiet -p pitlane -p pitlane-testkit -p pitlane-runner -p pitlane-esm -p pitlane-demo
     @echo "── days: every starter fails its suite, every solution passes it"
     {{backend}} run {{runner}} verify
     @echo "── book"
