@@ -69,6 +69,11 @@ demo-stream: setup
 e2e: setup
     scripts/e2e.sh
 
+# The benchmarks (optimised build; the first run compiles for a few minutes): one table
+bench: setup
+    cargo build --profile bench -p day07-one-vote-per-user-solution --bin record-votes-solution
+    {{backend}} run cargo bench --quiet -p pitlane-bench
+
 # Record Kinesis batches, as Lambda delivers them, into fixtures/
 record: setup
     {{backend}} run cargo run --quiet -p pitlane --bin record -- --out fixtures

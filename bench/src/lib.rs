@@ -1,0 +1,1 @@
+//! The benchmarks live in `benches/pitlane.rs`; run them with `just bench`.
