@@ -67,7 +67,7 @@ impl System {
         let dynamodb = aws_sdk_dynamodb::Client::new(&config);
         let names = Names::fresh();
 
-        create_stream(&kinesis, &names.stream).await?;
+        pitlane::kinesis::create_stream_and_wait(&kinesis, &names.stream, 2).await?;
         day07_one_vote_per_user_solution::create_tables(&dynamodb, &names.tables).await?;
 
         let consumer = {
@@ -156,33 +156,6 @@ impl System {
         self.mapping.stop().await?;
         Ok(())
     }
-}
-
-/// A 2-shard stream, ACTIVE.
-async fn create_stream(kinesis: &aws_sdk_kinesis::Client, stream: &str) -> Result<()> {
-    kinesis
-        .create_stream()
-        .stream_name(stream)
-        .shard_count(2)
-        .send()
-        .await
-        .map_err(pitlane::aws::KinesisError::from)?;
-    for _ in 0..600 {
-        let summary = kinesis
-            .describe_stream_summary()
-            .stream_name(stream)
-            .send()
-            .await
-            .map_err(pitlane::aws::KinesisError::from)?;
-        let active = summary
-            .stream_description_summary()
-            .is_some_and(|s| s.stream_status() == &aws_sdk_kinesis::types::StreamStatus::Active);
-        if active {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    bail!("stream {stream} did not become ACTIVE")
 }
 
 /// The workspace root (where `web/` and `data/` are).

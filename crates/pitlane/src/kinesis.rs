@@ -25,3 +25,44 @@ pub async fn shard_ids(client: &Client, stream: &str) -> Result<Vec<String>, Kin
         }
     }
 }
+
+/// Why [`create_stream_and_wait`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateStreamError {
+    #[error(transparent)]
+    Kinesis(#[from] KinesisError),
+    #[error("stream {0:?} did not become ACTIVE within 60 s")]
+    NotActive(String),
+}
+
+/// Creates a provisioned stream with `shards` shards, waits (polling every
+/// 100 ms, at most 60 s) until it is ACTIVE, and returns its ARN. For tools
+/// and tests that need a stream; day 01 builds the careful version.
+pub async fn create_stream_and_wait(
+    client: &Client,
+    stream: &str,
+    shards: i32,
+) -> Result<String, CreateStreamError> {
+    client
+        .create_stream()
+        .stream_name(stream)
+        .shard_count(shards)
+        .send()
+        .await
+        .map_err(KinesisError::from)?;
+    for _ in 0..600 {
+        let output = client
+            .describe_stream_summary()
+            .stream_name(stream)
+            .send()
+            .await
+            .map_err(KinesisError::from)?;
+        if let Some(summary) = output.stream_description_summary()
+            && summary.stream_status() == &aws_sdk_kinesis::types::StreamStatus::Active
+        {
+            return Ok(summary.stream_arn().to_owned());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Err(CreateStreamError::NotActive(stream.to_owned()))
+}

@@ -80,7 +80,7 @@ impl Crowd {
     /// already (a double click, a second device, a cheat): the vote must
     /// count once.
     pub fn vote(&mut self) -> Vote {
-        let again = !self.voted.is_empty() && self.rng.next() % 10 == 0;
+        let again = !self.voted.is_empty() && self.rng.next().is_multiple_of(10);
         let user = if again {
             self.voted[(self.rng.next() % self.voted.len() as u64) as usize].clone()
         } else {

@@ -203,7 +203,7 @@ impl Day {
 
     /// "create stream" for `day01-create-stream`.
     pub fn title(&self) -> String {
-        self.slug.splitn(2, '-').nth(1).unwrap_or_default().replace('-', " ")
+        self.slug.split_once('-').map(|(_, rest)| rest).unwrap_or_default().replace('-', " ")
     }
 
     pub fn starter_package(&self) -> String {

@@ -7,11 +7,11 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_sdk_kinesis::config::{BehaviorVersion, Credentials, Intercept, Region};
 use aws_sdk_kinesis::primitives::Blob;
-use aws_sdk_kinesis::types::{PutRecordsRequestEntry, Record, ShardIteratorType, StreamStatus};
+use aws_sdk_kinesis::types::{PutRecordsRequestEntry, Record, ShardIteratorType};
 pub use pitlane::lambda::KinesisEvent;
 
 mod dynamodb;
@@ -88,27 +88,9 @@ pub async fn stream_with_shards(
     name: &str,
     shards: i32,
 ) -> String {
-    client
-        .create_stream()
-        .stream_name(name)
-        .shard_count(shards)
-        .send()
+    pitlane::kinesis::create_stream_and_wait(client, name, shards)
         .await
-        .unwrap_or_else(|e| panic!("creating test stream {name}: {e:?}"));
-    for _ in 0..300 {
-        let summary = client
-            .describe_stream_summary()
-            .stream_name(name)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("describing test stream {name}: {e:?}"));
-        let summary = summary.stream_description_summary().expect("a summary");
-        if summary.stream_status() == &StreamStatus::Active {
-            return summary.stream_arn().to_owned();
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("test stream {name} did not become ACTIVE in 15 s");
+        .unwrap_or_else(|e| panic!("creating test stream {name}: {e}"))
 }
 
 /// A new stream (unique name starting with `prefix`) with `shards` shards,

@@ -116,9 +116,10 @@ pub fn summarize(counts: &[Count]) -> Results {
     // TODO 2: one `DriverResult` per driver of `grid()`, in grid order, with
     //   its votes (0 when it has no count) and its percent of the total,
     //   rounded to one decimal (`(votes * 1000 / total).round() / 10`; 0 when
-    //   the total is 0). Then sort by votes, most first, with a *stable* sort
-    //   (`sort_by`), so that ties keep the grid order. `updated_at` is the
-    //   newest of the counts' times (RFC 3339 in UTC sorts as text: `max()`).
+    //   the total is 0). Then sort by votes, most first, with a *stable*
+    //   sort (`sort_by_key` with `std::cmp::Reverse`), so that ties keep the
+    //   grid order. `updated_at` is the newest of the counts' times (RFC 3339
+    //   in UTC sorts as text: `max()`).
     let _ = (counts, grid());
     todo!("day 08: summarize the results")
 }

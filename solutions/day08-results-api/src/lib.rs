@@ -146,7 +146,7 @@ pub fn summarize(counts: &[Count]) -> Results {
         })
         .collect();
     // A stable sort keeps the grid order between equal counts.
-    results.sort_by(|a, b| b.votes.cmp(&a.votes));
+    results.sort_by_key(|result| std::cmp::Reverse(result.votes));
     // RFC 3339 times in UTC sort as text.
     let updated_at = counts.iter().filter_map(|c| c.updated_at.clone()).max();
     Results { total, updated_at, results }

@@ -14,7 +14,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use aws_sdk_kinesis::Client;
 use aws_sdk_kinesis::primitives::Blob;
-use aws_sdk_kinesis::types::{PutRecordsRequestEntry, ShardIteratorType, StreamStatus};
+use aws_sdk_kinesis::types::{PutRecordsRequestEntry, ShardIteratorType};
 use clap::{Parser, ValueEnum};
 use pitlane::aws::KinesisError;
 use pitlane::lambda::{EventSource, batch, to_lambda_json};
@@ -114,7 +114,7 @@ async fn main() -> Result<()> {
 async fn record(client: &Client, scenario: Scenario, out: &Path, batch_size: i32) -> Result<()> {
     let stream = format!("pitlane-record-{}-{}", scenario.name(), std::process::id());
 
-    let arn = create_stream(client, &stream, scenario.shards()).await?;
+    let arn = pitlane::kinesis::create_stream_and_wait(client, &stream, scenario.shards()).await?;
     let records = scenario.records();
     put_in_order(client, &stream, &records).await?;
 
@@ -136,30 +136,6 @@ async fn record(client: &Client, scenario: Scenario, out: &Path, batch_size: i32
     client.delete_stream().stream_name(&stream).send().await.map_err(KinesisError::from)?;
     println!("recorded {} records in {files} batches under {}", records.len(), folder.display());
     Ok(())
-}
-
-async fn create_stream(client: &Client, stream: &str, shards: i32) -> Result<String> {
-    client
-        .create_stream()
-        .stream_name(stream)
-        .shard_count(shards)
-        .send()
-        .await
-        .map_err(KinesisError::from)?;
-    for _ in 0..600 {
-        let summary = client
-            .describe_stream_summary()
-            .stream_name(stream)
-            .send()
-            .await
-            .map_err(KinesisError::from)?;
-        let summary = summary.stream_description_summary().context("no stream summary")?;
-        if summary.stream_status() == &StreamStatus::Active {
-            return Ok(summary.stream_arn().to_owned());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    bail!("stream {stream} did not become ACTIVE within 60 s")
 }
 
 /// Puts the records in small calls, one after the other, so that they arrive

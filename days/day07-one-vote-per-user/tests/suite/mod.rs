@@ -140,7 +140,7 @@ async fn a_failed_write_is_reported_and_the_batch_resumes_there() {
     let fifth = &batch.records[4];
     let failed: Vec<_> =
         response.batch_item_failures.iter().map(|f| f.item_identifier.clone().unwrap()).collect();
-    assert_eq!(failed, [fifth.kinesis.sequence_number.clone()]);
+    assert_eq!(failed, std::slice::from_ref(&fifth.kinesis.sequence_number));
     assert_eq!(calls.calls(), 5, "nothing after the failure is attempted");
 
     // Redelivered from there, as the event-source mapping does: exact counts.
