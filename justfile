@@ -16,12 +16,18 @@ tools := justfile_directory() / ".tools/venv/bin"
 default:
     @just --list --unsorted
 
-# Check everything: formatting, support-crate tests, every day proven, the book
-test: setup
+support := "-p pitlane -p pitlane-testkit -p pitlane-runner -p pitlane-esm -p pitlane-demo"
+
+# Check everything: formatting, support-crate tests, every day proven, the book, the browser test
+test:
     @echo "── formatting"
     cargo fmt --all --check
-    @echo "── support crates"
-    {{backend}} run cargo test --quiet -p pitlane -p pitlane-testkit -p pitlane-runner -p pitlane-esm -p pitlane-demo
+    @echo "── support crates (the tools install while they compile)"
+    @mkdir -p .pitlane
+    scripts/setup.sh > .pitlane/setup.log 2>&1 & setup=$!; \
+      cargo test --no-run --quiet {{support}}; built=$?; \
+      wait $setup || { cat .pitlane/setup.log; exit 1; }; cat .pitlane/setup.log; exit $built
+    {{backend}} run cargo test --quiet {{support}}
     @echo "── days: every starter fails its suite, every solution passes it"
     {{backend}} run {{runner}} verify
     @echo "── book"
