@@ -117,8 +117,40 @@ pub fn http_api_event(request: &HttpRequest, route_key: &str, request_id: &str) 
     event
 }
 
+/// A comma-separated setting (`ALLOWED_ORIGINS=https://a.example, https://b.example`)
+/// as a list, blanks dropped.
+pub fn comma_separated(text: &str) -> Vec<String> {
+    text.split(',').map(str::trim).filter(|item| !item.is_empty()).map(str::to_owned).collect()
+}
+
+/// The request's `Origin`, when the allowed origins name it (or are `*`):
+/// the value for `Access-Control-Allow-Origin`. `None` means no CORS header,
+/// and the browser refuses the page the answer.
+pub fn allowed_origin<'a>(origin: Option<&'a str>, allowed: &[String]) -> Option<&'a str> {
+    origin.filter(|origin| allowed.iter().any(|a| a == "*" || a == origin))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn settings_and_origins() {
+        assert_eq!(
+            super::comma_separated(" https://a.example, ,https://b.example "),
+            ["https://a.example", "https://b.example"]
+        );
+        let allowed = super::comma_separated("https://a.example");
+        assert_eq!(
+            super::allowed_origin(Some("https://a.example"), &allowed),
+            Some("https://a.example")
+        );
+        assert_eq!(super::allowed_origin(Some("https://evil.example"), &allowed), None);
+        assert_eq!(super::allowed_origin(None, &allowed), None);
+        assert_eq!(
+            super::allowed_origin(Some("https://x.example"), &["*".to_owned()]),
+            Some("https://x.example")
+        );
+    }
+
     use super::*;
 
     #[test]

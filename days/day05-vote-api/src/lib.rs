@@ -71,12 +71,7 @@ impl ApiConfig {
         let origins = std::env::var(ALLOWED_ORIGINS_ENV).unwrap_or_default();
         Ok(Self {
             stream,
-            allowed_origins: origins
-                .split(',')
-                .map(str::trim)
-                .filter(|o| !o.is_empty())
-                .map(str::to_owned)
-                .collect(),
+            allowed_origins: pitlane::apigw::comma_separated(&origins),
             trust_user_header: std::env::var(TRUST_USER_HEADER_ENV).is_ok_and(|v| v == "true"),
         })
     }
@@ -207,12 +202,8 @@ fn json_response(status: StatusCode, body: serde_json::Value) -> Response<Body> 
 
 /// The allowed origin of the request, if it has one and it is allowed.
 fn allowed_origin<'a>(request: &'a Request, config: &ApiConfig) -> Option<&'a str> {
-    let origin = request.headers().get(header::ORIGIN)?.to_str().ok()?;
-    config
-        .allowed_origins
-        .iter()
-        .any(|allowed| allowed == "*" || allowed == origin)
-        .then_some(origin)
+    let origin = request.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok());
+    pitlane::apigw::allowed_origin(origin, &config.allowed_origins)
 }
 
 fn with_cors(

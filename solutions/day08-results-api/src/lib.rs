@@ -49,15 +49,7 @@ impl ApiConfig {
         let table = std::env::var(TABLE_ENV)
             .map_err(|_| format!("set {TABLE_ENV} to the results table's name"))?;
         let origins = std::env::var(ALLOWED_ORIGINS_ENV).unwrap_or_default();
-        Ok(Self {
-            table,
-            allowed_origins: origins
-                .split(',')
-                .map(str::trim)
-                .filter(|o| !o.is_empty())
-                .map(str::to_owned)
-                .collect(),
-        })
+        Ok(Self { table, allowed_origins: pitlane::apigw::comma_separated(&origins) })
     }
 }
 
@@ -198,7 +190,7 @@ fn with_cors(
     config: &ApiConfig,
 ) -> Response<Body> {
     let origin = request.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok());
-    let allowed = origin.filter(|o| config.allowed_origins.iter().any(|a| a == "*" || a == o));
+    let allowed = pitlane::apigw::allowed_origin(origin, &config.allowed_origins);
     if let Some(value) = allowed.and_then(|o| HeaderValue::from_str(o).ok()) {
         response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
         response.headers_mut().insert(header::VARY, HeaderValue::from_static("Origin"));
