@@ -33,7 +33,7 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use pitlane::aws::DynamoDbError;
 use pitlane::lambda::KinesisEvent;
-use pitlane::votes::{Vote, is_driver};
+use pitlane::votes::Vote;
 use serde::Serialize;
 
 /// The environment variables that name the tables.
@@ -63,17 +63,9 @@ pub enum VoteError {
     DynamoDb(#[from] DynamoDbError),
 }
 
-/// The vote in a record's data, or the reason it is not a valid vote.
-pub fn decode_vote(data: &[u8]) -> Result<Vote, String> {
-    let vote: Vote = serde_json::from_slice(data).map_err(|e| format!("not a vote: {e}"))?;
-    if !is_driver(&vote.vote) {
-        return Err(format!("unknown driver {:?}", vote.vote));
-    }
-    if vote.user.trim().is_empty() {
-        return Err("the vote has no user".to_owned());
-    }
-    Ok(vote)
-}
+/// The vote in a record's data, or the reason it is not a valid vote (the
+/// check day 06 builds, shared by the later days).
+pub use pitlane::votes::decode_vote;
 
 // ANCHOR: vote_transaction
 /// The two writes that accept and count `vote`, as one transaction.

@@ -18,10 +18,8 @@ fn recorded_counts() -> BTreeMap<String, u64> {
     let mut voted = std::collections::HashSet::new();
     let mut counts = BTreeMap::new();
     for record in fixture_batches("votes").iter().flat_map(|b| b.records.clone()) {
-        let Ok(vote) = serde_json::from_slice::<pitlane::votes::Vote>(&record.kinesis.data) else {
-            continue;
-        };
-        if pitlane::votes::is_driver(&vote.vote) && voted.insert(vote.user) {
+        let Ok(vote) = pitlane::votes::decode_vote(&record.kinesis.data) else { continue };
+        if voted.insert(vote.user) {
             *counts.entry(vote.vote).or_default() += 1;
         }
     }
