@@ -47,6 +47,12 @@ macro_rules! service_error {
             }
         }
 
+        impl From<$sdk::Error> for $name {
+            fn from(err: $sdk::Error) -> Self {
+                Self(Box::new(err))
+            }
+        }
+
         impl<E, R> From<SdkError<E, R>> for $name
         where
             $sdk::Error: From<SdkError<E, R>>,

@@ -5,6 +5,8 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Intercept, Region};
 use aws_sdk_dynamodb::types::AttributeValue;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
 
 use crate::{REGION, local_endpoint};
@@ -19,7 +21,7 @@ pub fn dynamodb_with(interceptor: impl Intercept + 'static) -> aws_sdk_dynamodb:
     aws_sdk_dynamodb::Client::from_conf(config().interceptor(interceptor).build())
 }
 
-fn config() -> aws_sdk_dynamodb::config::Builder {
+pub(crate) fn config() -> aws_sdk_dynamodb::config::Builder {
     aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(REGION))
@@ -64,6 +66,7 @@ fn attribute_to_json(value: &AttributeValue) -> Value {
         AttributeValue::S(s) => json!({ "S": s }),
         AttributeValue::N(n) => json!({ "N": n }),
         AttributeValue::Bool(b) => json!({ "BOOL": b }),
+        AttributeValue::B(blob) => json!({ "B": BASE64.encode(blob.as_ref()) }),
         AttributeValue::Null(_) => json!({ "NULL": true }),
         AttributeValue::M(map) => json!({ "M": item_to_json(map) }),
         AttributeValue::L(list) => {

@@ -16,8 +16,10 @@ pub use pitlane::lambda::KinesisEvent;
 
 mod dynamodb;
 mod faults;
+mod proxy;
 pub use dynamodb::{dynamodb, dynamodb_with, item_to_json, scan_all};
 pub use faults::{BatchWrite, BatchWriteItemFaults, CallFaults, Fault, Faults, PutRecordsFaults};
+pub use proxy::{Call, FaultProxy, ProxyStats, Reply, random_faults};
 
 /// The region of every local resource.
 pub const REGION: &str = "us-east-1";

@@ -1,0 +1,269 @@
+//! # Day 09 — failures, retries and idempotency
+//!
+//! Day 07 counts every fan once, as long as nothing goes wrong. On AWS
+//! things do go wrong, all the time and in three different ways, and each
+//! needs its own answer:
+//!
+//! | what fails | example | what to do |
+//! |---|---|---|
+//! | the **record** | not JSON, an unknown driver, 5 MB of junk | it will never succeed: set it aside in a *dead-letter table*, with the reason, and go on |
+//! | the **moment** | throttling, a 500, a timeout | it will probably succeed soon: retry, with exponential backoff and jitter, a bounded number of times |
+//! | the **set-up** | a missing table, a missing permission | no record can succeed until a person fixes it: stop and report |
+//!
+//! A record this function cannot handle must never block its shard (every
+//! record behind it would wait) and must never vanish (a vote would be lost
+//! without a trace). So a poison record costs one write to the dead-letter
+//! table, and a record that keeps failing for a transient reason is
+//! reported with `batchItemFailures`: the event-source mapping retries the
+//! batch from that record, bisects it, and after `MaximumRetryAttempts`
+//! sends its position to the on-failure destination.
+//!
+//! Every retry repeats writes, so every write must be idempotent: a vote is
+//! counted by day 07's conditional transaction (a vote seen before is a
+//! duplicate, not a second count), and a dead letter's key is the record's
+//! `eventID` — the same record dead-lettered twice is one item.
+//!
+//! Work through the `TODO`s from top to bottom, then run `just check 09`.
+//! The chapter "Day 09" of the book explains each step; `just hint 09` gives
+//! a nudge.
+
+use std::collections::HashMap;
+use std::future::Future;
+
+use aws_lambda_events::event::streams::KinesisEventResponse;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::primitives::Blob;
+use aws_sdk_dynamodb::types::AttributeValue;
+use day07_one_vote_per_user_solution::{Outcome, VoteError, record_vote};
+use pitlane::aws::DynamoDbError;
+use pitlane::lambda::{KinesisEvent, KinesisEventRecord};
+use pitlane::retry::RetryPolicy;
+use pitlane::votes::{Vote, decode_vote};
+use serde::Serialize;
+
+/// The environment variables that name the tables.
+pub const VOTES_TABLE_ENV: &str = "VOTES_TABLE";
+pub const RESULTS_TABLE_ENV: &str = "RESULTS_TABLE";
+pub const DEAD_LETTERS_TABLE_ENV: &str = "DEAD_LETTERS_TABLE";
+
+/// A vote is a few dozen bytes; anything larger than this is not one.
+pub const MAX_VOTE_BYTES: usize = 1024;
+
+/// A dead letter keeps at most this much of the record's data. Kinesis
+/// records go up to 1 MiB, DynamoDB items only to 400 KB; the dead letter
+/// also names the record's shard and sequence number, so the whole record
+/// can be read again from the stream while it is retained.
+pub const MAX_KEPT_BYTES: usize = 64 * 1024;
+
+/// The three tables: who voted (key `user`), the counts (key `driver`) and
+/// the records set aside (key `eventId`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tables {
+    pub votes: String,
+    pub results: String,
+    pub dead_letters: String,
+}
+
+impl Tables {
+    /// The two tables day 07's vote transaction writes to.
+    fn counting(&self) -> day07_one_vote_per_user_solution::Tables {
+        day07_one_vote_per_user_solution::Tables {
+            votes: self.votes.clone(),
+            results: self.results.clone(),
+        }
+    }
+}
+
+/// Why a record can never be processed: stored with it as the dead
+/// letter's `reason`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Poison {
+    #[error("the record is {bytes} bytes; a vote is at most {MAX_VOTE_BYTES}")]
+    TooLarge { bytes: usize },
+    #[error("{0}")]
+    NotAVote(String),
+    #[error("DynamoDB refused the vote: {0}")]
+    Refused(String),
+}
+
+/// The vote in a record's data, or why it is poison. The size is checked
+/// first: there is no point parsing a megabyte to find it is not a vote.
+pub fn read_vote(data: &[u8]) -> Result<Vote, Poison> {
+    // TODO 1: a record longer than MAX_VOTE_BYTES is `Poison::TooLarge` —
+    // check that *before* parsing. Otherwise `decode_vote(data)` (day 06's
+    // check) gives the vote, or the reason as a `String`: wrap it in
+    // `Poison::NotAVote`.
+    let _ = (data, decode_vote);
+    todo!("size check, then decode_vote")
+}
+
+/// What kind of failure a DynamoDB error is, which decides what to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum ErrorKind {
+    /// Worth retrying: throttling, a server error, a network problem.
+    Transient,
+    /// The request built from this record is invalid: retrying cannot help,
+    /// the record is dead-lettered.
+    BadRecord,
+    /// Nothing can succeed until the set-up is fixed (a missing table, a
+    /// denied permission): stop and report.
+    Setup,
+}
+
+/// Error codes DynamoDB uses for "not now" that the SDK has no type for.
+const TRANSIENT_CODES: &[&str] = &["ThrottlingException", "ServiceUnavailable"];
+
+/// Reasons a transaction is cancelled for "not now" (one per write).
+const TRANSIENT_CANCELLATIONS: &[&str] =
+    &["ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict"];
+
+/// Sorts a failed call into one of the three [`ErrorKind`]s.
+pub fn classify(error: &DynamoDbError) -> ErrorKind {
+    // TODO 2: match on `error.inner()` (the SDK's `aws_sdk_dynamodb::Error`):
+    // - ProvisionedThroughputExceededException, RequestLimitExceeded,
+    //   InternalServerError, TransactionConflictException and
+    //   TransactionInProgressException are `Transient`;
+    // - a TransactionCanceledException is `Transient` if any of its
+    //   `cancellation_reasons()` has a code in TRANSIENT_CANCELLATIONS, and
+    //   `BadRecord` otherwise (one of the writes is invalid);
+    // - ItemCollectionSizeLimitExceededException is `BadRecord`;
+    // - anything else, by its `code()` (the `ProvideErrorMetadata` trait):
+    //   a code in TRANSIENT_CODES is `Transient`, "ValidationException" is
+    //   `BadRecord`, any other code is `Setup`, and *no* code at all means
+    //   DynamoDB never answered (a timeout, a network failure): `Transient`.
+    let _ = (error, TRANSIENT_CODES, TRANSIENT_CANCELLATIONS);
+    let _ = <aws_sdk_dynamodb::Error as ProvideErrorMetadata>::code;
+    todo!("classify the error")
+}
+
+/// Runs `call` until it succeeds, fails for a reason that is not
+/// [`ErrorKind::Transient`], or has been tried `policy.max_attempts` times;
+/// sleeps a jittered, doubling delay between attempts.
+pub async fn with_retries<T, F, Fut>(policy: &RetryPolicy, mut call: F) -> Result<T, DynamoDbError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, DynamoDbError>>,
+{
+    // TODO 3: call `call().await` in a loop, counting attempts from 1.
+    // - `Ok`: return it.
+    // - `Err` that `classify` says is `Transient`, with attempts left
+    //   (attempt < policy.max_attempts): sleep `policy.backoff(attempt)`
+    //   (`tokio::time::sleep`), then try again.
+    // - any other `Err`: return it at once — retrying cannot help.
+    let _ = (policy, &mut call);
+    todo!("retry transient failures with backoff")
+}
+
+/// The dead-letter item for `record`: everything needed to understand the
+/// failure and to replay the record once the cause is fixed. Its key is the
+/// record's `eventID` (shard and sequence number), so setting the same record
+/// aside twice leaves one item; every attribute comes from the record, none
+/// from the clock, so the second write is identical to the first.
+pub fn dead_letter_item(
+    record: &KinesisEventRecord,
+    reason: &Poison,
+) -> HashMap<String, AttributeValue> {
+    // TODO 4: an item with these attributes, every one taken from the record
+    // (no clock, no random id: writing it twice must change nothing):
+    // - "eventId" (S, the key): `record.event_id`, or the sequence number
+    //   when the record has no event id;
+    // - "reason" (S): `reason.to_string()`;
+    // - "partitionKey" and "sequenceNumber" (S), from `record.kinesis`;
+    // - "dataBytes" (N): the length of the data;
+    // - "data" (B): the data itself, cut to its first MAX_KEPT_BYTES bytes
+    //   (`AttributeValue::B(Blob::new(...))`);
+    // - "eventSourceArn" (S): the stream, when the record names it.
+    let _ = (record, reason, Blob::new::<Vec<u8>>);
+    todo!("the dead-letter item")
+}
+
+/// What the function needs: a client, the tables, and how hard to retry.
+#[derive(Clone, Debug)]
+pub struct Consumer {
+    pub client: Client,
+    pub tables: Tables,
+    pub retry: RetryPolicy,
+}
+
+/// What happened to one record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Processed {
+    Counted,
+    Duplicate,
+    DeadLettered,
+}
+
+/// Sets `record` aside in the dead-letter table, retrying transient failures.
+pub async fn dead_letter(
+    consumer: &Consumer,
+    record: &KinesisEventRecord,
+    reason: &Poison,
+) -> Result<(), DynamoDbError> {
+    tracing::warn!(seq = %record.kinesis.sequence_number, %reason, "record dead-lettered");
+    let item = dead_letter_item(record, reason);
+    with_retries(&consumer.retry, || async {
+        consumer
+            .client
+            .put_item()
+            .table_name(&consumer.tables.dead_letters)
+            .set_item(Some(item.clone()))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(DynamoDbError::from)
+    })
+    .await
+}
+
+/// One record: counted, found a duplicate, or dead-lettered — or an error
+/// that means "try this record again later".
+pub async fn process(
+    consumer: &Consumer,
+    record: &KinesisEventRecord,
+) -> Result<Processed, DynamoDbError> {
+    // TODO 5: one record.
+    // 1. `read_vote` its data; on `Err(poison)`, `dead_letter` it and return
+    //    `Processed::DeadLettered` (or the error, if that write fails).
+    // 2. Record the vote with day 07's `record_vote(&consumer.client,
+    //    &consumer.tables.counting(), &vote, sequence_number)` inside
+    //    `with_retries(&consumer.retry, || async { ... })`; it returns a
+    //    `VoteError`, turn it into the `DynamoDbError` it holds with
+    //    `.map_err(|VoteError::DynamoDb(error)| error)`.
+    // 3. `Outcome::Counted` and `Outcome::Duplicate` become `Processed`'s;
+    //    an error that `classify` says is `BadRecord` is dead-lettered with
+    //    `Poison::Refused(error.to_string())`; any other error is returned:
+    //    the record must be tried again later.
+    let _ = (consumer, record, record_vote, Outcome::Counted);
+    let _ = std::marker::PhantomData::<VoteError>;
+    todo!("read, record with retries, or dead-letter")
+}
+
+/// What [`handle`] did with one batch.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct BatchSummary {
+    pub counted: usize,
+    pub duplicates: usize,
+    pub dead_lettered: usize,
+}
+
+// ANCHOR: handle
+/// The Lambda handler (with `ReportBatchItemFailures`): each record in
+/// order; the first one that still fails after its retries is reported, and
+/// nothing after it is attempted — the mapping redelivers from there, so the
+/// shard's order holds.
+pub async fn handle(consumer: &Consumer, event: KinesisEvent) -> KinesisEventResponse {
+    // TODO 6: `process` each record in order, counting the outcomes in a
+    // `BatchSummary`. When one returns an error, report that record
+    // (`response.add_failure(sequence_number)`), log why, and stop: the
+    // mapping redelivers the batch from there. Log the summary at the end.
+    let _ = (consumer, event, BatchSummary::default(), KinesisEventResponse::default());
+    todo!("process the batch, stopping at the first record that fails")
+}
+// ANCHOR_END: handle
+
+/// Creates the three tables (on-demand capacity).
+pub async fn create_tables(client: &Client, tables: &Tables) -> Result<(), DynamoDbError> {
+    day07_one_vote_per_user_solution::create_tables(client, &tables.counting()).await?;
+    pitlane::dynamodb::create_table(client, &tables.dead_letters, "eventId").await
+}

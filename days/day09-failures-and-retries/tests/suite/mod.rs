@@ -1,0 +1,380 @@
+//! What day 09's consumer must do when things go wrong: set poison aside
+//! with its reason, retry what is worth retrying, stop on what is not, and
+//! leave every table as it was when a batch comes again.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::error::{
+    ProvisionedThroughputExceededException, ResourceNotFoundException, TransactionCanceledException,
+};
+use aws_sdk_dynamodb::types::{CancellationReason, error};
+use lambda_runtime::LambdaEvent;
+use pitlane::aws::DynamoDbError;
+use pitlane::lambda::{KinesisEvent, KinesisEventRecord};
+use pitlane::retry::RetryPolicy;
+use pitlane_esm::{EsmConfig, InProcess, run_until_caught_up};
+use pitlane_testkit::{
+    Call, FaultProxy, Reply, all_records, dynamodb, fixture, fixture_batches, item_to_json,
+    random_faults, scan_all, stream_holding, unique_name,
+};
+use serde_json::Value;
+
+use crate::sut::{
+    Consumer, ErrorKind, MAX_VOTE_BYTES, Poison, Tables, classify, create_tables, dead_letter_item,
+    handle, read_vote, with_retries,
+};
+
+const BATCH: &str = "votes/shardId-000000000000-batch-01.json";
+
+async fn new_tables(prefix: &str) -> Tables {
+    let tables = Tables {
+        votes: unique_name(&format!("{prefix}-votes")),
+        results: unique_name(&format!("{prefix}-results")),
+        dead_letters: unique_name(&format!("{prefix}-dead")),
+    };
+    create_tables(&dynamodb(), &tables).await.unwrap();
+    tables
+}
+
+/// A consumer whose calls go through `proxy`, without the SDK's own retries
+/// (so that the retries tested are yours), retrying 3 times without waiting.
+fn consumer(proxy: &FaultProxy, tables: &Tables) -> Consumer {
+    Consumer { client: proxy.dynamodb(1), tables: tables.clone(), retry: RetryPolicy::immediate(3) }
+}
+
+/// A plan that fails the TransactWriteItems calls whose numbers (1, 2, ...
+/// counting only those calls) `fail` says, with `reply`.
+fn fail_transactions(
+    reply: Reply,
+    fail: impl Fn(u32) -> bool + Send + 'static,
+) -> impl FnMut(&Call) -> Reply + Send + 'static {
+    let mut transactions = 0;
+    move |call| {
+        if call.operation != "TransactWriteItems" {
+            return Reply::Forward;
+        }
+        transactions += 1;
+        if fail(transactions) { reply.clone() } else { Reply::Forward }
+    }
+}
+
+async fn counts(tables: &Tables) -> BTreeMap<String, u64> {
+    scan_all(&dynamodb(), &tables.results)
+        .await
+        .iter()
+        .map(|item| {
+            (item["driver"].as_s().unwrap().clone(), item["votes"].as_n().unwrap().parse().unwrap())
+        })
+        .collect()
+}
+
+/// The dead letters, sorted by key, as readable JSON.
+async fn dead_letters(tables: &Tables) -> Vec<Value> {
+    let mut items = scan_all(&dynamodb(), &tables.dead_letters).await;
+    items.sort_by_key(|item| item["eventId"].as_s().unwrap().clone());
+    items.iter().map(item_to_json).collect()
+}
+
+/// Every table's content, to compare before and after a replay.
+async fn everything(tables: &Tables) -> Vec<Vec<Value>> {
+    let mut all = Vec::new();
+    for table in [&tables.votes, &tables.results, &tables.dead_letters] {
+        let mut items: Vec<Value> =
+            scan_all(&dynamodb(), table).await.iter().map(item_to_json).collect();
+        // `updatedAt` is the time of the last count, not part of the state.
+        items.iter_mut().for_each(|item| _ = item.as_object_mut().unwrap().remove("updatedAt"));
+        items.sort_by_key(|item| item.to_string());
+        all.push(items);
+    }
+    all
+}
+
+/// What the counts must be — each fan's first valid vote — and which records
+/// must be set aside, worked out here independently of your code.
+fn expected(records: &[KinesisEventRecord]) -> (BTreeMap<String, u64>, Vec<String>) {
+    let (mut voted, mut counts, mut poison) = (HashSet::new(), BTreeMap::new(), Vec::new());
+    for record in records {
+        let data: &[u8] = &record.kinesis.data;
+        match pitlane::votes::decode_vote(data) {
+            Ok(vote) if data.len() <= MAX_VOTE_BYTES => {
+                if voted.insert(vote.user.clone()) {
+                    *counts.entry(vote.vote).or_default() += 1;
+                }
+            }
+            _ => poison.push(record.event_id.clone().unwrap()),
+        }
+    }
+    poison.sort();
+    (counts, poison)
+}
+
+fn failed(response: &aws_lambda_events::event::streams::KinesisEventResponse) -> Vec<String> {
+    response.batch_item_failures.iter().map(|f| f.item_identifier.clone().unwrap()).collect()
+}
+
+fn modeled(error: aws_sdk_dynamodb::Error) -> DynamoDbError {
+    DynamoDbError::from(error)
+}
+
+fn cancelled(codes: &[&str]) -> DynamoDbError {
+    let reasons = codes.iter().map(|code| CancellationReason::builder().code(*code).build());
+    modeled(aws_sdk_dynamodb::Error::TransactionCanceledException(
+        TransactionCanceledException::builder()
+            .set_cancellation_reasons(Some(reasons.collect()))
+            .build(),
+    ))
+}
+
+fn throttled() -> DynamoDbError {
+    modeled(aws_sdk_dynamodb::Error::ProvisionedThroughputExceededException(
+        ProvisionedThroughputExceededException::builder().message("slow down").build(),
+    ))
+}
+
+#[test]
+fn a_record_too_large_or_not_a_vote_is_poison_with_a_reason() {
+    let valid = br#"{"vote":"NOR","user":"fan-0042","votedAt":"2026-07-05T15:33:00Z"}"#;
+    assert_eq!(read_vote(valid).unwrap().vote, "NOR");
+
+    let huge = vec![b' '; 5000];
+    let reasons: Vec<String> = [
+        &huge[..],
+        br#"{"vote":"NOR","user":"fan-0042","vo"#,
+        br#"{"vote":"XYZ","user":"fan-0042","votedAt":"2026-07-05T15:33:00Z"}"#,
+        br#"{"vote":"NOR","user":"  ","votedAt":"2026-07-05T15:33:00Z"}"#,
+        br#"{"vote":44,"user":"fan-0042","votedAt":"2026-07-05T15:33:00Z"}"#,
+    ]
+    .iter()
+    .map(|data| read_vote(data).expect_err("poison").to_string())
+    .collect();
+
+    assert_eq!(read_vote(&huge), Err(Poison::TooLarge { bytes: 5000 }));
+    insta::assert_json_snapshot!(reasons);
+}
+
+#[test]
+fn throttling_and_server_trouble_are_transient_a_refused_write_is_the_records_fault() {
+    assert_eq!(classify(&throttled()), ErrorKind::Transient);
+    assert_eq!(
+        classify(&modeled(aws_sdk_dynamodb::Error::InternalServerError(
+            error::InternalServerError::builder().message("oops").build()
+        ))),
+        ErrorKind::Transient
+    );
+    assert_eq!(classify(&cancelled(&["None", "ThrottlingError"])), ErrorKind::Transient);
+    assert_eq!(classify(&cancelled(&["TransactionConflict", "None"])), ErrorKind::Transient);
+    assert_eq!(classify(&cancelled(&["ValidationError", "None"])), ErrorKind::BadRecord);
+}
+
+#[tokio::test]
+async fn errors_as_dynamodb_sends_them_are_classified_too() {
+    let cases = [
+        (Reply::Throttle, ErrorKind::Transient),
+        (Reply::SlowDown, ErrorKind::Transient),
+        (Reply::ServerError, ErrorKind::Transient),
+        (Reply::Disconnect, ErrorKind::Transient),
+        (Reply::Refuse("ValidationException"), ErrorKind::BadRecord),
+        // A missing table is no record's fault, and no retry will create it.
+        (Reply::Refuse("ResourceNotFoundException"), ErrorKind::Setup),
+        (Reply::Refuse("AccessDeniedException"), ErrorKind::Setup),
+    ];
+    for (reply, kind) in cases {
+        let answer = reply.clone();
+        let proxy = FaultProxy::dynamodb_with(move |_: &Call| answer.clone()).await;
+        let error = proxy
+            .dynamodb(1)
+            .put_item()
+            .table_name("any")
+            .item("eventId", AttributeValue::S("1".into()))
+            .send()
+            .await
+            .expect_err("the proxy refuses every call");
+
+        assert_eq!(classify(&DynamoDbError::from(error)), kind, "{reply:?}");
+    }
+}
+
+#[tokio::test]
+async fn transient_failures_are_retried_until_the_budget_is_spent_others_never() {
+    let policy = RetryPolicy::immediate(4);
+    let attempts = AtomicU32::new(0);
+    let recovers_on_the_third = with_retries(&policy, || async {
+        let attempt = attempts.fetch_add(1, Ordering::Relaxed) + 1;
+        if attempt < 3 { Err(throttled()) } else { Ok(attempt) }
+    })
+    .await;
+    assert_eq!(recovers_on_the_third.unwrap(), 3);
+
+    attempts.store(0, Ordering::Relaxed);
+    let always_throttled: Result<(), _> = with_retries(&policy, || async {
+        attempts.fetch_add(1, Ordering::Relaxed);
+        Err(throttled())
+    })
+    .await;
+    assert!(always_throttled.is_err());
+    assert_eq!(
+        attempts.load(Ordering::Relaxed),
+        4,
+        "max_attempts is every attempt, the first included"
+    );
+
+    attempts.store(0, Ordering::Relaxed);
+    let refused: Result<(), _> = with_retries(&policy, || async {
+        attempts.fetch_add(1, Ordering::Relaxed);
+        Err(cancelled(&["ValidationError", "None"]))
+    })
+    .await;
+    assert!(refused.is_err());
+    assert_eq!(attempts.load(Ordering::Relaxed), 1, "a bad record is not retried");
+}
+
+#[test]
+fn a_dead_letter_keeps_the_record_and_the_reason_and_is_the_same_every_time() {
+    // The recorded batch holds a vote cut short in the middle of its JSON.
+    let batch = fixture(BATCH);
+    let record = batch
+        .records
+        .iter()
+        .find(|record| pitlane::votes::decode_vote(&record.kinesis.data).is_err())
+        .expect("a cut-short vote");
+    let reason = Poison::NotAVote("not a vote: the JSON ends too early".into());
+
+    let item = dead_letter_item(record, &reason);
+
+    assert_eq!(item, dead_letter_item(record, &reason), "no clock, no random id");
+    assert_eq!(item["eventId"].as_s().unwrap(), record.event_id.as_ref().unwrap());
+    assert_eq!(item["data"].as_b().unwrap().as_ref(), &record.kinesis.data[..]);
+    insta::assert_json_snapshot!(item_to_json(&item));
+}
+
+#[tokio::test]
+async fn poison_is_set_aside_with_its_reason_and_the_shard_goes_on() {
+    let tables = new_tables("day09-poison").await;
+    let proxy = FaultProxy::dynamodb_with(|_: &Call| Reply::Forward).await;
+    let consumer = consumer(&proxy, &tables);
+    let mut batches = fixture_batches("votes");
+    // One more kind of poison: a record far too large to be a vote.
+    *batches[0].records[10].kinesis.data = vec![b'x'; 5000];
+
+    for batch in &batches {
+        let response = handle(&consumer, batch.clone()).await;
+        assert_eq!(failed(&response), Vec::<String>::new(), "poison must not fail the batch");
+    }
+
+    let records: Vec<_> = batches.iter().flat_map(|b| b.records.clone()).collect();
+    let (counts_expected, poison_expected) = expected(&records);
+    assert_eq!(counts(&tables).await, counts_expected);
+    let letters = dead_letters(&tables).await;
+    let ids: Vec<_> = letters.iter().map(|l| l["eventId"]["S"].as_str().unwrap()).collect();
+    assert_eq!(ids, poison_expected);
+    let reasons: Vec<_> = letters.iter().map(|l| &l["reason"]["S"]).collect();
+    insta::assert_json_snapshot!(reasons);
+}
+
+#[tokio::test]
+async fn a_write_dynamodb_refuses_is_dead_lettered_at_once() {
+    let tables = new_tables("day09-refused").await;
+    // The 3rd vote's transaction is refused as invalid: no retry can help.
+    let proxy =
+        FaultProxy::dynamodb_with(fail_transactions(Reply::Refuse("ValidationException"), |n| {
+            n == 3
+        }))
+        .await;
+    let batch = fixture(BATCH);
+
+    let response = handle(&consumer(&proxy, &tables), batch.clone()).await;
+
+    assert!(failed(&response).is_empty());
+    let letters = dead_letters(&tables).await;
+    let third = batch.records[2].event_id.clone().unwrap();
+    let letter = letters.iter().find(|l| l["eventId"]["S"] == third).expect("a dead letter");
+    let reason = letter["reason"]["S"].as_str().unwrap();
+    assert!(reason.starts_with("DynamoDB refused the vote"), "{reason}");
+    assert_eq!(letters.len(), 1 + expected(&batch.records).1.len(), "and the batch's own poison");
+    assert_eq!(proxy.stats().refused, 1, "refused once, and not tried again");
+}
+
+#[tokio::test]
+async fn a_missing_table_stops_the_batch_at_once_and_sets_nothing_aside() {
+    let tables =
+        Tables { results: unique_name("day09-missing"), ..new_tables("day09-setup").await };
+    let proxy = FaultProxy::dynamodb_with(|_: &Call| Reply::Forward).await;
+    let batch = fixture(BATCH);
+
+    let response = handle(&consumer(&proxy, &tables), batch.clone()).await;
+
+    assert_eq!(failed(&response), [batch.records[0].kinesis.sequence_number.clone()]);
+    assert_eq!(proxy.stats().calls, 1, "no retry: a missing table does not appear by waiting");
+    assert!(dead_letters(&tables).await.is_empty(), "the votes are fine; the set-up is not");
+}
+
+#[tokio::test]
+async fn a_record_still_failing_after_its_retries_is_reported_and_nothing_after_it_is_tried() {
+    let tables = new_tables("day09-exhausted").await;
+    // Every transaction from the 5th on is throttled.
+    let proxy = FaultProxy::dynamodb_with(fail_transactions(Reply::Throttle, |n| n >= 5)).await;
+    let batch = fixture(BATCH);
+
+    let response = handle(&consumer(&proxy, &tables), batch.clone()).await;
+
+    assert_eq!(failed(&response), [batch.records[4].kinesis.sequence_number.clone()]);
+    assert_eq!(proxy.stats().calls, 4 + 3, "4 votes, then 3 attempts at the 5th");
+    let (counts_expected, _) = expected(&batch.records[..4]);
+    assert_eq!(counts(&tables).await, counts_expected);
+}
+
+#[tokio::test]
+async fn a_batch_processed_twice_leaves_every_table_as_it_was() {
+    let tables = new_tables("day09-replay").await;
+    let proxy = FaultProxy::dynamodb_with(|_: &Call| Reply::Forward).await;
+    let consumer = consumer(&proxy, &tables);
+    let batch = fixture(BATCH);
+
+    handle(&consumer, batch.clone()).await;
+    let once = everything(&tables).await;
+    handle(&consumer, batch.clone()).await;
+
+    assert_eq!(everything(&tables).await, once);
+    let (counts_expected, poison_expected) = expected(&batch.records);
+    assert_eq!(once[2].len(), poison_expected.len(), "each dead letter once, written twice");
+    assert_eq!(counts(&tables).await, counts_expected);
+}
+
+#[tokio::test]
+async fn end_to_end_a_third_of_all_calls_failing_changes_no_count_and_loses_no_record() {
+    let records = all_records("votes");
+    let (kinesis, stream) = stream_holding(&records, 2, "day09-e2e").await;
+    let tables = new_tables("day09-e2e").await;
+    // Throttling, server errors and lost replies on a third of the calls;
+    // the SDK tries each call twice, your code 3 times, the mapping the rest.
+    let proxy = FaultProxy::dynamodb_with(random_faults(9, 0.33)).await;
+    let consumer = Arc::new(Consumer { client: proxy.dynamodb(2), ..consumer(&proxy, &tables) });
+    let function = InProcess::new(
+        "reliable-votes",
+        Duration::from_secs(30),
+        move |event: LambdaEvent<KinesisEvent>| {
+            let consumer = consumer.clone();
+            async move { Ok::<_, std::convert::Infallible>(handle(&consumer, event.payload).await) }
+        },
+    );
+    let config = EsmConfig {
+        report_batch_item_failures: true,
+        maximum_retry_attempts: Some(1000),
+        retry_delay: Duration::ZERO,
+        ..EsmConfig::new(&stream)
+    };
+
+    let report = run_until_caught_up(&kinesis, &config, Arc::new(function)).await.unwrap();
+
+    assert_eq!((report.records_succeeded, report.records_given_up), (400, 0));
+    assert!(proxy.stats().faults() * 5 > proxy.stats().calls, "{:?}", proxy.stats());
+    let (counts_expected, poison_expected) = expected(&records.records);
+    assert_eq!(counts(&tables).await, counts_expected);
+    assert_eq!(dead_letters(&tables).await.len(), poison_expected.len());
+    let fans = scan_all(&dynamodb(), &tables.votes).await.len() as u64;
+    assert_eq!(fans, counts_expected.values().sum::<u64>(), "one vote stored per fan counted");
+}

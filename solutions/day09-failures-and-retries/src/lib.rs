@@ -1,0 +1,316 @@
+//! # Day 09 — failures, retries and idempotency (solution)
+//!
+//! Day 07 counts every fan once, as long as nothing goes wrong. On AWS
+//! things do go wrong, all the time and in three different ways, and each
+//! needs its own answer:
+//!
+//! | what fails | example | what to do |
+//! |---|---|---|
+//! | the **record** | not JSON, an unknown driver, 5 MB of junk | it will never succeed: set it aside in a *dead-letter table*, with the reason, and go on |
+//! | the **moment** | throttling, a 500, a timeout | it will probably succeed soon: retry, with exponential backoff and jitter, a bounded number of times |
+//! | the **set-up** | a missing table, a missing permission | no record can succeed until a person fixes it: stop and report |
+//!
+//! A record this function cannot handle must never block its shard (every
+//! record behind it would wait) and must never vanish (a vote would be lost
+//! without a trace). So a poison record costs one write to the dead-letter
+//! table, and a record that keeps failing for a transient reason is
+//! reported with `batchItemFailures`: the event-source mapping retries the
+//! batch from that record, bisects it, and after `MaximumRetryAttempts`
+//! sends its position to the on-failure destination.
+//!
+//! Every retry repeats writes, so every write must be idempotent: a vote is
+//! counted by day 07's conditional transaction (a vote seen before is a
+//! duplicate, not a second count), and a dead letter's key is the record's
+//! `eventID` — the same record dead-lettered twice is one item.
+
+use std::collections::HashMap;
+use std::future::Future;
+
+use aws_lambda_events::event::streams::KinesisEventResponse;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::primitives::Blob;
+use aws_sdk_dynamodb::types::AttributeValue;
+use day07_one_vote_per_user_solution::{Outcome, VoteError, record_vote};
+use pitlane::aws::DynamoDbError;
+use pitlane::lambda::{KinesisEvent, KinesisEventRecord};
+use pitlane::retry::RetryPolicy;
+use pitlane::votes::{Vote, decode_vote};
+use serde::Serialize;
+
+/// The environment variables that name the tables.
+pub const VOTES_TABLE_ENV: &str = "VOTES_TABLE";
+pub const RESULTS_TABLE_ENV: &str = "RESULTS_TABLE";
+pub const DEAD_LETTERS_TABLE_ENV: &str = "DEAD_LETTERS_TABLE";
+
+/// A vote is a few dozen bytes; anything larger than this is not one.
+pub const MAX_VOTE_BYTES: usize = 1024;
+
+/// A dead letter keeps at most this much of the record's data. Kinesis
+/// records go up to 1 MiB, DynamoDB items only to 400 KB; the dead letter
+/// also names the record's shard and sequence number, so the whole record
+/// can be read again from the stream while it is retained.
+pub const MAX_KEPT_BYTES: usize = 64 * 1024;
+
+/// The three tables: who voted (key `user`), the counts (key `driver`) and
+/// the records set aside (key `eventId`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tables {
+    pub votes: String,
+    pub results: String,
+    pub dead_letters: String,
+}
+
+impl Tables {
+    /// The two tables day 07's vote transaction writes to.
+    fn counting(&self) -> day07_one_vote_per_user_solution::Tables {
+        day07_one_vote_per_user_solution::Tables {
+            votes: self.votes.clone(),
+            results: self.results.clone(),
+        }
+    }
+}
+
+/// Why a record can never be processed: stored with it as the dead
+/// letter's `reason`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Poison {
+    #[error("the record is {bytes} bytes; a vote is at most {MAX_VOTE_BYTES}")]
+    TooLarge { bytes: usize },
+    #[error("{0}")]
+    NotAVote(String),
+    #[error("DynamoDB refused the vote: {0}")]
+    Refused(String),
+}
+
+// ANCHOR: read_vote
+/// The vote in a record's data, or why it is poison. The size is checked
+/// first: there is no point parsing a megabyte to find it is not a vote.
+pub fn read_vote(data: &[u8]) -> Result<Vote, Poison> {
+    if data.len() > MAX_VOTE_BYTES {
+        return Err(Poison::TooLarge { bytes: data.len() });
+    }
+    decode_vote(data).map_err(Poison::NotAVote)
+}
+// ANCHOR_END: read_vote
+
+/// What kind of failure a DynamoDB error is, which decides what to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum ErrorKind {
+    /// Worth retrying: throttling, a server error, a network problem.
+    Transient,
+    /// The request built from this record is invalid: retrying cannot help,
+    /// the record is dead-lettered.
+    BadRecord,
+    /// Nothing can succeed until the set-up is fixed (a missing table, a
+    /// denied permission): stop and report.
+    Setup,
+}
+
+/// Error codes DynamoDB uses for "not now" that the SDK has no type for.
+const TRANSIENT_CODES: &[&str] = &["ThrottlingException", "ServiceUnavailable"];
+
+/// Reasons a transaction is cancelled for "not now" (one per write).
+const TRANSIENT_CANCELLATIONS: &[&str] =
+    &["ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict"];
+
+// ANCHOR: classify
+/// Sorts a failed call into one of the three [`ErrorKind`]s.
+pub fn classify(error: &DynamoDbError) -> ErrorKind {
+    use aws_sdk_dynamodb::Error;
+    let kind = match error.inner() {
+        Error::ProvisionedThroughputExceededException(_)
+        | Error::RequestLimitExceeded(_)
+        | Error::InternalServerError(_)
+        | Error::TransactionConflictException(_)
+        | Error::TransactionInProgressException(_) => ErrorKind::Transient,
+        // A cancelled transaction says why, write by write.
+        Error::TransactionCanceledException(cancelled) => {
+            let transient = cancelled
+                .cancellation_reasons()
+                .iter()
+                .filter_map(|reason| reason.code())
+                .any(|code| TRANSIENT_CANCELLATIONS.contains(&code));
+            if transient { ErrorKind::Transient } else { ErrorKind::BadRecord }
+        }
+        Error::ItemCollectionSizeLimitExceededException(_) => ErrorKind::BadRecord,
+        other => match other.code() {
+            Some(code) if TRANSIENT_CODES.contains(&code) => ErrorKind::Transient,
+            Some("ValidationException") => ErrorKind::BadRecord,
+            // A missing table, a denied permission, an unknown key...
+            Some(_) => ErrorKind::Setup,
+            // No answer from DynamoDB at all: a timeout or a network failure.
+            None => ErrorKind::Transient,
+        },
+    };
+    tracing::debug!(?kind, %error, "classified");
+    kind
+}
+// ANCHOR_END: classify
+
+// ANCHOR: with_retries
+/// Runs `call` until it succeeds, fails for a reason that is not
+/// [`ErrorKind::Transient`], or has been tried `policy.max_attempts` times;
+/// sleeps a jittered, doubling delay between attempts.
+pub async fn with_retries<T, F, Fut>(policy: &RetryPolicy, mut call: F) -> Result<T, DynamoDbError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, DynamoDbError>>,
+{
+    let mut attempt = 1;
+    loop {
+        match call().await {
+            Err(error)
+                if attempt < policy.max_attempts && classify(&error) == ErrorKind::Transient =>
+            {
+                tracing::debug!(attempt, %error, "transient failure; retrying");
+                tokio::time::sleep(policy.backoff(attempt)).await;
+                attempt += 1;
+            }
+            result => return result,
+        }
+    }
+}
+// ANCHOR_END: with_retries
+
+// ANCHOR: dead_letter_item
+/// The dead-letter item for `record`: everything needed to understand the
+/// failure and to replay the record once the cause is fixed. Its key is the
+/// record's `eventID` (shard and sequence number), so setting the same record
+/// aside twice leaves one item; every attribute comes from the record, none
+/// from the clock, so the second write is identical to the first.
+pub fn dead_letter_item(
+    record: &KinesisEventRecord,
+    reason: &Poison,
+) -> HashMap<String, AttributeValue> {
+    let kinesis = &record.kinesis;
+    let event_id = record.event_id.clone().unwrap_or_else(|| kinesis.sequence_number.clone());
+    let data: &[u8] = &kinesis.data;
+    let kept = &data[..data.len().min(MAX_KEPT_BYTES)];
+    let string = |s: &str| AttributeValue::S(s.to_owned());
+    let mut item = HashMap::from([
+        ("eventId".to_owned(), string(&event_id)),
+        ("reason".to_owned(), string(&reason.to_string())),
+        ("partitionKey".to_owned(), string(&kinesis.partition_key)),
+        ("sequenceNumber".to_owned(), string(&kinesis.sequence_number)),
+        ("dataBytes".to_owned(), AttributeValue::N(data.len().to_string())),
+        ("data".to_owned(), AttributeValue::B(Blob::new(kept))),
+    ]);
+    if let Some(stream) = &record.event_source_arn {
+        item.insert("eventSourceArn".to_owned(), string(stream));
+    }
+    item
+}
+// ANCHOR_END: dead_letter_item
+
+/// What the function needs: a client, the tables, and how hard to retry.
+#[derive(Clone, Debug)]
+pub struct Consumer {
+    pub client: Client,
+    pub tables: Tables,
+    pub retry: RetryPolicy,
+}
+
+/// What happened to one record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Processed {
+    Counted,
+    Duplicate,
+    DeadLettered,
+}
+
+/// Sets `record` aside in the dead-letter table, retrying transient failures.
+pub async fn dead_letter(
+    consumer: &Consumer,
+    record: &KinesisEventRecord,
+    reason: &Poison,
+) -> Result<(), DynamoDbError> {
+    tracing::warn!(seq = %record.kinesis.sequence_number, %reason, "record dead-lettered");
+    let item = dead_letter_item(record, reason);
+    with_retries(&consumer.retry, || async {
+        consumer
+            .client
+            .put_item()
+            .table_name(&consumer.tables.dead_letters)
+            .set_item(Some(item.clone()))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(DynamoDbError::from)
+    })
+    .await
+}
+
+// ANCHOR: process
+/// One record: counted, found a duplicate, or dead-lettered — or an error
+/// that means "try this record again later".
+pub async fn process(
+    consumer: &Consumer,
+    record: &KinesisEventRecord,
+) -> Result<Processed, DynamoDbError> {
+    let vote = match read_vote(&record.kinesis.data) {
+        Ok(vote) => vote,
+        Err(poison) => {
+            dead_letter(consumer, record, &poison).await?;
+            return Ok(Processed::DeadLettered);
+        }
+    };
+    let tables = consumer.tables.counting();
+    let sequence_number = &record.kinesis.sequence_number;
+    let recorded = with_retries(&consumer.retry, || async {
+        record_vote(&consumer.client, &tables, &vote, sequence_number)
+            .await
+            .map_err(|VoteError::DynamoDb(error)| error)
+    })
+    .await;
+    match recorded {
+        Ok(Outcome::Counted) => Ok(Processed::Counted),
+        Ok(Outcome::Duplicate) => Ok(Processed::Duplicate),
+        Err(error) if classify(&error) == ErrorKind::BadRecord => {
+            dead_letter(consumer, record, &Poison::Refused(error.to_string())).await?;
+            Ok(Processed::DeadLettered)
+        }
+        Err(error) => Err(error),
+    }
+}
+// ANCHOR_END: process
+
+/// What [`handle`] did with one batch.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct BatchSummary {
+    pub counted: usize,
+    pub duplicates: usize,
+    pub dead_lettered: usize,
+}
+
+// ANCHOR: handle
+/// The Lambda handler (with `ReportBatchItemFailures`): each record in
+/// order; the first one that still fails after its retries is reported, and
+/// nothing after it is attempted — the mapping redelivers from there, so the
+/// shard's order holds.
+pub async fn handle(consumer: &Consumer, event: KinesisEvent) -> KinesisEventResponse {
+    let mut summary = BatchSummary::default();
+    let mut response = KinesisEventResponse::default();
+    for record in &event.records {
+        match process(consumer, record).await {
+            Ok(Processed::Counted) => summary.counted += 1,
+            Ok(Processed::Duplicate) => summary.duplicates += 1,
+            Ok(Processed::DeadLettered) => summary.dead_lettered += 1,
+            Err(error) => {
+                let seq = &record.kinesis.sequence_number;
+                tracing::warn!(%seq, %error, "record failed after retries; the batch resumes here");
+                response.add_failure(seq.clone());
+                break;
+            }
+        }
+    }
+    tracing::info!(?summary, "batch processed");
+    response
+}
+// ANCHOR_END: handle
+
+/// Creates the three tables (on-demand capacity).
+pub async fn create_tables(client: &Client, tables: &Tables) -> Result<(), DynamoDbError> {
+    day07_one_vote_per_user_solution::create_tables(client, &tables.counting()).await?;
+    pitlane::dynamodb::create_table(client, &tables.dead_letters, "eventId").await
+}

@@ -1,0 +1,9 @@
+//! The `reliable-votes` Lambda function, built from the solution.
+use day09_failures_and_retries_solution as day;
+
+#[path = "../../../days/day09-failures-and-retries/src/lambda.rs"]
+mod lambda;
+
+fn main() -> Result<(), lambda_runtime::Error> {
+    lambda::main()
+}
