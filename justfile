@@ -18,7 +18,7 @@ default:
 
 support := "-p pitlane -p pitlane-testkit -p pitlane-runner -p pitlane-esm -p pitlane-demo"
 
-# Check everything: formatting, support-crate tests, every day proven, the book, the browser test
+# Check everything: formatting, support-crate tests, every day proven, reliability, the book, the browser test
 test:
     @echo "── formatting"
     cargo fmt --all --check
@@ -30,6 +30,8 @@ test:
     {{backend}} run cargo test --quiet {{support}}
     @echo "── days: every starter fails its suite, every solution passes it"
     {{backend}} run {{runner}} verify
+    @echo "── reliability: replays, poison, faults, bad input, crashes"
+    {{backend}} run cargo test --quiet -p pitlane-reliability
     @echo "── book"
     just book
     @echo "── browser: vote, and see the dashboard change"
@@ -62,6 +64,10 @@ list:
 # Prove every starter fails its suite and every solution passes it
 verify: setup
     @{{backend}} run {{runner}} verify
+
+# The reliability suite: replays, poison records, injected faults, bad requests, crashes
+reliability: setup
+    {{backend}} run cargo test --quiet -p pitlane-reliability
 
 # The vote system on the local backend: pages, APIs, stream, consumer (`just demo --crowd 1000`)
 demo *ARGS: setup

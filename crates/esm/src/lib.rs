@@ -26,9 +26,10 @@
 //!   appended to the [`EsmConfig::on_failure`] destination (a JSON-lines
 //!   file with AWS's on-failure record shape), so nothing vanishes silently.
 //!
-//! The function is either an async handler in the same process ([`InProcess`],
-//! the very function the Lambda binary wraps) or a Lambda Invoke endpoint
-//! over HTTP ([`HttpInvoker`], e.g. `cargo lambda watch`).
+//! The function is an async handler in the same process ([`InProcess`],
+//! the very function the Lambda binary wraps), the Lambda binary itself run
+//! under a local Runtime API ([`RuntimeApiProcess`]), or a Lambda Invoke
+//! endpoint over HTTP ([`HttpInvoker`], e.g. `cargo lambda watch`).
 //!
 //! Differences from AWS: no `MaximumRecordAgeInSeconds`, no
 //! `ParallelizationFactor` (always 1), no tumbling windows, no filtering.
@@ -38,7 +39,9 @@
 mod config;
 mod invoke;
 mod mapping;
+mod runtime_api;
 
 pub use config::{EsmConfig, StartingPosition};
 pub use invoke::{FunctionError, HttpInvoker, InProcess, Invoke};
 pub use mapping::{EsmError, EsmReport, EventSourceMapping, FailureRecord, run_until_caught_up};
+pub use runtime_api::RuntimeApiProcess;

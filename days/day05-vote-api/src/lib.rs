@@ -138,7 +138,9 @@ pub fn read_vote(request: &Request) -> Result<String, ApiError> {
     //   - the body (`request.body().as_ref()`) has at most MAX_BODY_BYTES → else
     //     `PayloadTooLarge`;
     //   - it is UTF-8, parses as JSON, *is an object* (serde would also read
-    //     `["NOR"]` as the struct!), and fits `VoteBody` → else `BadRequest`
+    //     `["NOR"]` as the struct!), and fits `VoteBody` — parse the *text*
+    //     into it: a `serde_json::Value` keeps only the last of two `"vote"`
+    //     fields, the typed parse refuses the pair → else `BadRequest`
     //     with a message that starts `the body must be {"vote": "<driver id>"}: `
     //     and says why ("it is not UTF-8 text", "it is not a JSON object", or
     //     serde's error);

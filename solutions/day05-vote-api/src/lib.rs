@@ -145,14 +145,16 @@ pub fn read_vote(request: &Request) -> Result<String, ApiError> {
     let bad = |why: String| {
         ApiError::BadRequest(format!("the body must be {{\"vote\": \"<driver id>\"}}: {why}"))
     };
-    // Parsed in two steps: serde would also read a struct from a JSON array
-    // (`["NOR"]`), which is not what the API promises.
+    // Parsed twice: serde would also read a struct from a JSON array
+    // (`["NOR"]`), which is not what the API promises; and only the typed
+    // parse sees a field given twice (`{"vote":"NOR","vote":"VER"}`), which
+    // a generic JSON value silently resolves to the last one.
     let text = std::str::from_utf8(body).map_err(|_| bad("it is not UTF-8 text".to_owned()))?;
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
     if !value.is_object() {
         return Err(bad("it is not a JSON object".to_owned()));
     }
-    let parsed: VoteBody = serde_json::from_value(value).map_err(|e| bad(e.to_string()))?;
+    let parsed: VoteBody = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
     let vote = parsed.vote.trim().to_uppercase();
     if !is_driver(&vote) {
         let ids: Vec<&str> = grid().iter().map(|driver| driver.id.as_str()).collect();

@@ -84,6 +84,7 @@ async fn bad_requests_get_a_clear_4xx_and_nothing_is_written() {
         ("unknown driver", vote_request(r#"{"vote": "XYZ"}"#)),
         ("empty vote", vote_request(r#"{"vote": ""}"#)),
         ("a user in the body", vote_request(r#"{"vote": "NOR", "user": "fan-0001"}"#)),
+        ("vote given twice", vote_request(r#"{"vote": "NOR", "vote": "VER"}"#)),
         ("truncated JSON", vote_request(r#"{"vote": "NO"#)),
         ("not UTF-8", HttpRequest { body: vec![0x7b, 0xff, 0x7d], ..vote_request("") }),
         ("too large", vote_request(&huge)),

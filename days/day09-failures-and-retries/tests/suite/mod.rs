@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::types::error::{
-    ProvisionedThroughputExceededException, ResourceNotFoundException, TransactionCanceledException,
+    ProvisionedThroughputExceededException, TransactionCanceledException,
 };
 use aws_sdk_dynamodb::types::{CancellationReason, error};
 use lambda_runtime::LambdaEvent;

@@ -1,0 +1,728 @@
+//! # The reliability suite
+//!
+//! Kinesis delivers at least once, Lambda retries whole batches, DynamoDB
+//! throttles, clients send nonsense and processes die. This program proves,
+//! against the local backend, that the project's own solutions survive all
+//! of it without losing or double-counting anything:
+//!
+//! 1. **replay** — every consumer processes every recorded batch twice;
+//! 2. **poison** — one bad record in each batch of 100 is set aside with its
+//!    reason, the other 99 are counted, the next batch goes on;
+//! 3. **faults** — a quarter of all DynamoDB calls throttled, failed or
+//!    answered with a lost reply, through the event-source mapping;
+//! 4. **bad input** — malformed `POST /vote` requests over HTTP;
+//! 5. **crash** — the consumer's process killed (SIGKILL) mid-batch and
+//!    started again.
+//!
+//! Each check prints what it saw; the last line sums it up. Day 06's naive
+//! counter is replayed too, as a control: it *must* count a replayed batch
+//! twice (day 07 exists because of it), which shows the comparison can see
+//! a double count.
+
+use std::collections::{BTreeMap, HashSet};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client as HttpClient;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use lambda_runtime::LambdaEvent;
+use pitlane::lambda::{KinesisEvent, KinesisEventRecord, batch};
+use pitlane::retry::RetryPolicy;
+use pitlane_esm::{
+    EsmConfig, EsmReport, InProcess, Invoke, RuntimeApiProcess, run_until_caught_up,
+};
+use pitlane_testkit::{
+    Call, FaultProxy, ProxyStats, Reply, all_records, dynamodb, fixture_batches, item_to_json,
+    random_faults, read_all, scan_all, stream_holding, unique_name,
+};
+use serde_json::Value;
+
+use day09_failures_and_retries_solution as day09;
+
+/// What the checks add up to.
+#[derive(Default)]
+struct Figures {
+    batches_replayed: usize,
+    records_processed: u64,
+    calls: u64,
+    faults: u64,
+    bad_inputs: usize,
+    crashes: u32,
+    lost: u64,
+    double: u64,
+    control_double: u64,
+}
+
+type Outcome = Result<String, String>;
+
+fn check(condition: bool, message: impl FnOnce() -> String) -> Result<(), String> {
+    if condition { Ok(()) } else { Err(message()) }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    if std::env::args().any(|arg| arg == "--list") {
+        // `cargo test -- --list` asks for test names: this program is one.
+        println!("reliability: test");
+        return ExitCode::SUCCESS;
+    }
+    let figures = Arc::new(Mutex::new(Figures::default()));
+    let mut failed = 0;
+    println!("\nreliability suite");
+    for (name, outcome) in [
+        ("replay", replay(&figures).await),
+        ("poison", poison(&figures).await),
+        ("faults", faults(&figures).await),
+        ("bad input", bad_input(&figures).await),
+        ("crash", crash(&figures).await),
+    ] {
+        match outcome {
+            Ok(what) => println!("  ✔ {name:<10} {what}"),
+            Err(why) => {
+                failed += 1;
+                println!("  ✘ {name:<10} {why}");
+            }
+        }
+    }
+    let f = figures.lock().unwrap();
+    println!(
+        "\nreliability: {} batches replayed · {} records processed · {} faults injected in {} \
+         DynamoDB calls ({:.0}%) · {} bad inputs tried · {} crashes · records lost = {} · double \
+         counts = {} (control: day 06 double-counted {} votes, as designed)",
+        f.batches_replayed,
+        f.records_processed,
+        f.faults,
+        f.calls,
+        100.0 * f.faults as f64 / f.calls.max(1) as f64,
+        f.bad_inputs,
+        f.crashes,
+        f.lost,
+        f.double,
+        f.control_double,
+    );
+    if failed > 0 || f.lost > 0 || f.double > 0 {
+        println!("reliability: {failed} check(s) failed\n");
+        return ExitCode::FAILURE;
+    }
+    println!();
+    ExitCode::SUCCESS
+}
+
+// ─── expectations, worked out independently of the solutions ────────────
+
+/// Each fan's first valid vote, per driver, and the number of records that
+/// are not valid votes.
+fn expected_votes(records: &[KinesisEventRecord]) -> (BTreeMap<String, u64>, usize) {
+    let (mut voted, mut counts, mut poison) = (HashSet::new(), BTreeMap::new(), 0);
+    for record in records {
+        let data: &[u8] = &record.kinesis.data;
+        match pitlane::votes::decode_vote(data) {
+            Ok(vote) if data.len() <= day09::MAX_VOTE_BYTES => {
+                if voted.insert(vote.user.clone()) {
+                    *counts.entry(vote.vote).or_default() += 1;
+                }
+            }
+            _ => poison += 1,
+        }
+    }
+    (counts, poison)
+}
+
+/// Votes missing and votes counted too often, comparing two tallies.
+fn lost_and_double(expected: &BTreeMap<String, u64>, actual: &BTreeMap<String, u64>) -> (u64, u64) {
+    let drivers: HashSet<&String> = expected.keys().chain(actual.keys()).collect();
+    drivers.into_iter().fold((0, 0), |(lost, double), driver| {
+        let (want, got) = (expected.get(driver).copied(), actual.get(driver).copied());
+        let (want, got) = (want.unwrap_or(0), got.unwrap_or(0));
+        (lost + want.saturating_sub(got), double + got.saturating_sub(want))
+    })
+}
+
+async fn counts(table: &str) -> BTreeMap<String, u64> {
+    scan_all(&dynamodb(), table)
+        .await
+        .iter()
+        .map(|item| {
+            (item["driver"].as_s().unwrap().clone(), item["votes"].as_n().unwrap().parse().unwrap())
+        })
+        .collect()
+}
+
+/// A table's items as sorted JSON, without `updatedAt` (the time of the
+/// last count, not part of the state).
+async fn state(table: &str) -> Vec<String> {
+    let mut items: Vec<String> = scan_all(&dynamodb(), table)
+        .await
+        .iter()
+        .map(|item| {
+            let mut json = item_to_json(item);
+            json.as_object_mut().unwrap().remove("updatedAt");
+            json.to_string()
+        })
+        .collect();
+    items.sort();
+    items
+}
+
+fn day09_tables(prefix: &str) -> day09::Tables {
+    day09::Tables {
+        votes: unique_name(&format!("{prefix}-votes")),
+        results: unique_name(&format!("{prefix}-results")),
+        dead_letters: unique_name(&format!("{prefix}-dead")),
+    }
+}
+
+fn day07_tables(prefix: &str) -> day07_one_vote_per_user_solution::Tables {
+    day07_one_vote_per_user_solution::Tables {
+        votes: unique_name(&format!("{prefix}-votes")),
+        results: unique_name(&format!("{prefix}-results")),
+    }
+}
+
+/// Runs an event-source mapping over `stream` until it has caught up.
+async fn drain(stream: &str, function: Arc<dyn Invoke>, report_failures: bool) -> EsmReport {
+    let config = EsmConfig {
+        report_batch_item_failures: report_failures,
+        maximum_retry_attempts: Some(10_000),
+        retry_delay: Duration::ZERO,
+        function_timeout: Duration::from_secs(60),
+        ..EsmConfig::new(stream)
+    };
+    run_until_caught_up(&pitlane_testkit::kinesis(), &config, function)
+        .await
+        .expect("the event-source mapping runs")
+}
+
+fn add_proxy(figures: &Mutex<Figures>, stats: &ProxyStats) {
+    let mut f = figures.lock().unwrap();
+    f.calls += stats.calls;
+    f.faults += stats.faults();
+}
+
+// ─── 1. replay ───────────────────────────────────────────────────────────
+
+async fn replay(figures: &Mutex<Figures>) -> Outcome {
+    let client = dynamodb();
+    let (sensors, votes) = (fixture_batches("sensors"), fixture_batches("votes"));
+    let mut report = Vec::new();
+
+    // Day 04: EventLogs, one item per record with an id derived from it.
+    let table = unique_name("rel-replay-04");
+    day04_event_logs_solution::create_table(&client, &table).await.map_err(|e| e.to_string())?;
+    let mut passes = Vec::new();
+    for _ in 0..2 {
+        for batch in &sensors {
+            day04_event_logs_solution::handle(&client, &table, batch.clone())
+                .await
+                .map_err(|e| format!("day 04: {e}"))?;
+        }
+        passes.push(state(&table).await);
+    }
+    let records = sensors.iter().map(|b| b.records.len()).sum::<usize>();
+    check(passes[0] == passes[1], || "day 04: the second pass changed EventLogs".into())?;
+    check(passes[0].len() == records, || {
+        format!("day 04: {} items for {records} records", passes[0].len())
+    })?;
+    report.push(format!("04: {records} items both times"));
+
+    // Day 07 and day 09: vote tables.
+    let (expected, poison) = expected_votes(&all_records("votes").records);
+    let tables07 = day07_tables("rel-replay-07");
+    day07_one_vote_per_user_solution::create_tables(&client, &tables07)
+        .await
+        .map_err(|e| e.to_string())?;
+    let tables09 = day09_tables("rel-replay-09");
+    day09::create_tables(&client, &tables09).await.map_err(|e| e.to_string())?;
+    let consumer = day09::Consumer {
+        client: client.clone(),
+        tables: tables09.clone(),
+        retry: RetryPolicy::default(),
+    };
+    let mut passes07 = Vec::new();
+    let mut passes09 = Vec::new();
+    for _ in 0..2 {
+        for batch in &votes {
+            day07_one_vote_per_user_solution::handle(&client, &tables07, batch.clone())
+                .await
+                .map_err(|e| format!("day 07: {e}"))?;
+            day09::handle(&consumer, batch.clone()).await;
+        }
+        passes07.push((state(&tables07.votes).await, state(&tables07.results).await));
+        passes09.push((
+            state(&tables09.votes).await,
+            state(&tables09.results).await,
+            state(&tables09.dead_letters).await,
+        ));
+    }
+    check(passes07[0] == passes07[1], || "day 07: the second pass changed a table".into())?;
+    check(passes09[0] == passes09[1], || "day 09: the second pass changed a table".into())?;
+    for (day, results) in [("07", &tables07.results), ("09", &tables09.results)] {
+        let (lost, double) = lost_and_double(&expected, &counts(results).await);
+        let mut f = figures.lock().unwrap();
+        f.lost += lost;
+        f.double += double;
+        check(lost == 0 && double == 0, || format!("day {day}: {lost} lost, {double} double"))?;
+    }
+    check(passes09[0].2.len() == poison, || {
+        format!("day 09: {} dead letters for {poison} bad records", passes09[0].2.len())
+    })?;
+    let fans: u64 = expected.values().sum();
+    report.push(format!("07: {fans} fans counted both times"));
+    report.push(format!("09: {fans} fans and {poison} dead letters both times"));
+
+    // Day 06, the control: a plain ADD counts a replayed batch again.
+    let table = unique_name("rel-replay-06");
+    day06_count_votes_solution::create_table(&client, &table).await.map_err(|e| e.to_string())?;
+    let mut totals = Vec::new();
+    for _ in 0..2 {
+        for batch in &votes {
+            day06_count_votes_solution::handle(&client, &table, batch.clone())
+                .await
+                .map_err(|e| format!("day 06: {e}"))?;
+        }
+        totals.push(counts(&table).await.values().sum::<u64>());
+    }
+    let control = totals[1] - totals[0];
+    check(control == totals[0], || {
+        format!(
+            "day 06 (control): expected the replay to double its {} votes, got {control} more",
+            totals[0]
+        )
+    })?;
+    report.push(format!("06 (control): {control} votes counted twice, detected"));
+
+    let mut f = figures.lock().unwrap();
+    f.batches_replayed += 2 * votes.len() + sensors.len() + votes.len();
+    f.records_processed += 2 * (records as u64 + 3 * 400);
+    f.control_double += control;
+    Ok(report.join(" · "))
+}
+
+// ─── 2. poison ───────────────────────────────────────────────────────────
+
+/// A record as a producer would put it: a partition key and some bytes.
+fn record(key: &str, data: &[u8]) -> KinesisEventRecord {
+    let mut record = KinesisEventRecord::default();
+    record.kinesis.partition_key = key.to_owned();
+    record.kinesis.data.extend_from_slice(data);
+    record
+}
+
+/// Bad records of every kind a vote stream can carry.
+fn poison_kinds() -> Vec<(&'static str, Vec<u8>)> {
+    vec![
+        ("not JSON", b"NOR please!".to_vec()),
+        ("wrong types", br#"{"vote":44,"user":true,"votedAt":"yesterday"}"#.to_vec()),
+        (
+            "unknown driver",
+            br#"{"vote":"XYZ","user":"fan-9001","votedAt":"2026-07-05T15:33:00Z"}"#.to_vec(),
+        ),
+        ("oversized", vec![b'{'; 4096]),
+        ("empty", Vec::new()),
+    ]
+}
+
+async fn poison(figures: &Mutex<Figures>) -> Outcome {
+    // Five batches of 100 on one shard; in each, record 50 is poison.
+    let kinds = poison_kinds();
+    let mut records = Vec::new();
+    for (batch, (_, bad)) in kinds.iter().enumerate() {
+        for n in 0..100 {
+            let fan = format!("fan-p{batch}{n:02}");
+            if n == 50 {
+                records.push(record(&fan, bad));
+            } else {
+                let driver = &pitlane::votes::grid()[n % 20].id;
+                let vote = format!(
+                    r#"{{"vote":"{driver}","user":"{fan}","votedAt":"2026-07-05T15:33:00Z"}}"#
+                );
+                records.push(record(&fan, vote.as_bytes()));
+            }
+        }
+    }
+    let (kinesis_stream, tables) = (
+        stream_holding(&batch(records.clone()), 1, "rel-poison").await.1,
+        day09_tables("rel-poison"),
+    );
+    day09::create_tables(&dynamodb(), &tables).await.map_err(|e| e.to_string())?;
+    let consumer = Arc::new(day09::Consumer {
+        client: dynamodb(),
+        tables: tables.clone(),
+        retry: RetryPolicy::default(),
+    });
+    let function = InProcess::new(
+        "reliable-votes",
+        Duration::from_secs(30),
+        move |event: LambdaEvent<KinesisEvent>| {
+            let consumer = consumer.clone();
+            async move {
+                Ok::<_, std::convert::Infallible>(day09::handle(&consumer, event.payload).await)
+            }
+        },
+    );
+
+    let report = drain(&kinesis_stream, Arc::new(function), true).await;
+
+    let (expected, _) = expected_votes(&records);
+    let (lost, double) = lost_and_double(&expected, &counts(&tables.results).await);
+    let letters = scan_all(&dynamodb(), &tables.dead_letters).await;
+    {
+        let mut f = figures.lock().unwrap();
+        f.lost += lost + (kinds.len() as u64).saturating_sub(letters.len() as u64);
+        f.double += double;
+        f.records_processed += report.records_succeeded;
+    }
+    check(report.records_succeeded == 500 && report.records_given_up == 0, || {
+        format!(
+            "{} of 500 records processed, {} given up",
+            report.records_succeeded, report.records_given_up
+        )
+    })?;
+    check(report.invocations == 5, || {
+        format!("{} invocations for 5 batches: poison caused retries", report.invocations)
+    })?;
+    check(lost == 0 && double == 0, || format!("{lost} votes lost, {double} counted twice"))?;
+    check(letters.len() == kinds.len(), || {
+        format!("{} dead letters, not {}", letters.len(), kinds.len())
+    })?;
+    let reasons: Vec<&str> = letters.iter().map(|l| l["reason"].as_s().unwrap().as_str()).collect();
+    check(reasons.iter().all(|r| r.len() > 10), || format!("reasons too vague: {reasons:?}"))?;
+    Ok(format!(
+        "5 batches of 100, 1 bad record each ({}): 495 counted, 5 dead letters with reasons, 5 invocations",
+        kinds.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
+    ))
+}
+
+// ─── 3. faults ───────────────────────────────────────────────────────────
+
+async fn faults(figures: &Mutex<Figures>) -> Outcome {
+    let mut report = Vec::new();
+
+    // Day 04 (no ReportBatchItemFailures: a failed call fails the batch).
+    let sensors = all_records("sensors");
+    let (_, stream) = stream_holding(&sensors, 2, "rel-faults-04").await;
+    let table = unique_name("rel-faults-04");
+    day04_event_logs_solution::create_table(&dynamodb(), &table)
+        .await
+        .map_err(|e| e.to_string())?;
+    let proxy = FaultProxy::dynamodb_with(random_faults(4, 0.25)).await;
+    let client = proxy.dynamodb(2);
+    let function = {
+        let table = table.clone();
+        InProcess::new(
+            "event-logs",
+            Duration::from_secs(30),
+            move |event: LambdaEvent<KinesisEvent>| {
+                let (client, table) = (client.clone(), table.clone());
+                async move { day04_event_logs_solution::handle(&client, &table, event.payload).await }
+            },
+        )
+    };
+    let esm = drain(&stream, Arc::new(function), false).await;
+    let items = scan_all(&dynamodb(), &table).await.len() as u64;
+    let records = sensors.records.len() as u64;
+    let stats = proxy.stats();
+    add_proxy(figures, &stats);
+    {
+        let mut f = figures.lock().unwrap();
+        f.lost += records.saturating_sub(items);
+        f.double += items.saturating_sub(records);
+        f.records_processed += esm.records_succeeded;
+    }
+    check(items == records && esm.records_given_up == 0, || {
+        format!("day 04: {items} items for {records} records")
+    })?;
+    report.push(format!(
+        "04: {}/{} calls faulted, {} invocations, {items}/{records} stored",
+        stats.faults(),
+        stats.calls,
+        esm.invocations
+    ));
+
+    // Day 07 and day 09 (ReportBatchItemFailures).
+    let votes = all_records("votes");
+    let (expected, poison) = expected_votes(&votes.records);
+    for day in ["07", "09"] {
+        let (_, stream) = stream_holding(&votes, 2, &format!("rel-faults-{day}")).await;
+        let proxy = FaultProxy::dynamodb_with(random_faults(day.parse().unwrap(), 0.25)).await;
+        let client = proxy.dynamodb(2);
+        let (results, dead_letters, function): (String, Option<String>, Arc<dyn Invoke>) = if day
+            == "07"
+        {
+            let tables = day07_tables("rel-faults-07");
+            day07_one_vote_per_user_solution::create_tables(&dynamodb(), &tables)
+                .await
+                .map_err(|e| e.to_string())?;
+            let results = tables.results.clone();
+            let function = InProcess::new(
+                "record-votes",
+                Duration::from_secs(30),
+                move |event: LambdaEvent<KinesisEvent>| {
+                    let (client, tables) = (client.clone(), tables.clone());
+                    async move {
+                        day07_one_vote_per_user_solution::handle(&client, &tables, event.payload)
+                            .await
+                    }
+                },
+            );
+            (results, None, Arc::new(function))
+        } else {
+            let tables = day09_tables("rel-faults-09");
+            day09::create_tables(&dynamodb(), &tables).await.map_err(|e| e.to_string())?;
+            let (results, dead) = (tables.results.clone(), tables.dead_letters.clone());
+            let consumer =
+                Arc::new(day09::Consumer { client, tables, retry: RetryPolicy::immediate(3) });
+            let function = InProcess::new(
+                "reliable-votes",
+                Duration::from_secs(30),
+                move |event: LambdaEvent<KinesisEvent>| {
+                    let consumer = consumer.clone();
+                    async move {
+                        Ok::<_, std::convert::Infallible>(
+                            day09::handle(&consumer, event.payload).await,
+                        )
+                    }
+                },
+            );
+            (results, Some(dead), Arc::new(function))
+        };
+        let esm = drain(&stream, function, true).await;
+        let stats = proxy.stats();
+        add_proxy(figures, &stats);
+        let (lost, double) = lost_and_double(&expected, &counts(&results).await);
+        {
+            let mut f = figures.lock().unwrap();
+            f.lost += lost;
+            f.double += double;
+            f.records_processed += esm.records_succeeded;
+        }
+        check(lost == 0 && double == 0 && esm.records_given_up == 0, || {
+            format!("day {day}: {lost} votes lost, {double} counted twice")
+        })?;
+        if let Some(dead) = dead_letters {
+            let letters = scan_all(&dynamodb(), &dead).await.len();
+            check(letters == poison, || format!("day 09: {letters} dead letters, not {poison}"))?;
+        }
+        report.push(format!(
+            "{day}: {}/{} calls faulted, {} invocations, exact counts",
+            stats.faults(),
+            stats.calls,
+            esm.invocations
+        ));
+    }
+    let f = figures.lock().unwrap();
+    check(f.faults * 5 >= f.calls, || format!("only {} faults in {} calls", f.faults, f.calls))?;
+    Ok(report.join(" · "))
+}
+
+// ─── 4. bad input ────────────────────────────────────────────────────────
+
+/// A request to send: (what it is, method, headers, body).
+type BadRequest = (&'static str, &'static str, Vec<(&'static str, &'static str)>, Vec<u8>);
+
+/// Malformed `POST /vote` requests.
+fn bad_requests() -> Vec<BadRequest> {
+    const JSON: (&str, &str) = ("content-type", "application/json");
+    const FAN: (&str, &str) = ("x-pitlane-user", "fan-bad");
+    let post = |what, body: &[u8]| (what, "POST", vec![JSON, FAN], body.to_vec());
+    let mut deep = "[".repeat(300);
+    deep.push_str(&"]".repeat(300));
+    let utf16: Vec<u8> = r#"{"vote":"NOR"}"#.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+    vec![
+        post("not JSON", b"vote=NOR"),
+        post("empty body", b""),
+        post("JSON array", br#"["NOR"]"#),
+        post("JSON string", br#""NOR""#),
+        post("empty object", b"{}"),
+        post("vote is a number", br#"{"vote":44}"#),
+        post("vote is null", br#"{"vote":null}"#),
+        post("vote is an array", br#"{"vote":["NOR"]}"#),
+        post("vote is an object", br#"{"vote":{"id":"NOR"}}"#),
+        post("unknown driver", br#"{"vote":"XYZ"}"#),
+        post("empty vote", br#"{"vote":""}"#),
+        post("look-alike driver", "{\"vote\":\"N\u{00d8}R\"}".as_bytes()),
+        post("injection attempt", br#"{"vote":"NOR' OR '1'='1"}"#),
+        post("a user in the body", br#"{"vote":"NOR","user":"fan-0001"}"#),
+        post("vote given twice", br#"{"vote":"NOR","vote":"VER"}"#),
+        post("truncated JSON", br#"{"vote":"NO"#),
+        post("trailing garbage", br#"{"vote":"NOR"} and more"#),
+        post("not UTF-8", &[0x7b, 0xff, 0xfe, 0x7d]),
+        post("UTF-16", &utf16),
+        post("byte-order mark", "\u{feff}{\"vote\":\"NOR\"}".as_bytes()),
+        post("deeply nested", deep.as_bytes()),
+        post("over 1 KiB", format!(r#"{{"vote":"NOR","pad":"{}"}}"#, "x".repeat(2000)).as_bytes()),
+        post("60 KB", &vec![b' '; 60_000]),
+        ("no content type", "POST", vec![FAN], br#"{"vote":"NOR"}"#.to_vec()),
+        (
+            "text/plain",
+            "POST",
+            vec![("content-type", "text/plain"), FAN],
+            br#"{"vote":"NOR"}"#.to_vec(),
+        ),
+        (
+            "XML",
+            "POST",
+            vec![("content-type", "application/xml"), FAN],
+            b"<vote>NOR</vote>".to_vec(),
+        ),
+        ("nobody signed in", "POST", vec![JSON], br#"{"vote":"NOR"}"#.to_vec()),
+        (
+            "blank user",
+            "POST",
+            vec![JSON, ("x-pitlane-user", "   ")],
+            br#"{"vote":"NOR"}"#.to_vec(),
+        ),
+        ("GET", "GET", vec![JSON, FAN], Vec::new()),
+        ("PUT", "PUT", vec![JSON, FAN], br#"{"vote":"NOR"}"#.to_vec()),
+        ("DELETE", "DELETE", vec![JSON, FAN], Vec::new()),
+        ("PATCH", "PATCH", vec![JSON, FAN], br#"{"vote":"NOR"}"#.to_vec()),
+    ]
+}
+
+async fn send(
+    client: &HttpClient<HttpConnector, Full<Bytes>>,
+    url: &str,
+    method: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> Result<(u16, Value), String> {
+    let mut request = hyper::Request::builder().method(method).uri(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let request = request.body(Full::new(Bytes::from(body))).map_err(|e| e.to_string())?;
+    let response = client.request(request).await.map_err(|e| e.to_string())?;
+    let status = response.status().as_u16();
+    let body = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+    Ok((status, serde_json::from_slice(&body).unwrap_or(Value::Null)))
+}
+
+async fn bad_input(figures: &Mutex<Figures>) -> Outcome {
+    let root = pitlane_demo::workspace_root();
+    let system = pitlane_demo::System::start(&root, 0).await.map_err(|e| format!("{e:#}"))?;
+    let url = format!("{}/vote", system.url);
+    let client = HttpClient::builder(TokioExecutor::new()).build_http();
+    let requests = bad_requests();
+    let mut problems = Vec::new();
+    for (what, method, headers, body) in &requests {
+        match send(&client, &url, method, headers, body.clone()).await {
+            Ok((status, json)) => {
+                let message = json["message"].as_str().unwrap_or_default();
+                if !(400..500).contains(&status) || message.len() < 10 {
+                    problems.push(format!("{what}: {status} {json}"));
+                }
+            }
+            Err(error) => problems.push(format!("{what}: {error}")),
+        }
+    }
+    figures.lock().unwrap().bad_inputs += requests.len();
+    let written = read_all(&pitlane_testkit::kinesis(), &system.names.stream).await.len();
+
+    // And the system is alive: one good vote goes through to the count.
+    let good = send(
+        &client,
+        &url,
+        "POST",
+        &[("content-type", "application/json"), ("x-pitlane-user", "fan-good")],
+        br#"{"vote":"NOR"}"#.to_vec(),
+    )
+    .await?;
+    let alive = system.wait_for(1, Duration::from_secs(30)).await.is_ok();
+    let counted = system.counts().await.map_err(|e| e.to_string())?;
+    system.stop().await.map_err(|e| e.to_string())?;
+
+    check(problems.is_empty(), || problems.join("; "))?;
+    check(written == 0, || format!("{written} records written by refused requests"))?;
+    check(good.0 == 202 && alive && counted == BTreeMap::from([("NOR".to_owned(), 1)]), || {
+        format!("a good vote after them: {good:?}, counted {counted:?}")
+    })?;
+    Ok(format!(
+        "{} malformed requests over HTTP: each a 4xx with a message, 0 records written; a good vote after them counted",
+        requests.len()
+    ))
+}
+
+// ─── 5. crash ────────────────────────────────────────────────────────────
+
+async fn crash(figures: &Mutex<Figures>) -> Outcome {
+    let votes = all_records("votes");
+    let (expected, poison) = expected_votes(&votes.records);
+    let (_, stream) = stream_holding(&votes, 2, "rel-crash").await;
+    let tables = day09_tables("rel-crash");
+    day09::create_tables(&dynamodb(), &tables).await.map_err(|e| e.to_string())?;
+
+    // The process is killed while it makes these transactions (counting
+    // across processes): mid-batch, and once right after a write was sent.
+    let kill_at: HashSet<u64> = HashSet::from([40, 170, 290]);
+    let function: Arc<std::sync::OnceLock<Arc<RuntimeApiProcess>>> = Arc::default();
+    let plan = {
+        let function = function.clone();
+        let mut transactions = 0;
+        move |call: &Call| {
+            if call.operation == "TransactWriteItems" {
+                transactions += 1;
+                if kill_at.contains(&transactions) {
+                    function.get().expect("the function runs").crash();
+                }
+            }
+            Reply::Forward
+        }
+    };
+    let proxy = FaultProxy::dynamodb_with(plan).await;
+    let log = std::env::temp_dir().join(format!("{}.log", unique_name("rel-crash")));
+    let binary = env!("CARGO_BIN_EXE_reliable-votes");
+    let process = RuntimeApiProcess::start(
+        "reliable-votes",
+        binary,
+        &[
+            ("AWS_ENDPOINT_URL_DYNAMODB", proxy.url()),
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_REGION", pitlane_testkit::REGION),
+            (day09::VOTES_TABLE_ENV, &tables.votes),
+            (day09::RESULTS_TABLE_ENV, &tables.results),
+            (day09::DEAD_LETTERS_TABLE_ENV, &tables.dead_letters),
+        ],
+        Duration::from_secs(60),
+    )
+    .await
+    .map_err(|e| e.to_string())?
+    .log_to(&log);
+    let process = Arc::new(process);
+    let _ = function.set(process.clone());
+
+    let esm = drain(&stream, process.clone(), true).await;
+
+    let (lost, double) = lost_and_double(&expected, &counts(&tables.results).await);
+    let letters = scan_all(&dynamodb(), &tables.dead_letters).await.len();
+    {
+        let mut f = figures.lock().unwrap();
+        f.lost += lost + (poison as u64).saturating_sub(letters as u64);
+        f.double += double;
+        f.crashes += process.crashes();
+        f.records_processed += esm.records_succeeded;
+    }
+    let logs = || std::fs::read_to_string(&log).unwrap_or_default();
+    check(process.crashes() == 3 && process.starts() == 4, || {
+        format!(
+            "{} crashes, {} starts (log: {})",
+            process.crashes(),
+            process.starts(),
+            log.display()
+        )
+    })?;
+    check(esm.records_succeeded == 400 && esm.records_given_up == 0, || {
+        format!("{} of 400 records processed:\n{}", esm.records_succeeded, logs())
+    })?;
+    check(lost == 0 && double == 0, || format!("{lost} votes lost, {double} counted twice"))?;
+    check(letters == poison, || format!("{letters} dead letters, not {poison}"))?;
+    let _ = std::fs::remove_file(&log);
+    Ok(format!(
+        "the reliable-votes process killed 3 times mid-batch and restarted: {} invocations, 400 records, exact counts, {poison} dead letters",
+        esm.invocations
+    ))
+}
