@@ -16,9 +16,9 @@ tools := justfile_directory() / ".tools/venv/bin"
 default:
     @just --list --unsorted
 
-support := "-p pitlane -p pitlane-testkit -p pitlane-runner -p pitlane-esm -p pitlane-demo"
+support := "-p pitlane -p pitlane-testkit -p pitlane-runner -p pitlane-esm -p pitlane-demo -p pitlane-deploy"
 
-# Check everything: formatting, support-crate tests, every day proven, reliability, the book, the browser test
+# Check everything: formatting, support-crate tests, every day proven, reliability, the SAM template, the book, the browser test
 test:
     @echo "── formatting"
     cargo fmt --all --check
@@ -32,6 +32,8 @@ test:
     {{backend}} run {{runner}} verify
     @echo "── reliability: replays, poison, faults, bad input, crashes"
     {{backend}} run cargo test --quiet -p pitlane-reliability
+    @echo "── the AWS SAM template: cfn-lint"
+    just lint
     @echo "── book"
     just book
     @echo "── browser: vote, and see the dashboard change"
@@ -85,6 +87,24 @@ e2e: setup
 bench: setup
     cargo build --profile bench -p day07-one-vote-per-user-solution --bin record-votes-solution
     {{backend}} run cargo bench --quiet -p pitlane-bench
+
+# Lint the AWS SAM template offline (cfn-lint; also `sam validate --lint` when SAM is installed)
+lint: setup
+    {{tools}}/cfn-lint template.yaml
+    @if [ -x .tools/sam/bin/sam ]; then .tools/sam/bin/sam validate --lint --region us-east-1; fi
+    @echo "template.yaml: no lint findings"
+
+# Build every Lambda function for AWS with cargo-lambda (release, zip; x86_64, and arm64 if installed)
+package:
+    scripts/package.sh
+
+# Deploy the vote system to your AWS account with AWS SAM (refuses without AWS credentials)
+deploy:
+    scripts/aws.sh deploy
+
+# Delete everything `just deploy` created (refuses without AWS credentials)
+destroy:
+    scripts/aws.sh destroy
 
 # Record Kinesis batches, as Lambda delivers them, into fixtures/
 record: setup

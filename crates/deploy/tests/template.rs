@@ -1,0 +1,382 @@
+//! What `template.yaml` must say, read from the file itself.
+//!
+//! The least-privilege test lists, per function, exactly which actions it
+//! may take on which of the stack's own resources — what its code calls, no
+//! more. A new permission fails it until it is written here too, where a
+//! reviewer sees it.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_norway::{Mapping, Value};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn template() -> Value {
+    let text = std::fs::read_to_string(root().join("template.yaml")).expect("template.yaml");
+    serde_norway::from_str(&text).expect("template.yaml is valid YAML")
+}
+
+fn resources(template: &Value) -> &Mapping {
+    template["Resources"].as_mapping().expect("a Resources section")
+}
+
+/// The resources of one type, by logical id.
+fn of_type<'a>(template: &'a Value, kind: &str) -> Vec<(String, &'a Value)> {
+    resources(template)
+        .iter()
+        .filter(|(_, resource)| resource["Type"] == kind)
+        .map(|(id, resource)| (id.as_str().unwrap().to_owned(), resource))
+        .collect()
+}
+
+/// The logical id that `!Ref X`, `!GetAtt X.Arn` or `!Sub ${X.Arn}` names.
+fn target(value: &Value) -> Option<String> {
+    let Value::Tagged(tagged) = value else { return None };
+    let text = tagged.value.as_str()?;
+    match tagged.tag.to_string().trim_start_matches('!') {
+        "Ref" => Some(text.to_owned()),
+        "GetAtt" => text.split('.').next().map(str::to_owned),
+        "Sub" => text
+            .strip_prefix("${")
+            .and_then(|rest| rest.strip_suffix('}'))
+            .filter(|inner| !inner.contains("${"))
+            .and_then(|inner| inner.split('.').next())
+            .map(str::to_owned),
+        _ => None,
+    }
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    match value {
+        Value::String(s) => vec![s.clone()],
+        Value::Sequence(items) => items.iter().flat_map(strings).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// What each function may do: (action, the stack resource it applies to).
+fn expected_permissions(function: &str) -> BTreeSet<(String, String)> {
+    const READ_STREAM: [&str; 5] = [
+        "kinesis:DescribeStream",
+        "kinesis:DescribeStreamSummary",
+        "kinesis:GetRecords",
+        "kinesis:GetShardIterator",
+        "kinesis:ListShards",
+    ];
+    let logs = |group: &str| {
+        [("logs:CreateLogStream", group.to_owned()), ("logs:PutLogEvents", group.to_owned())]
+    };
+    let read_stream = READ_STREAM.map(|action| (action, "VotesStream".to_owned()));
+    let list: Vec<(&str, String)> = match function {
+        "VoteApiFunction" => {
+            let mut list = vec![("kinesis:PutRecord", "VotesStream".to_owned())];
+            list.extend(logs("VoteApiLogs"));
+            list
+        }
+        "RecordVotesFunction" => {
+            let mut list = read_stream.to_vec();
+            list.extend([
+                ("dynamodb:PutItem", "VotesTable".to_owned()),
+                ("dynamodb:UpdateItem", "ResultsTable".to_owned()),
+                ("dynamodb:PutItem", "DeadLettersTable".to_owned()),
+                ("sqs:SendMessage", "FailedBatchesQueue".to_owned()),
+            ]);
+            list.extend(logs("RecordVotesLogs"));
+            list
+        }
+        "ResultsApiFunction" => {
+            let mut list = vec![("dynamodb:Scan", "ResultsTable".to_owned())];
+            list.extend(logs("ResultsApiLogs"));
+            list
+        }
+        "EventLogsFunction" => {
+            let mut list = read_stream.to_vec();
+            list.extend([
+                ("dynamodb:BatchWriteItem", "EventLogsTable".to_owned()),
+                ("sqs:SendMessage", "FailedBatchesQueue".to_owned()),
+            ]);
+            list.extend(logs("EventLogsLogs"));
+            list
+        }
+        other => panic!("a function this test does not know: {other}; list its permissions here"),
+    };
+    list.into_iter().map(|(action, resource)| (action.to_owned(), resource)).collect()
+}
+
+#[test]
+fn every_function_may_do_exactly_what_its_code_needs_on_its_own_resources_and_nothing_else() {
+    let template = template();
+    let functions = of_type(&template, "AWS::Serverless::Function");
+    assert_eq!(functions.len(), 4);
+    let mut roles_used = BTreeSet::new();
+    for (name, function) in &functions {
+        let properties = &function["Properties"];
+        assert!(properties.get("Policies").is_none(), "{name}: no SAM policies, only its own role");
+        let role = target(&properties["Role"]).unwrap_or_else(|| panic!("{name}: no own role"));
+        assert!(roles_used.insert(role.clone()), "{name}: its role {role} is shared");
+        let role_properties = &resources(&template)[role.as_str()]["Properties"];
+        for forbidden in ["ManagedPolicyArns", "PermissionsBoundary"] {
+            assert!(
+                role_properties.get(forbidden).is_none(),
+                "{role}: {forbidden} grants unseen rights"
+            );
+        }
+        let trust = &role_properties["AssumeRolePolicyDocument"]["Statement"];
+        assert_eq!(trust.as_sequence().unwrap().len(), 1);
+        assert_eq!(
+            trust[0]["Principal"]["Service"], "lambda.amazonaws.com",
+            "{role}: who assumes it"
+        );
+
+        let mut granted = BTreeSet::new();
+        for policy in role_properties["Policies"].as_sequence().expect("inline policies") {
+            for statement in policy["PolicyDocument"]["Statement"].as_sequence().unwrap() {
+                assert_eq!(statement["Effect"], "Allow");
+                assert!(
+                    statement.get("NotAction").is_none() && statement.get("NotResource").is_none()
+                );
+                let resource = target(&statement["Resource"]).unwrap_or_else(|| {
+                    panic!(
+                        "{role}: {:?} is not one of the stack's resources",
+                        statement["Resource"]
+                    )
+                });
+                for action in strings(&statement["Action"]) {
+                    assert!(!action.contains('*'), "{role}: wildcard action {action}");
+                    granted.insert((action, resource.clone()));
+                }
+            }
+        }
+        assert_eq!(granted, expected_permissions(name), "{name}'s permissions");
+    }
+}
+
+#[test]
+fn no_statement_anywhere_allows_a_wildcard() {
+    fn walk(value: &Value, path: &str) {
+        match value {
+            Value::Mapping(map) => {
+                for (key, inner) in map {
+                    let key = key.as_str().unwrap_or_default();
+                    if matches!(key, "Action" | "Resource") {
+                        for text in strings(inner) {
+                            assert!(!text.contains('*'), "{path}.{key}: {text}");
+                        }
+                    }
+                    walk(inner, &format!("{path}.{key}"));
+                }
+            }
+            Value::Sequence(items) => items.iter().for_each(|item| walk(item, path)),
+            Value::Tagged(tagged) => walk(&tagged.value, path),
+            _ => {}
+        }
+    }
+    walk(&template(), "");
+}
+
+#[test]
+fn the_stream_is_on_demand_by_default_provisioned_on_request_and_encrypted() {
+    let template = template();
+    assert_eq!(template["Parameters"]["StreamMode"]["Default"], "ON_DEMAND");
+    let streams = of_type(&template, "AWS::Kinesis::Stream");
+    assert_eq!(streams.len(), 1);
+    let stream = &streams[0].1["Properties"];
+    assert_eq!(target(&stream["StreamModeDetails"]["StreamMode"]).as_deref(), Some("StreamMode"));
+    // The shard count applies only when provisioned.
+    let Value::Tagged(shards) = &stream["ShardCount"] else { panic!("ShardCount: !If") };
+    assert_eq!(shards.tag.to_string().trim_start_matches('!'), "If");
+    assert_eq!(shards.value[0], "IsProvisioned");
+    assert_eq!(stream["StreamEncryption"]["EncryptionType"], "KMS");
+}
+
+#[test]
+fn tables_bill_per_request_and_go_with_the_stack() {
+    let template = template();
+    let tables = of_type(&template, "AWS::DynamoDB::Table");
+    let names: BTreeSet<_> = tables.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(
+        names,
+        BTreeSet::from(["DeadLettersTable", "EventLogsTable", "ResultsTable", "VotesTable"])
+    );
+    for (id, table) in &tables {
+        assert_eq!(table["Properties"]["BillingMode"], "PAY_PER_REQUEST", "{id}");
+        assert_eq!(table["DeletionPolicy"], "Delete", "{id}: `just destroy` must delete it");
+        assert_eq!(table["Properties"]["SSESpecification"]["SSEEnabled"], true, "{id}");
+    }
+}
+
+/// Every `[[bin]]` name of the workspace's crates.
+fn workspace_binaries() -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for folder in ["days", "solutions", "crates"] {
+        for entry in std::fs::read_dir(root().join(folder)).unwrap().flatten() {
+            let manifest =
+                std::fs::read_to_string(entry.path().join("Cargo.toml")).unwrap_or_default();
+            for section in manifest.split("[[bin]]").skip(1) {
+                let line = section.lines().find(|l| l.trim_start().starts_with("name")).unwrap();
+                names.insert(line.split('"').nth(1).unwrap().to_owned());
+            }
+        }
+    }
+    names
+}
+
+#[test]
+fn each_function_is_a_workspace_binary_built_by_cargo_lambda_for_provided_al2023() {
+    let template = template();
+    let globals = &template["Globals"]["Function"];
+    assert_eq!(globals["Runtime"], "provided.al2023");
+    assert_eq!(globals["Handler"], "bootstrap");
+    let binaries = workspace_binaries();
+    for (name, function) in of_type(&template, "AWS::Serverless::Function") {
+        assert_eq!(function["Metadata"]["BuildMethod"], "rust-cargolambda", "{name}");
+        let binary = function["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
+        assert!(binaries.contains(binary), "{name}: no binary {binary} in the workspace");
+        assert!(function["Properties"].get("Runtime").is_none_or(|r| r == "provided.al2023"));
+    }
+}
+
+#[test]
+fn each_function_gets_exactly_the_environment_its_code_reads() {
+    let template = template();
+    let expected: [(&str, Vec<&str>); 4] = [
+        (
+            "VoteApiFunction",
+            vec![
+                day05_vote_api_solution::STREAM_ENV,
+                day05_vote_api_solution::ALLOWED_ORIGINS_ENV,
+                day05_vote_api_solution::TRUST_USER_HEADER_ENV,
+            ],
+        ),
+        (
+            "RecordVotesFunction",
+            vec![
+                day09_failures_and_retries_solution::VOTES_TABLE_ENV,
+                day09_failures_and_retries_solution::RESULTS_TABLE_ENV,
+                day09_failures_and_retries_solution::DEAD_LETTERS_TABLE_ENV,
+            ],
+        ),
+        (
+            "ResultsApiFunction",
+            vec![
+                day08_results_api_solution::TABLE_ENV,
+                day08_results_api_solution::ALLOWED_ORIGINS_ENV,
+            ],
+        ),
+        ("EventLogsFunction", vec![day04_event_logs_solution::TABLE_ENV]),
+    ];
+    for (name, variables) in expected {
+        let environment = resources(&template)[name]["Properties"]["Environment"]["Variables"]
+            .as_mapping()
+            .unwrap();
+        let names: BTreeSet<&str> = environment.keys().map(|k| k.as_str().unwrap()).collect();
+        assert_eq!(names, variables.into_iter().collect(), "{name}");
+    }
+    // And each table variable names the right table.
+    let record_votes = &resources(&template)["RecordVotesFunction"]["Properties"]["Environment"];
+    assert_eq!(
+        target(&record_votes["Variables"]["DEAD_LETTERS_TABLE"]).unwrap(),
+        "DeadLettersTable"
+    );
+}
+
+#[test]
+fn stream_consumers_report_item_failures_bisect_retry_boundedly_and_keep_what_they_give_up() {
+    let template = template();
+    let mappings = of_type(&template, "AWS::Lambda::EventSourceMapping");
+    let consumers: BTreeSet<_> =
+        mappings.iter().map(|(_, m)| target(&m["Properties"]["FunctionName"]).unwrap()).collect();
+    assert_eq!(
+        consumers,
+        BTreeSet::from(["EventLogsFunction".into(), "RecordVotesFunction".into()])
+    );
+    for (id, mapping) in &mappings {
+        let p = &mapping["Properties"];
+        assert_eq!(target(&p["EventSourceArn"]).as_deref(), Some("VotesStream"), "{id}");
+        assert_eq!(
+            p["StartingPosition"], "TRIM_HORIZON",
+            "{id}: no vote sent before it started is lost"
+        );
+        assert!(p["BatchSize"].as_u64().is_some_and(|n| (1..=10_000).contains(&n)), "{id}");
+        assert_eq!(strings(&p["FunctionResponseTypes"]), ["ReportBatchItemFailures"], "{id}");
+        assert_eq!(p["BisectBatchOnFunctionError"], true, "{id}");
+        let retries = p["MaximumRetryAttempts"].as_i64().expect("a retry limit");
+        assert!((0..=10_000).contains(&retries), "{id}: -1 would retry a poison batch forever");
+        let destination = &p["DestinationConfig"]["OnFailure"]["Destination"];
+        let queue = target(destination).expect("an on-failure destination");
+        assert_eq!(resources(&template)[queue.as_str()]["Type"], "AWS::SQS::Queue", "{id}");
+    }
+}
+
+#[test]
+fn the_api_routes_a_vote_with_a_token_and_results_without_for_one_origin() {
+    let template = template();
+    let api = &resources(&template)["HttpApi"]["Properties"];
+    let cors = &api["CorsConfiguration"];
+    assert_eq!(target(&cors["AllowOrigins"][0]).as_deref(), Some("AllowedOrigin"));
+    assert!(!strings(&cors["AllowOrigins"]).contains(&"*".to_owned()));
+    let jwt = &api["Auth"]["Authorizers"]["FanToken"]["JwtConfiguration"];
+    let Value::Tagged(issuer) = &jwt["issuer"] else {
+        panic!("the issuer is the stack's user pool")
+    };
+    assert!(issuer.value.as_str().unwrap().ends_with("/${UserPool}"));
+    assert_eq!(target(&jwt["audience"][0]).as_deref(), Some("UserPoolClient"));
+    let route = |function: &str, event: &str| {
+        resources(&template)[function]["Properties"]["Events"][event]["Properties"].clone()
+    };
+    let vote = route("VoteApiFunction", "Vote");
+    assert_eq!((vote["Method"].as_str(), vote["Path"].as_str()), (Some("POST"), Some("/vote")));
+    assert_eq!(vote["Auth"]["Authorizer"], "FanToken", "a vote needs a signed-in fan");
+    let results = route("ResultsApiFunction", "Results");
+    assert_eq!(
+        (results["Method"].as_str(), results["Path"].as_str()),
+        (Some("GET"), Some("/results"))
+    );
+    assert_eq!(results["Auth"]["Authorizer"], "NONE", "results are public");
+    assert_eq!(template["Parameters"]["DemoTrustUserHeader"]["Default"], "false");
+}
+
+#[test]
+fn every_function_logs_to_its_own_group_kept_for_a_limited_time() {
+    let template = template();
+    for (name, function) in of_type(&template, "AWS::Serverless::Function") {
+        let group = target(&function["Properties"]["LoggingConfig"]["LogGroup"]).unwrap();
+        let group = &resources(&template)[group.as_str()];
+        assert_eq!(group["Type"], "AWS::Logs::LogGroup", "{name}");
+        assert!(group["Properties"].get("RetentionInDays").is_some(), "{name}: logs kept forever");
+    }
+}
+
+#[test]
+fn deploy_and_destroy_refuse_politely_without_aws_credentials() {
+    let home = std::env::temp_dir().join(format!("pitlane-no-aws-{}", std::process::id()));
+    std::fs::create_dir_all(&home).unwrap();
+    for command in ["deploy", "destroy"] {
+        let output = Command::new("bash")
+            .arg(root().join("scripts/aws.sh"))
+            .arg(command)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", &home)
+            .output()
+            .expect("bash runs");
+        let message = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{command}: {message}");
+        assert!(message.contains("No AWS credentials are configured"), "{command}: {message}");
+        assert!(message.contains(&format!("just {command}")), "{command}: says what to do");
+    }
+    // Pointed at the local emulators, it refuses too.
+    let output = Command::new("bash")
+        .arg(root().join("scripts/aws.sh"))
+        .arg("deploy")
+        .env("AWS_ENDPOINT_URL_KINESIS", "http://127.0.0.1:45680")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("local emulators"));
+    let _ = std::fs::remove_dir_all(&home);
+}
