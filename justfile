@@ -67,6 +67,10 @@ list:
 verify: setup
     @{{backend}} run {{runner}} verify
 
+# Day 10's command on the local backend: `just load-test plan --records-per-second 5000`, `just load-test spread`
+load-test *ARGS: setup
+    @{{backend}} run cargo run --quiet -p day10-scaling --bin load-test -- {{ARGS}}
+
 # The reliability suite: replays, poison records, injected faults, bad requests, crashes
 reliability: setup
     {{backend}} run cargo test --quiet -p pitlane-reliability
@@ -105,6 +109,13 @@ deploy:
 # Delete everything `just deploy` created (refuses without AWS credentials)
 destroy:
     scripts/aws.sh destroy
+
+# The web pages for a deployed API, in target/site (`just site https://....execute-api...amazonaws.com`)
+site API_URL:
+    rm -rf target/site && mkdir -p target/site
+    cp web/*.html web/*.js web/*.css data/grid.json target/site/
+    printf '{\n  "apiBaseUrl": "%s"\n}\n' "{{API_URL}}" > target/site/config.json
+    @echo "target/site is ready: python3 -m http.server 8080 -d target/site, then http://localhost:8080/dashboard.html"
 
 # Record Kinesis batches, as Lambda delivers them, into fixtures/
 record: setup

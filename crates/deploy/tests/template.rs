@@ -337,7 +337,8 @@ fn the_api_routes_a_vote_with_a_token_and_results_without_for_one_origin() {
         (Some("GET"), Some("/results"))
     );
     assert_eq!(results["Auth"]["Authorizer"], "NONE", "results are public");
-    assert_eq!(template["Parameters"]["DemoTrustUserHeader"]["Default"], "false");
+    let vote_api = &resources(&template)["VoteApiFunction"]["Properties"]["Environment"];
+    assert_eq!(vote_api["Variables"]["TRUST_USER_HEADER"], "false", "only a token names a voter");
 }
 
 #[test]

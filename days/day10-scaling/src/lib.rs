@@ -1,0 +1,252 @@
+//! # Day 10 — scaling: shards, partition keys and cost
+//!
+//! A Kinesis stream scales by **shards**. Each shard takes, at most,
+//! **1 MiB/s or 1,000 records/s in** (whichever comes first) and gives
+//! **2 MiB/s out**, shared by every standard consumer (with *enhanced
+//! fan-out*, each registered consumer gets its own 2 MiB/s). Plan too few
+//! shards and writes are throttled (`ProvisionedThroughputExceeded`); plan
+//! too many and you pay for idle ones.
+//!
+//! Shards only help if the records spread over them. A record goes to the
+//! shard whose *hash key range* holds the MD5 of its **partition key**: one
+//! key for everything sends everything to one shard, however many there are
+//! — a *hot partition*. A key per fan spreads the votes evenly.
+//!
+//! This crate has both halves of the question: a capacity planner (load in,
+//! shards and cost out, with the limit that binds named) and a load
+//! generator that measures the spread of records over shards, on the local
+//! backend, for a constant key against per-fan keys.
+//!
+//! Work through the `TODO`s from top to bottom, then run `just check 10`.
+//! The chapter "Day 10" of the book explains each step; `just hint 10` gives
+//! a nudge. `just load-test plan` and `just load-test spread` run your code.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_kinesis::Client;
+use aws_sdk_kinesis::primitives::Blob;
+use aws_sdk_kinesis::types::PutRecordsRequestEntry;
+use pitlane::aws::KinesisError;
+use pitlane::votes::Vote;
+use serde::Serialize;
+
+/// What one shard takes in per second: bytes (data + partition key)...
+pub const SHARD_WRITE_BYTES: f64 = 1_048_576.0;
+/// ...and records.
+pub const SHARD_WRITE_RECORDS: f64 = 1_000.0;
+/// What one shard gives out per second, shared by its standard consumers
+/// (each enhanced fan-out consumer gets this much of its own).
+pub const SHARD_READ_BYTES: f64 = 2.0 * 1_048_576.0;
+/// Records per `PutRecords` call, at most.
+pub const MAX_RECORDS_PER_PUT: usize = 500;
+
+/// The traffic a stream must carry.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Load {
+    /// Records written per second, at the peak.
+    pub records_per_second: f64,
+    /// The data of one record, in bytes.
+    pub record_bytes: u32,
+    /// The partition key of one record, in bytes (it counts too).
+    pub partition_key_bytes: u32,
+    /// How many applications read the whole stream.
+    pub consumers: u32,
+    /// Whether the consumers use enhanced fan-out (their own 2 MiB/s each).
+    pub enhanced_fan_out: bool,
+}
+
+/// Which per-shard limit decides the shard count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Limit {
+    /// 1,000 records/s in.
+    WriteRecords,
+    /// 1 MiB/s in.
+    WriteBytes,
+    /// 2 MiB/s out, shared by the standard consumers.
+    ReadBytes,
+}
+
+/// How many shards a load needs, and why.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Plan {
+    pub shards: u32,
+    pub binding: Limit,
+    /// Shards each limit alone would need.
+    pub by_write_records: u32,
+    pub by_write_bytes: u32,
+    pub by_read_bytes: u32,
+}
+
+fn shards_for(demand: f64, per_shard: f64) -> u32 {
+    ((demand / per_shard).ceil() as u32).max(1)
+}
+
+/// The shards `load` needs: the most that any one limit requires. On a tie
+/// the first limit in the order records, write bytes, read bytes is named.
+pub fn plan(load: &Load) -> Plan {
+    // TODO 1: the shards each limit needs on its own (`shards_for(demand,
+    // per_shard)` rounds up and is at least 1), and the largest of them:
+    // - records: `records_per_second` against SHARD_WRITE_RECORDS;
+    // - bytes in: records/s × (record_bytes + partition_key_bytes) — the key
+    //   counts — against SHARD_WRITE_BYTES;
+    // - bytes out: records/s × record_bytes × readers against SHARD_READ_BYTES,
+    //   where readers is `consumers` (at least 1) for standard consumers, who
+    //   share the shard's output, and 1 with enhanced fan-out.
+    // `binding` names the limit that needs the most shards; on a tie, the
+    // first of records, bytes in, bytes out.
+    let _ = (load, shards_for(0.0, 1.0), SHARD_WRITE_RECORDS, SHARD_WRITE_BYTES, SHARD_READ_BYTES);
+    todo!("the shards the load needs, and the limit that binds")
+}
+
+/// Kinesis list prices (US East, N. Virginia) when this was written; check
+/// the pricing page before you rely on them.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Prices {
+    /// Provisioned mode: per shard-hour...
+    pub shard_hour: f64,
+    /// ...and per million PUT payload units (25 KB each, rounded up per record).
+    pub million_put_units: f64,
+    /// On-demand mode: per stream-hour...
+    pub on_demand_stream_hour: f64,
+    /// ...per GB written...
+    pub on_demand_gb_in: f64,
+    /// ...and per GB read.
+    pub on_demand_gb_out: f64,
+}
+
+impl Prices {
+    pub fn us_east_1() -> Self {
+        Self {
+            shard_hour: 0.015,
+            million_put_units: 0.014,
+            on_demand_stream_hour: 0.04,
+            on_demand_gb_in: 0.08,
+            on_demand_gb_out: 0.04,
+        }
+    }
+}
+
+/// What a month costs in each capacity mode, in US dollars.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MonthlyCost {
+    pub provisioned: f64,
+    pub on_demand: f64,
+}
+
+/// Hours in the month of the estimates (365 × 24 / 12).
+pub const HOURS_PER_MONTH: f64 = 730.0;
+
+/// A gigabyte as AWS bills data: 2^30 bytes.
+const GB: f64 = 1_073_741_824.0;
+
+/// A month of `shards` provisioned shards against on-demand, when the
+/// stream averages `average_records_per_second` of `load`'s records (peaks
+/// size the shards; the average decides what data costs). Every consumer's
+/// reads are billed in on-demand mode.
+pub fn monthly_cost(
+    load: &Load,
+    shards: u32,
+    average_records_per_second: f64,
+    prices: &Prices,
+) -> MonthlyCost {
+    // TODO 2: over HOURS_PER_MONTH hours at `average_records_per_second`:
+    // - provisioned: shards × hours × `shard_hour`, plus the PUT payload units
+    //   (each record takes ceil(size / 25 KiB) units, at least 1; size = data
+    //   + key) × `million_put_units` per million;
+    // - on-demand: hours × `on_demand_stream_hour`, plus GB written (data +
+    //   key) × `on_demand_gb_in`, plus GB read (data × consumers, at least 1)
+    //   × `on_demand_gb_out`. A GB is `GB` bytes.
+    let _ = (load, shards, average_records_per_second, prices, GB);
+    todo!("what a month costs in each mode")
+}
+
+/// The shard a partition key goes to: the one whose hash key range (from
+/// `ListShards`: `(shard id, starting hash key, ending hash key)`, both ends
+/// included) holds the MD5 of the key, read as a 128-bit big-endian number.
+pub fn shard_for_key<'a>(key: &str, ranges: &'a [(String, u128, u128)]) -> Option<&'a str> {
+    // TODO 3: `md5::compute(key.as_bytes()).0` is 16 bytes: read them as a
+    // big-endian `u128` (`u128::from_be_bytes`), and return the id of the
+    // shard whose range (start and end both included) holds that number.
+    let _ = (key, ranges);
+    todo!("MD5 of the key, then the shard whose range holds it")
+}
+
+/// The open shards of `stream` with their hash key ranges.
+pub async fn hash_ranges(
+    client: &Client,
+    stream: &str,
+) -> Result<Vec<(String, u128, u128)>, KinesisError> {
+    let page = client.list_shards().stream_name(stream).send().await?;
+    Ok(page
+        .shards()
+        .iter()
+        .filter_map(|shard| {
+            let range = shard.hash_key_range()?;
+            Some((
+                shard.shard_id().to_owned(),
+                range.starting_hash_key().parse().ok()?,
+                range.ending_hash_key().parse().ok()?,
+            ))
+        })
+        .collect())
+}
+
+/// How the load generator keys its records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Keys {
+    /// One key for every record (`"votes"`): the hot-partition mistake.
+    Constant,
+    /// The fan's id: one fan's votes in order, fans spread over shards.
+    PerFan,
+}
+
+impl Keys {
+    pub fn key_for<'a>(&self, vote: &'a Vote) -> &'a str {
+        match self {
+            Keys::Constant => "votes",
+            Keys::PerFan => &vote.user,
+        }
+    }
+}
+
+/// Where a load generator's records went.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Spread {
+    /// Records stored, per shard (every shard of the stream, zeros included).
+    pub per_shard: BTreeMap<String, u64>,
+    /// Records the stream refused (throttled): on AWS, a hot shard's.
+    pub refused: u64,
+    /// `PutRecords` calls made.
+    pub calls: u32,
+}
+
+impl Spread {
+    /// The busiest shard's share of the records stored (0 to 1).
+    pub fn hottest_share(&self) -> f64 {
+        let total: u64 = self.per_shard.values().sum();
+        let hottest = self.per_shard.values().copied().max().unwrap_or(0);
+        if total == 0 { 0.0 } else { hottest as f64 / total as f64 }
+    }
+}
+
+// ANCHOR: send_votes
+/// Sends `votes` to `stream` with `PutRecords`, [`MAX_RECORDS_PER_PUT`] per
+/// call, keyed by `keys`, and counts where each record went: the answer to
+/// `PutRecords` names each stored record's shard.
+pub async fn send_votes(
+    client: &Client,
+    stream: &str,
+    keys: Keys,
+    votes: &[Vote],
+) -> Result<Spread, KinesisError> {
+    // TODO 4: start `Spread::default()` with every shard of the stream at 0
+    // (`pitlane::kinesis::shard_ids`). Then, for each chunk of
+    // MAX_RECORDS_PER_PUT votes, one `put_records` call whose entries carry
+    // the vote as JSON (`serde_json::to_vec`) and the key `keys.key_for(vote)`.
+    // Count the call, and each entry of the answer: a `shard_id()` without an
+    // `error_code()` is one more record for that shard; anything else is
+    // refused.
+    let _ = (client, stream, keys, votes, PutRecordsRequestEntry::builder(), Blob::new(Vec::new()));
+    todo!("put the votes in batches and count where they went")
+}
+// ANCHOR_END: send_votes

@@ -1,0 +1,283 @@
+//! # Day 10 — scaling: shards, partition keys and cost (solution)
+//!
+//! A Kinesis stream scales by **shards**. Each shard takes, at most,
+//! **1 MiB/s or 1,000 records/s in** (whichever comes first) and gives
+//! **2 MiB/s out**, shared by every standard consumer (with *enhanced
+//! fan-out*, each registered consumer gets its own 2 MiB/s). Plan too few
+//! shards and writes are throttled (`ProvisionedThroughputExceeded`); plan
+//! too many and you pay for idle ones.
+//!
+//! Shards only help if the records spread over them. A record goes to the
+//! shard whose *hash key range* holds the MD5 of its **partition key**: one
+//! key for everything sends everything to one shard, however many there are
+//! — a *hot partition*. A key per fan spreads the votes evenly.
+//!
+//! This crate has both halves of the question: a capacity planner (load in,
+//! shards and cost out, with the limit that binds named) and a load
+//! generator that measures the spread of records over shards, on the local
+//! backend, for a constant key against per-fan keys.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_kinesis::Client;
+use aws_sdk_kinesis::primitives::Blob;
+use aws_sdk_kinesis::types::PutRecordsRequestEntry;
+use pitlane::aws::KinesisError;
+use pitlane::votes::Vote;
+use serde::Serialize;
+
+/// What one shard takes in per second: bytes (data + partition key)...
+pub const SHARD_WRITE_BYTES: f64 = 1_048_576.0;
+/// ...and records.
+pub const SHARD_WRITE_RECORDS: f64 = 1_000.0;
+/// What one shard gives out per second, shared by its standard consumers
+/// (each enhanced fan-out consumer gets this much of its own).
+pub const SHARD_READ_BYTES: f64 = 2.0 * 1_048_576.0;
+/// Records per `PutRecords` call, at most.
+pub const MAX_RECORDS_PER_PUT: usize = 500;
+
+/// The traffic a stream must carry.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Load {
+    /// Records written per second, at the peak.
+    pub records_per_second: f64,
+    /// The data of one record, in bytes.
+    pub record_bytes: u32,
+    /// The partition key of one record, in bytes (it counts too).
+    pub partition_key_bytes: u32,
+    /// How many applications read the whole stream.
+    pub consumers: u32,
+    /// Whether the consumers use enhanced fan-out (their own 2 MiB/s each).
+    pub enhanced_fan_out: bool,
+}
+
+/// Which per-shard limit decides the shard count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Limit {
+    /// 1,000 records/s in.
+    WriteRecords,
+    /// 1 MiB/s in.
+    WriteBytes,
+    /// 2 MiB/s out, shared by the standard consumers.
+    ReadBytes,
+}
+
+/// How many shards a load needs, and why.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Plan {
+    pub shards: u32,
+    pub binding: Limit,
+    /// Shards each limit alone would need.
+    pub by_write_records: u32,
+    pub by_write_bytes: u32,
+    pub by_read_bytes: u32,
+}
+
+fn shards_for(demand: f64, per_shard: f64) -> u32 {
+    ((demand / per_shard).ceil() as u32).max(1)
+}
+
+// ANCHOR: plan
+/// The shards `load` needs: the most that any one limit requires. On a tie
+/// the first limit in the order records, write bytes, read bytes is named.
+pub fn plan(load: &Load) -> Plan {
+    let record_size = f64::from(load.record_bytes + load.partition_key_bytes);
+    let bytes_in = load.records_per_second * record_size;
+    // Standard consumers share a shard's read throughput; enhanced fan-out
+    // consumers each get their own, so one of them is the bound.
+    let readers = if load.enhanced_fan_out { 1 } else { load.consumers.max(1) };
+    let bytes_out = load.records_per_second * f64::from(load.record_bytes) * f64::from(readers);
+
+    let by_write_records = shards_for(load.records_per_second, SHARD_WRITE_RECORDS);
+    let by_write_bytes = shards_for(bytes_in, SHARD_WRITE_BYTES);
+    let by_read_bytes = shards_for(bytes_out, SHARD_READ_BYTES);
+    let (shards, binding) = [
+        (by_write_records, Limit::WriteRecords),
+        (by_write_bytes, Limit::WriteBytes),
+        (by_read_bytes, Limit::ReadBytes),
+    ]
+    .into_iter()
+    .fold((0, Limit::WriteRecords), |best, (n, limit)| if n > best.0 { (n, limit) } else { best });
+    Plan { shards, binding, by_write_records, by_write_bytes, by_read_bytes }
+}
+// ANCHOR_END: plan
+
+/// Kinesis list prices (US East, N. Virginia) when this was written; check
+/// the pricing page before you rely on them.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Prices {
+    /// Provisioned mode: per shard-hour...
+    pub shard_hour: f64,
+    /// ...and per million PUT payload units (25 KB each, rounded up per record).
+    pub million_put_units: f64,
+    /// On-demand mode: per stream-hour...
+    pub on_demand_stream_hour: f64,
+    /// ...per GB written...
+    pub on_demand_gb_in: f64,
+    /// ...and per GB read.
+    pub on_demand_gb_out: f64,
+}
+
+impl Prices {
+    pub fn us_east_1() -> Self {
+        Self {
+            shard_hour: 0.015,
+            million_put_units: 0.014,
+            on_demand_stream_hour: 0.04,
+            on_demand_gb_in: 0.08,
+            on_demand_gb_out: 0.04,
+        }
+    }
+}
+
+/// What a month costs in each capacity mode, in US dollars.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MonthlyCost {
+    pub provisioned: f64,
+    pub on_demand: f64,
+}
+
+/// Hours in the month of the estimates (365 × 24 / 12).
+pub const HOURS_PER_MONTH: f64 = 730.0;
+
+/// A gigabyte as AWS bills data: 2^30 bytes.
+const GB: f64 = 1_073_741_824.0;
+
+// ANCHOR: monthly_cost
+/// A month of `shards` provisioned shards against on-demand, when the
+/// stream averages `average_records_per_second` of `load`'s records (peaks
+/// size the shards; the average decides what data costs). Every consumer's
+/// reads are billed in on-demand mode.
+pub fn monthly_cost(
+    load: &Load,
+    shards: u32,
+    average_records_per_second: f64,
+    prices: &Prices,
+) -> MonthlyCost {
+    let records = average_records_per_second * HOURS_PER_MONTH * 3600.0;
+    let record_size = f64::from(load.record_bytes + load.partition_key_bytes);
+    // A PUT payload unit is 25 KB; each record takes at least one.
+    let units_per_record = (record_size / (25.0 * 1024.0)).ceil().max(1.0);
+    let provisioned = f64::from(shards) * HOURS_PER_MONTH * prices.shard_hour
+        + records * units_per_record / 1e6 * prices.million_put_units;
+    let gb_in = records * record_size / GB;
+    let gb_out = records * f64::from(load.record_bytes) * f64::from(load.consumers.max(1)) / GB;
+    let on_demand = HOURS_PER_MONTH * prices.on_demand_stream_hour
+        + gb_in * prices.on_demand_gb_in
+        + gb_out * prices.on_demand_gb_out;
+    MonthlyCost { provisioned, on_demand }
+}
+// ANCHOR_END: monthly_cost
+
+// ANCHOR: shard_for_key
+/// The shard a partition key goes to: the one whose hash key range (from
+/// `ListShards`: `(shard id, starting hash key, ending hash key)`, both ends
+/// included) holds the MD5 of the key, read as a 128-bit big-endian number.
+pub fn shard_for_key<'a>(key: &str, ranges: &'a [(String, u128, u128)]) -> Option<&'a str> {
+    let hash = u128::from_be_bytes(md5::compute(key.as_bytes()).0);
+    ranges
+        .iter()
+        .find(|(_, start, end)| (*start..=*end).contains(&hash))
+        .map(|(shard, _, _)| shard.as_str())
+}
+// ANCHOR_END: shard_for_key
+
+/// The open shards of `stream` with their hash key ranges.
+pub async fn hash_ranges(
+    client: &Client,
+    stream: &str,
+) -> Result<Vec<(String, u128, u128)>, KinesisError> {
+    let page = client.list_shards().stream_name(stream).send().await?;
+    Ok(page
+        .shards()
+        .iter()
+        .filter_map(|shard| {
+            let range = shard.hash_key_range()?;
+            Some((
+                shard.shard_id().to_owned(),
+                range.starting_hash_key().parse().ok()?,
+                range.ending_hash_key().parse().ok()?,
+            ))
+        })
+        .collect())
+}
+
+/// How the load generator keys its records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Keys {
+    /// One key for every record (`"votes"`): the hot-partition mistake.
+    Constant,
+    /// The fan's id: one fan's votes in order, fans spread over shards.
+    PerFan,
+}
+
+impl Keys {
+    pub fn key_for<'a>(&self, vote: &'a Vote) -> &'a str {
+        match self {
+            Keys::Constant => "votes",
+            Keys::PerFan => &vote.user,
+        }
+    }
+}
+
+/// Where a load generator's records went.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Spread {
+    /// Records stored, per shard (every shard of the stream, zeros included).
+    pub per_shard: BTreeMap<String, u64>,
+    /// Records the stream refused (throttled): on AWS, a hot shard's.
+    pub refused: u64,
+    /// `PutRecords` calls made.
+    pub calls: u32,
+}
+
+impl Spread {
+    /// The busiest shard's share of the records stored (0 to 1).
+    pub fn hottest_share(&self) -> f64 {
+        let total: u64 = self.per_shard.values().sum();
+        let hottest = self.per_shard.values().copied().max().unwrap_or(0);
+        if total == 0 { 0.0 } else { hottest as f64 / total as f64 }
+    }
+}
+
+// ANCHOR: send_votes
+/// Sends `votes` to `stream` with `PutRecords`, [`MAX_RECORDS_PER_PUT`] per
+/// call, keyed by `keys`, and counts where each record went: the answer to
+/// `PutRecords` names each stored record's shard.
+pub async fn send_votes(
+    client: &Client,
+    stream: &str,
+    keys: Keys,
+    votes: &[Vote],
+) -> Result<Spread, KinesisError> {
+    let mut spread = Spread::default();
+    for shard in pitlane::kinesis::shard_ids(client, stream).await? {
+        spread.per_shard.insert(shard, 0);
+    }
+    for chunk in votes.chunks(MAX_RECORDS_PER_PUT) {
+        let entries = chunk
+            .iter()
+            .map(|vote| {
+                let data = serde_json::to_vec(vote).expect("a vote serializes");
+                PutRecordsRequestEntry::builder()
+                    .partition_key(keys.key_for(vote))
+                    .data(Blob::new(data))
+                    .build()
+                    .expect("partition key and data are set")
+            })
+            .collect();
+        let output =
+            client.put_records().stream_name(stream).set_records(Some(entries)).send().await?;
+        spread.calls += 1;
+        for result in output.records() {
+            match result.shard_id() {
+                Some(shard) if result.error_code().is_none() => {
+                    *spread.per_shard.entry(shard.to_owned()).or_default() += 1;
+                }
+                _ => spread.refused += 1,
+            }
+        }
+    }
+    Ok(spread)
+}
+// ANCHOR_END: send_votes
