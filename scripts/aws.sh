@@ -46,15 +46,10 @@ check_credentials() {
 
 install_sam() {
   local venv="$root/.tools/sam"
-  if [[ ! -f "$venv/.pitlane-stamp" || "$(cat "$venv/.pitlane-stamp")" != "$SAM" ]]; then
-    echo "pitlane: installing $SAM into .tools/sam (once)" >&2
-    rm -rf "$venv"
-    "${PYTHON:-python3}" -m venv "$venv"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$SAM"
-    echo "$SAM" > "$venv/.pitlane-stamp"
-  fi
-  # `sam build` runs cargo-lambda (installed by `just package`'s script).
-  [[ -x "$root/.tools/lambda/bin/cargo-lambda" ]] || "$root/scripts/package.sh" >/dev/null
+  source "$root/scripts/venv.sh"
+  ensure_venv "$venv" "$SAM"
+  # `sam build` runs cargo-lambda.
+  ensure_venv "$root/.tools/lambda" "$CARGO_LAMBDA"
   export PATH="$venv/bin:$root/.tools/lambda/bin:$PATH"
 }
 

@@ -10,7 +10,6 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$root/.tools/lambda"
-CARGO_LAMBDA="cargo-lambda==1.9.2"
 
 # The functions template.yaml deploys: (function, binary).
 FUNCTIONS=(
@@ -20,13 +19,9 @@ FUNCTIONS=(
   "event-logs:event-logs-solution"
 )
 
-if [[ ! -f "$venv/.pitlane-stamp" || "$(cat "$venv/.pitlane-stamp")" != "$CARGO_LAMBDA" ]]; then
-  echo "pitlane: installing $CARGO_LAMBDA into .tools/lambda (with Zig; about 470 MB, once)" >&2
-  rm -rf "$venv"
-  "${PYTHON:-python3}" -m venv "$venv"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$CARGO_LAMBDA"
-  echo "$CARGO_LAMBDA" > "$venv/.pitlane-stamp"
-fi
+source "$root/scripts/venv.sh"
+# With Zig, about 470 MB, once.
+ensure_venv "$venv" "$CARGO_LAMBDA"
 export PATH="$venv/bin:$PATH"
 cd "$root"
 
