@@ -22,12 +22,11 @@ support := "-p pitlane -p pitlane-testkit -p pitlane-runner -p pitlane-esm -p pi
 test:
     @echo "── formatting"
     cargo fmt --all --check
-    @echo "── build every test at once (both cores busy; the tools install meanwhile)"
+    @echo "── support crates (the tools install while they compile)"
     @mkdir -p .pitlane
     scripts/setup.sh > .pitlane/setup.log 2>&1 & setup=$!; \
-      cargo test --workspace --exclude pitlane-bench --no-run --quiet; built=$?; \
+      cargo test --no-run --quiet {{support}}; built=$?; \
       wait $setup || { cat .pitlane/setup.log; exit 1; }; cat .pitlane/setup.log; exit $built
-    @echo "── support crates"
     {{backend}} run cargo test --quiet {{support}}
     @echo "── days: every starter fails its suite, every solution passes it"
     {{backend}} run {{runner}} verify
@@ -88,10 +87,11 @@ demo-stream: setup
 e2e: setup
     scripts/e2e.sh
 
-# The benchmarks (optimised build; the first run compiles for a few minutes): one table
+# The benchmarks: criterion + the rest, one table (builds the Lambda zips and an optimised build first)
 bench: setup
-    cargo build --profile bench -p day07-one-vote-per-user-solution --bin record-votes-solution
-    {{backend}} run cargo bench --quiet -p pitlane-bench
+    scripts/package.sh
+    cargo bench --quiet -p pitlane-bench --bench handler_core
+    {{backend}} run cargo bench --quiet -p pitlane-bench --bench pitlane
 
 # Lint the AWS SAM template offline (cfn-lint; also `sam validate --lint` when SAM is installed)
 lint: setup

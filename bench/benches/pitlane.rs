@@ -1,13 +1,15 @@
 //! `just bench`: what Rust buys in this pipeline, measured on this machine.
 //!
 //! 1. Handler core: decode + validate + aggregate a 10,000-vote Lambda batch
-//!    (day 06's `tally` after parsing the event), against the same work in
-//!    plain Python, in one run.
+//!    (day 06's `tally` after parsing the event), measured by criterion
+//!    (`benches/handler_core.rs`, which `just bench` runs just before this),
+//!    against the same work in plain Python, run here.
 //! 2. DynamoDB requests per 1,000 votes (batches of 100) for days 06 and 07,
 //!    against one write per vote.
-//! 3. Cold start: process start to first handled event of the day 07
-//!    consumer under a minimal Lambda Runtime API stand-in, against a Python
-//!    handler that imports boto3; the binary's size.
+//! 3. Cold start: process start to first handled event of the packaged vote
+//!    consumer — the `bootstrap` in the zip `just package` builds, as
+//!    deployed — under a minimal Lambda Runtime API stand-in, against a
+//!    Python handler that imports boto3; the binary's and the zip's sizes.
 //! 4. End to end: votes per second through `pitlane-demo`'s HTTP API, and
 //!    the vote → results latency (p50/p95).
 //!
@@ -23,10 +25,8 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsInput;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemInput;
-use aws_sdk_kinesis::primitives::{Blob, DateTime as SdkDateTime};
-use aws_sdk_kinesis::types::Record;
-use pitlane::lambda::{EventSource, KinesisEvent, batch, to_lambda_json};
-use pitlane::votes::Crowd;
+use pitlane::lambda::{KinesisEvent, batch};
+use pitlane_bench::vote_batch;
 use pitlane_testkit::{CallFaults, dynamodb, dynamodb_with, unique_name};
 
 fn main() {
@@ -38,7 +38,7 @@ fn main() {
 
     handler_core(&root, &out, &mut rows);
     runtime.block_on(requests_per_thousand_votes(&mut rows));
-    runtime.block_on(cold_start(&root, &mut rows));
+    runtime.block_on(cold_start(&root, &out, &mut rows));
     runtime.block_on(end_to_end(&root, &mut rows));
 
     let mut table = String::from("| measure | Rust | baseline | note |\n|---|---|---|---|\n");
@@ -47,33 +47,6 @@ fn main() {
     }
     println!("\n{table}");
     std::fs::write(out.join("results.md"), &table).expect("writing results.md");
-}
-
-/// `count` votes as one Lambda batch (JSON text), from 2 shards' worth of
-/// realistic records.
-fn vote_batch(count: usize) -> String {
-    let source =
-        EventSource::for_stream("arn:aws:kinesis:us-east-1:123456789012:stream/pitlane-votes");
-    let records = Crowd::new(7, (count * 3) as u32)
-        .votes(count)
-        .iter()
-        .enumerate()
-        .map(|(i, vote)| {
-            let record = Record::builder()
-                .sequence_number(format!(
-                    "4968057689197816785171793810259171841268897080759497{i:05}"
-                ))
-                .partition_key(&vote.user)
-                .data(Blob::new(serde_json::to_vec(vote).unwrap()))
-                .approximate_arrival_timestamp(SdkDateTime::from_millis(
-                    1_783_265_520_000 + i as i64,
-                ))
-                .build()
-                .unwrap();
-            source.event_record("shardId-000000000000", &record)
-        })
-        .collect();
-    to_lambda_json(&batch(records))
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
@@ -92,17 +65,17 @@ fn handler_core(root: &Path, out: &Path, rows: &mut Vec<[String; 4]>) {
     let file = out.join("votes-10000.json");
     std::fs::write(&file, &json).expect("writing the batch");
 
-    let mut timings = Vec::new();
-    let mut counted = 0;
-    for _ in 0..RUNS + 3 {
-        let started = Instant::now();
-        let event: KinesisEvent = serde_json::from_str(&json).expect("a batch");
-        let tally = day06_count_votes_solution::tally(&event.records);
-        counted = std::hint::black_box(tally).counts.values().sum::<u64>();
-        timings.push(started.elapsed().as_secs_f64() * 1000.0);
-    }
-    assert_eq!(counted, 10_000);
-    let rust_ms = median(timings.split_off(3));
+    let estimates = target_dir(root).join(pitlane_bench::HANDLER_CORE_ESTIMATES);
+    let estimates: serde_json::Value = std::fs::read_to_string(&estimates)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_else(|| {
+            panic!(
+                "{} is missing: `just bench` runs the criterion bench first",
+                estimates.display()
+            )
+        });
+    let rust_ms = estimates["median"]["point_estimate"].as_f64().expect("a median") / 1e6;
 
     let python = Command::new("python3")
         .arg(root.join("bench/python_tally.py"))
@@ -119,7 +92,10 @@ fn handler_core(root: &Path, out: &Path, rows: &mut Vec<[String; 4]>) {
         "handler core, 10,000-vote batch (parse, base64, JSON, validate, count)".into(),
         format!("{rust_ms:.1} ms ({:.1} M records/s)", 10_000.0 / rust_ms / 1000.0),
         format!("Python {python_ms:.1} ms ({:.2} M records/s)", 10_000.0 / python_ms / 1000.0),
-        format!("{:.0}× faster; median of {RUNS}, one core", python_ms / rust_ms),
+        format!(
+            "{:.0}× faster; Rust: criterion median of 30 samples; Python: median of {RUNS}; one core",
+            python_ms / rust_ms
+        ),
     ]);
 }
 
@@ -253,14 +229,19 @@ fn time_cold_start(program: &Path, args: &[&str], env: &[(&str, String)], event:
     elapsed
 }
 
-async fn cold_start(root: &Path, rows: &mut Vec<[String; 4]>) {
-    let tables = day07_one_vote_per_user_solution::Tables {
+async fn cold_start(root: &Path, out: &Path, rows: &mut Vec<[String; 4]>) {
+    let tables = day09_failures_and_retries_solution::Tables {
         votes: unique_name("bench-cold-votes"),
         results: unique_name("bench-cold-results"),
+        dead_letters: unique_name("bench-cold-dead"),
     };
-    day07_one_vote_per_user_solution::create_tables(&dynamodb(), &tables).await.unwrap();
-    let env = [("VOTES_TABLE", tables.votes.clone()), ("RESULTS_TABLE", tables.results.clone())];
-    let binary = release_binary(root, "record-votes-solution");
+    day09_failures_and_retries_solution::create_tables(&dynamodb(), &tables).await.unwrap();
+    let env = [
+        ("VOTES_TABLE", tables.votes.clone()),
+        ("RESULTS_TABLE", tables.results.clone()),
+        ("DEAD_LETTERS_TABLE", tables.dead_letters.clone()),
+    ];
+    let (binary, zip) = packaged_bootstrap(root, out, "reliable-votes-solution");
     let python = root.join(".tools/venv/bin/python");
     let (mut rust, mut py) = (Vec::new(), Vec::new());
     for _ in 0..5 {
@@ -273,22 +254,43 @@ async fn cold_start(root: &Path, rows: &mut Vec<[String; 4]>) {
             &event,
         ));
     }
-    let size = std::fs::metadata(&binary).map(|m| m.len()).unwrap_or(0) as f64 / 1_048_576.0;
+    let megabytes =
+        |file: &Path| std::fs::metadata(file).map_or(0, |m| m.len()) as f64 / 1_048_576.0;
     rows.push([
         "cold start: process start → first batch handled (DynamoDB transaction included)".into(),
         format!("{:.0} ms", median(rust)),
         format!("Python + boto3 {:.0} ms", median(py)),
-        format!("median of 5; Rust binary {size:.1} MB (bench profile, not stripped)"),
+        format!(
+            "median of 5; the packaged record-votes `bootstrap` (day 09): {:.1} MB, zip {:.1} MB",
+            megabytes(&binary),
+            megabytes(&zip)
+        ),
     ]);
 }
 
-fn release_binary(root: &Path, name: &str) -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    let binary = target.join("release").join(name);
-    assert!(binary.exists(), "{} is missing: `just bench` builds it first", binary.display());
-    binary
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"))
+}
+
+/// The `bootstrap` of a function's zip from `just package`, unzipped into
+/// `out`; and the zip.
+fn packaged_bootstrap(root: &Path, out: &Path, binary: &str) -> (PathBuf, PathBuf) {
+    let zip = target_dir(root).join("lambda/x86_64").join(binary).join("bootstrap.zip");
+    assert!(zip.exists(), "{} is missing: `just bench` runs `just package` first", zip.display());
+    let folder = out.join(binary);
+    let unzipped = Command::new("python3")
+        .args(["-m", "zipfile", "-e"])
+        .arg(&zip)
+        .arg(&folder)
+        .status()
+        .expect("python3 unzips");
+    assert!(unzipped.success(), "unzipping {}", zip.display());
+    let bootstrap = folder.join("bootstrap");
+    // Lambda runs the file as it is in the zip; Python's unzip drops the mode.
+    let mut permissions = std::fs::metadata(&bootstrap).expect("a bootstrap").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+    std::fs::set_permissions(&bootstrap, permissions).expect("making it executable");
+    (bootstrap, zip)
 }
 
 async fn end_to_end(root: &Path, rows: &mut Vec<[String; 4]>) {

@@ -1,0 +1,37 @@
+//! The handler core, measured by criterion: what the vote counter does with
+//! one 10,000-vote Lambda batch before it writes anything — parse the
+//! event, base64-decode each record, parse and validate its JSON, count per
+//! driver (day 06's `tally`).
+//!
+//! `just bench` runs this first; `benches/pitlane.rs` then reads criterion's
+//! estimate and sets it beside the same work in Python.
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use pitlane::lambda::KinesisEvent;
+
+fn handler_core(c: &mut Criterion) {
+    let json = pitlane_bench::vote_batch(10_000);
+    let mut group = c.benchmark_group("handler_core");
+    group.throughput(Throughput::Elements(10_000));
+    group.sample_size(30);
+    group.bench_function("10000_votes", |b| {
+        b.iter(|| {
+            let event: KinesisEvent = serde_json::from_str(&json).expect("a batch");
+            let tally = day06_count_votes_solution::tally(&event.records);
+            assert_eq!(tally.counts.values().sum::<u64>(), 10_000);
+            tally
+        })
+    });
+    // Where the time goes: the two halves on their own.
+    group.bench_function("parse_event_only", |b| {
+        b.iter(|| serde_json::from_str::<KinesisEvent>(&json).expect("a batch"))
+    });
+    let event: KinesisEvent = serde_json::from_str(&json).expect("a batch");
+    group.bench_function("tally_only", |b| {
+        b.iter(|| day06_count_votes_solution::tally(&event.records))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, handler_core);
+criterion_main!(benches);
