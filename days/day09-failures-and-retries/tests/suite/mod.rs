@@ -363,7 +363,7 @@ async fn end_to_end_a_third_of_all_calls_failing_changes_no_count_and_loses_no_r
     );
     let config = EsmConfig {
         report_batch_item_failures: true,
-        maximum_retry_attempts: Some(1000),
+        maximum_retry_attempts: Some(20),
         retry_delay: Duration::ZERO,
         ..EsmConfig::new(&stream)
     };
