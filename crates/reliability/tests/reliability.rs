@@ -183,6 +183,21 @@ fn day07_tables(prefix: &str) -> day07_one_vote_per_user_solution::Tables {
     }
 }
 
+/// Day 09's handler as the function an event-source mapping invokes.
+fn reliable_votes(consumer: day09::Consumer) -> Arc<dyn Invoke> {
+    let consumer = Arc::new(consumer);
+    Arc::new(InProcess::new(
+        "reliable-votes",
+        Duration::from_secs(30),
+        move |event: LambdaEvent<KinesisEvent>| {
+            let consumer = consumer.clone();
+            async move {
+                Ok::<_, std::convert::Infallible>(day09::handle(&consumer, event.payload).await)
+            }
+        },
+    ))
+}
+
 /// Runs an event-source mapping over `stream` until it has caught up.
 async fn drain(stream: &str, function: Arc<dyn Invoke>, report_failures: bool) -> EsmReport {
     let config = EsmConfig {
@@ -344,28 +359,16 @@ async fn poison(figures: &Mutex<Figures>) -> Outcome {
             }
         }
     }
-    let (kinesis_stream, tables) = (
-        stream_holding(&batch(records.clone()), 1, "rel-poison").await.1,
-        day09_tables("rel-poison"),
-    );
+    let (_, stream) = stream_holding(&batch(records.clone()), 1, "rel-poison").await;
+    let tables = day09_tables("rel-poison");
     day09::create_tables(&dynamodb(), &tables).await.map_err(|e| e.to_string())?;
-    let consumer = Arc::new(day09::Consumer {
+    let function = reliable_votes(day09::Consumer {
         client: dynamodb(),
         tables: tables.clone(),
         retry: RetryPolicy::default(),
     });
-    let function = InProcess::new(
-        "reliable-votes",
-        Duration::from_secs(30),
-        move |event: LambdaEvent<KinesisEvent>| {
-            let consumer = consumer.clone();
-            async move {
-                Ok::<_, std::convert::Infallible>(day09::handle(&consumer, event.payload).await)
-            }
-        },
-    );
 
-    let report = drain(&kinesis_stream, Arc::new(function), true).await;
+    let report = drain(&stream, function, true).await;
 
     let (expected, _) = expected_votes(&records);
     let (lost, double) = lost_and_double(&expected, &counts(&tables.results).await);
@@ -474,21 +477,12 @@ async fn faults(figures: &Mutex<Figures>) -> Outcome {
             let tables = day09_tables("rel-faults-09");
             day09::create_tables(&dynamodb(), &tables).await.map_err(|e| e.to_string())?;
             let (results, dead) = (tables.results.clone(), tables.dead_letters.clone());
-            let consumer =
-                Arc::new(day09::Consumer { client, tables, retry: RetryPolicy::immediate(3) });
-            let function = InProcess::new(
-                "reliable-votes",
-                Duration::from_secs(30),
-                move |event: LambdaEvent<KinesisEvent>| {
-                    let consumer = consumer.clone();
-                    async move {
-                        Ok::<_, std::convert::Infallible>(
-                            day09::handle(&consumer, event.payload).await,
-                        )
-                    }
-                },
-            );
-            (results, Some(dead), Arc::new(function))
+            let function = reliable_votes(day09::Consumer {
+                client,
+                tables,
+                retry: RetryPolicy::immediate(3),
+            });
+            (results, Some(dead), function)
         };
         let esm = drain(&stream, function, true).await;
         let stats = proxy.stats();
