@@ -215,12 +215,18 @@ impl RuntimeApiProcess {
                 Err(FunctionError::TimedOut(self.api.timeout))
             }
         };
-        if outcome.is_err() {
-            // Whatever the dead process left behind belongs to the past.
+        if child.try_wait().ok().flatten().is_some() {
+            // The process is gone: whatever it left behind (a request for the
+            // next event, an event it never fetched) belongs to the past, and
+            // the next invocation starts a new process.
             *self.api.generation.lock().unwrap() = Arc::default();
-            if child.try_wait().ok().flatten().is_some() {
-                *environment = None;
-            }
+            *environment = None;
+        } else if outcome.is_err() {
+            // A function error: the process lives on and is already asking
+            // for its next event; nothing of this invocation must remain.
+            let generation = self.api.current();
+            generation.next.lock().unwrap().take();
+            generation.answer.lock().unwrap().take();
         }
         outcome
     }
