@@ -5,7 +5,7 @@
 //!     ▲            │                                                │
 //!     │            └──GET /results──▶ results API (day 08)          ▼
 //!     │                                   ▲               event-source mapping
-//!     └──── web/ pages                    └── Results ◀── record-votes (day 07)
+//!     └──── web/ pages                    └── Results ◀── record-votes (day 09)
 //! ```
 //!
 //! Everything runs in this process but the emulators: the gateway invokes
@@ -31,7 +31,7 @@ use crate::gateway::Gateway;
 #[derive(Clone, Debug)]
 pub struct Names {
     pub stream: String,
-    pub tables: day07_one_vote_per_user_solution::Tables,
+    pub tables: day09_failures_and_retries_solution::Tables,
 }
 
 impl Names {
@@ -40,9 +40,10 @@ impl Names {
         let run = chrono::Utc::now().format("%Y%m%d-%H%M%S");
         Self {
             stream: format!("pitlane-votes-{run}"),
-            tables: day07_one_vote_per_user_solution::Tables {
+            tables: day09_failures_and_retries_solution::Tables {
                 votes: format!("pitlane-votes-{run}-Votes"),
                 results: format!("pitlane-votes-{run}-Results"),
+                dead_letters: format!("pitlane-votes-{run}-DeadLetters"),
             },
         }
     }
@@ -68,18 +69,26 @@ impl System {
         let names = Names::fresh();
 
         pitlane::kinesis::create_stream_and_wait(&kinesis, &names.stream, 2).await?;
-        day07_one_vote_per_user_solution::create_tables(&dynamodb, &names.tables).await?;
+        day09_failures_and_retries_solution::create_tables(&dynamodb, &names.tables).await?;
 
+        // The consumer `just deploy` deploys: day 07's exactly-once count,
+        // with day 09's retries and dead letters.
         let consumer = {
-            let (client, tables) = (dynamodb.clone(), names.tables.clone());
+            let consumer = Arc::new(day09_failures_and_retries_solution::Consumer {
+                client: dynamodb.clone(),
+                tables: names.tables.clone(),
+                retry: pitlane::retry::RetryPolicy::default(),
+            });
             InProcess::new(
                 "record-votes",
                 Duration::from_secs(10),
                 move |event: LambdaEvent<KinesisEvent>| {
-                    let (client, tables) = (client.clone(), tables.clone());
+                    let consumer = consumer.clone();
                     async move {
-                        day07_one_vote_per_user_solution::handle(&client, &tables, event.payload)
-                            .await
+                        Ok::<_, std::convert::Infallible>(
+                            day09_failures_and_retries_solution::handle(&consumer, event.payload)
+                                .await,
+                        )
                     }
                 },
             )

@@ -40,8 +40,11 @@ async fn main() -> Result<()> {
     println!("  vote:      {}/vote.html", system.url);
     println!("  dashboard: {}/dashboard.html", system.url);
     println!(
-        "  stream {}, tables {} and {}",
-        system.names.stream, system.names.tables.votes, system.names.tables.results
+        "  stream {}, tables {}, {} and {}",
+        system.names.stream,
+        system.names.tables.votes,
+        system.names.tables.results,
+        system.names.tables.dead_letters
     );
 
     let mut equal = true;
