@@ -52,6 +52,28 @@ pub async fn scan_all(
     }
 }
 
+/// Every item of `table` as JSON text, sorted, without the attributes named
+/// in `ignore` (a timestamp, say): a table's state, to compare before and
+/// after a replay.
+pub async fn table_state(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    ignore: &[&str],
+) -> Vec<String> {
+    let mut items: Vec<String> = scan_all(client, table)
+        .await
+        .iter()
+        .map(|item| {
+            let mut json = item_to_json(item);
+            let fields = json.as_object_mut().expect("an item is an object");
+            ignore.iter().for_each(|name| _ = fields.remove(*name));
+            json.to_string()
+        })
+        .collect();
+    items.sort();
+    items
+}
+
 /// An item in DynamoDB's own JSON notation (`{"votes": {"N": "12"}}`), with
 /// sorted attribute names: how the AWS console shows it, and stable for
 /// snapshots.

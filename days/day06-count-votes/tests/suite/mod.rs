@@ -1,7 +1,6 @@
 //! What day 06's vote counter must do. Batches are the recorded votes
 //! (`fixtures/votes/`); results tables live on the local DynamoDB.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,8 +9,8 @@ use lambda_runtime::LambdaEvent;
 use pitlane::lambda::{KinesisEvent, KinesisEventRecord};
 use pitlane_esm::{EsmConfig, InProcess, run_until_caught_up};
 use pitlane_testkit::{
-    CallFaults, all_records, dynamodb, dynamodb_with, fixture, fixture_batches, scan_all,
-    stream_holding, unique_name,
+    CallFaults, all_records, dynamodb, dynamodb_with, fixture, fixture_batches, stream_holding,
+    unique_name, vote_counts,
 };
 
 use crate::sut::{BatchSummary, create_table, decode_vote, handle, tally};
@@ -34,17 +33,6 @@ async fn results_table(client: &aws_sdk_dynamodb::Client, prefix: &str) -> Strin
     let table = unique_name(prefix);
     create_table(client, &table).await.unwrap();
     table
-}
-
-/// The results table as driver → votes.
-async fn results(client: &aws_sdk_dynamodb::Client, table: &str) -> BTreeMap<String, u64> {
-    scan_all(client, table)
-        .await
-        .iter()
-        .map(|item| {
-            (item["driver"].as_s().unwrap().clone(), item["votes"].as_n().unwrap().parse().unwrap())
-        })
-        .collect()
 }
 
 #[test]
@@ -100,7 +88,7 @@ async fn a_batch_is_written_once_per_driver_not_once_per_vote() {
     assert_eq!(summary, BatchSummary { counted: 99, writes: drivers, rejected: 1 });
     assert_eq!(updates.calls(), drivers, "one UpdateItem per driver");
     assert!(drivers < 25, "{drivers} writes for 99 votes");
-    assert_eq!(results(&client, &table).await.values().sum::<u64>(), 99);
+    assert_eq!(vote_counts(&client, &table).await.values().sum::<u64>(), 99);
 }
 // ANCHOR_END: writes_test
 
@@ -113,7 +101,7 @@ async fn every_recorded_batch_adds_up_to_the_results() {
         handle(&client, &table, batch).await.unwrap();
     }
 
-    let results = results(&client, &table).await;
+    let results = vote_counts(&client, &table).await;
     assert_eq!(results.values().sum::<u64>(), 398, "400 votes, 2 rejected");
     insta::assert_json_snapshot!(results);
 }
@@ -128,7 +116,7 @@ async fn a_batch_delivered_twice_is_counted_twice_which_day_07_fixes() {
     handle(&client, &table, fixture(BATCH)).await.unwrap();
 
     // At-least-once delivery meets a plain counter: 99 votes counted as 198.
-    assert_eq!(results(&client, &table).await.values().sum::<u64>(), 198);
+    assert_eq!(vote_counts(&client, &table).await.values().sum::<u64>(), 198);
 }
 // ANCHOR_END: twice_test
 
@@ -157,5 +145,5 @@ async fn end_to_end_the_stream_is_counted_through_the_event_source_mapping() {
     let report = run_until_caught_up(&kinesis, &config, Arc::new(function)).await.unwrap();
 
     assert_eq!((report.records_succeeded, report.records_given_up), (400, 0));
-    assert_eq!(results(&dynamodb, &table).await.values().sum::<u64>(), 398);
+    assert_eq!(vote_counts(&dynamodb, &table).await.values().sum::<u64>(), 398);
 }

@@ -2,7 +2,7 @@
 //! with its reason, retry what is worth retrying, stop on what is not, and
 //! leave every table as it was when a batch comes again.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -18,8 +18,9 @@ use pitlane::lambda::{KinesisEvent, KinesisEventRecord};
 use pitlane::retry::RetryPolicy;
 use pitlane_esm::{EsmConfig, InProcess, run_until_caught_up};
 use pitlane_testkit::{
-    Call, FaultProxy, Reply, all_records, dynamodb, fixture, fixture_batches, item_to_json,
-    random_faults, scan_all, stream_holding, unique_name,
+    Call, ExpectedVotes, FaultProxy, Reply, all_records, dynamodb, expected_votes, fixture,
+    fixture_batches, item_to_json, random_faults, scan_all, stream_holding, table_state,
+    unique_name, vote_counts,
 };
 use serde_json::Value;
 
@@ -63,13 +64,7 @@ fn fail_transactions(
 }
 
 async fn counts(tables: &Tables) -> BTreeMap<String, u64> {
-    scan_all(&dynamodb(), &tables.results)
-        .await
-        .iter()
-        .map(|item| {
-            (item["driver"].as_s().unwrap().clone(), item["votes"].as_n().unwrap().parse().unwrap())
-        })
-        .collect()
+    vote_counts(&dynamodb(), &tables.results).await
 }
 
 /// The dead letters, sorted by key, as readable JSON.
@@ -80,36 +75,22 @@ async fn dead_letters(tables: &Tables) -> Vec<Value> {
 }
 
 /// Every table's content, to compare before and after a replay.
-async fn everything(tables: &Tables) -> Vec<Vec<Value>> {
+async fn everything(tables: &Tables) -> Vec<Vec<String>> {
     let mut all = Vec::new();
     for table in [&tables.votes, &tables.results, &tables.dead_letters] {
-        let mut items: Vec<Value> =
-            scan_all(&dynamodb(), table).await.iter().map(item_to_json).collect();
         // `updatedAt` is the time of the last count, not part of the state.
-        items.iter_mut().for_each(|item| _ = item.as_object_mut().unwrap().remove("updatedAt"));
-        items.sort_by_key(|item| item.to_string());
-        all.push(items);
+        all.push(table_state(&dynamodb(), table, &["updatedAt"]).await);
     }
     all
 }
 
 /// What the counts must be — each fan's first valid vote — and which records
-/// must be set aside, worked out here independently of your code.
+/// must be set aside (their event ids, sorted), worked out independently of
+/// your code.
 fn expected(records: &[KinesisEventRecord]) -> (BTreeMap<String, u64>, Vec<String>) {
-    let (mut voted, mut counts, mut poison) = (HashSet::new(), BTreeMap::new(), Vec::new());
-    for record in records {
-        let data: &[u8] = &record.kinesis.data;
-        match pitlane::votes::decode_vote(data) {
-            Ok(vote) if data.len() <= MAX_VOTE_BYTES => {
-                if voted.insert(vote.user.clone()) {
-                    *counts.entry(vote.vote).or_default() += 1;
-                }
-            }
-            _ => poison.push(record.event_id.clone().unwrap()),
-        }
-    }
-    poison.sort();
-    (counts, poison)
+    let ExpectedVotes { counts, mut invalid } = expected_votes(records, MAX_VOTE_BYTES);
+    invalid.sort();
+    (counts, invalid)
 }
 
 fn failed(response: &aws_lambda_events::event::streams::KinesisEventResponse) -> Vec<String> {
