@@ -105,9 +105,14 @@ fn context(function: &str, timeout: Duration) -> Context {
     let mut context = Context::default();
     context.request_id = format!("pitlane-esm-{:08}", NEXT_ID.fetch_add(1, Ordering::Relaxed));
     context.deadline = now_ms + timeout.as_millis() as u64;
-    context.invoked_function_arn =
-        format!("arn:aws:lambda:us-east-1:123456789012:function:{function}");
+    context.invoked_function_arn = function_arn(function);
     context
+}
+
+/// The ARN of a local function named `name` (the account and region the
+/// local event sources use).
+pub(crate) fn function_arn(name: &str) -> String {
+    format!("arn:aws:lambda:us-east-1:123456789012:function:{name}")
 }
 
 fn panic_message(join: tokio::task::JoinError) -> String {

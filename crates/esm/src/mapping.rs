@@ -17,7 +17,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::config::{EsmConfig, StartingPosition};
-use crate::invoke::{FunctionError, Invoke};
+use crate::invoke::{FunctionError, Invoke, function_arn};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EsmError {
@@ -405,10 +405,7 @@ impl ShardWorker {
         let failure = FailureRecord {
             request_context: RequestContext {
                 request_id: format!("pitlane-esm-{}-{}", self.shard, first.sequence_number()),
-                function_arn: format!(
-                    "arn:aws:lambda:us-east-1:123456789012:function:{}",
-                    self.mapping.function.function_name()
-                ),
+                function_arn: function_arn(self.mapping.function.function_name()),
                 condition: "RetryAttemptsExhausted".to_owned(),
                 approximate_invoke_count: invokes,
             },

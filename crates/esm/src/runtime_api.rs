@@ -35,7 +35,7 @@ use tokio::net::TcpListener;
 use tokio::process::{Child, Command};
 use tokio::sync::{Notify, oneshot, watch};
 
-use crate::invoke::{FunctionError, Invoke, InvokeFuture};
+use crate::invoke::{FunctionError, Invoke, InvokeFuture, function_arn};
 
 const PREFIX: &str = "/2018-06-01/runtime";
 
@@ -98,7 +98,7 @@ impl RuntimeApiProcess {
         let address = listener.local_addr()?.to_string();
         let api = Arc::new(Api {
             generation: Mutex::new(Arc::default()),
-            function_arn: format!("arn:aws:lambda:us-east-1:123456789012:function:{name}"),
+            function_arn: function_arn(&name),
             timeout,
         });
         let (stop, stopped) = watch::channel(false);
