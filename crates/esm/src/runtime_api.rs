@@ -73,6 +73,7 @@ impl Api {
 pub struct RuntimeApiProcess {
     name: String,
     program: PathBuf,
+    args: Vec<String>,
     env: Vec<(String, String)>,
     log: Option<PathBuf>,
     api: Arc<Api>,
@@ -106,6 +107,7 @@ impl RuntimeApiProcess {
         Ok(Self {
             name,
             program: program.into(),
+            args: Vec::new(),
             env: env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
             log: None,
             api,
@@ -116,6 +118,13 @@ impl RuntimeApiProcess {
             crashes: AtomicU32::new(0),
             _stop: stop,
         })
+    }
+
+    /// Starts the program with these arguments (an interpreter's script,
+    /// say); by default it has none, as a `bootstrap` on Lambda.
+    pub fn args(mut self, args: &[&str]) -> Self {
+        self.args = args.iter().map(|arg| (*arg).to_owned()).collect();
+        self
     }
 
     /// Appends the function's output (its logs) to `file`; by default it is
@@ -152,6 +161,7 @@ impl RuntimeApiProcess {
             None => Stdio::null(),
         };
         let child = Command::new(&self.program)
+            .args(&self.args)
             .env("AWS_LAMBDA_RUNTIME_API", &self.address)
             .env("AWS_LAMBDA_FUNCTION_NAME", &self.name)
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
@@ -188,6 +198,8 @@ impl RuntimeApiProcess {
         generation.ready.notify_one();
 
         let outcome = tokio::select! {
+            // An answer counts even if the process exits right after giving it.
+            biased;
             answer = answer_rx => match answer {
                 Ok(Answer::Response(body)) if body.is_empty() => Ok(serde_json::Value::Null),
                 Ok(Answer::Response(body)) => serde_json::from_slice(&body).map_err(|e| {
