@@ -17,16 +17,17 @@
 //! table goes to standard output and to `target/bench/results.md`.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsInput;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemInput;
+use hyper_util::rt::TokioExecutor;
 use pitlane::lambda::{KinesisEvent, batch};
 use pitlane_bench::vote_batch;
+use pitlane_demo::crowd::post_vote;
+use pitlane_esm::{Invoke, RuntimeApiProcess};
 use pitlane_testkit::{CallFaults, dynamodb, dynamodb_with, unique_name};
 
 fn main() {
@@ -47,11 +48,6 @@ fn main() {
     }
     println!("\n{table}");
     std::fs::write(out.join("results.md"), &table).expect("writing results.md");
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    values[values.len() / 2]
 }
 
 fn percentile(mut values: Vec<f64>, p: f64) -> f64 {
@@ -140,93 +136,26 @@ async fn requests_per_thousand_votes(rows: &mut Vec<[String; 4]>) {
     ]);
 }
 
-/// A stand-in for the Lambda Runtime API: hands out one invocation and
-/// returns when the function posts its response.
-fn runtime_api_once(event: String) -> (String, std::sync::mpsc::Receiver<Duration>) {
-    let (done, finished) = std::sync::mpsc::channel();
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = listener.local_addr().unwrap().to_string();
-    std::thread::spawn(move || {
-        let started = Instant::now();
-        for stream in listener.incoming() {
-            let mut stream = stream.unwrap();
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            let mut length = 0;
-            loop {
-                let mut header = String::new();
-                reader.read_line(&mut header).unwrap();
-                if header == "\r\n" || header.is_empty() {
-                    break;
-                }
-                if let Some(v) = header.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = v.trim().parse().unwrap();
-                }
-            }
-            let mut body = vec![0; length];
-            reader.read_exact(&mut body).unwrap();
-            if line.starts_with("GET") && line.contains("/invocation/next") {
-                let deadline = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_millis()
-                    + 30_000;
-                write!(
-                    stream,
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nLambda-Runtime-Aws-Request-Id: bench-1\r\n\
-                     Lambda-Runtime-Deadline-Ms: {deadline}\r\nLambda-Runtime-Invoked-Function-Arn: \
-                     arn:aws:lambda:us-east-1:123456789012:function:record-votes\r\nContent-Length: {}\r\n\
-                     Connection: close\r\n\r\n{event}",
-                    event.len()
-                )
-                .unwrap();
-            } else {
-                let ok = line.contains("/response");
-                write!(
-                    stream,
-                    "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                )
-                .unwrap();
-                if ok {
-                    let _ = done.send(started.elapsed());
-                } else {
-                    eprintln!("the function reported an error: {}", String::from_utf8_lossy(&body));
-                }
-                return;
-            }
-        }
-    });
-    (address, finished)
-}
-
-fn time_cold_start(program: &Path, args: &[&str], env: &[(&str, String)], event: &str) -> f64 {
-    let (address, finished) = runtime_api_once(event.to_owned());
-    let started = Instant::now();
-    let mut child = Command::new(program)
+/// Milliseconds from starting `program` under the local Lambda Runtime API
+/// to its answer to `event`; the function's output goes to `log`.
+async fn time_cold_start(
+    program: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    event: KinesisEvent,
+    log: &Path,
+) -> f64 {
+    let function = RuntimeApiProcess::start("record-votes", program, env, Duration::from_secs(60))
+        .await
+        .expect("a local Runtime API")
         .args(args)
-        .env("AWS_LAMBDA_RUNTIME_API", &address)
-        .env("AWS_LAMBDA_FUNCTION_NAME", "record-votes")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "bench")
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("starting {}: {e}", program.display()));
-    let answered = finished.recv_timeout(Duration::from_secs(60));
-    let elapsed = started.elapsed().as_secs_f64() * 1000.0;
-    let _ = child.kill();
-    let output = child.wait_with_output().expect("the function's output");
-    assert!(
-        answered.is_ok(),
-        "{} handled no event within 60 s:\n{}",
-        program.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    elapsed
+        .log_to(log);
+    // The first invocation starts the process: a cold start.
+    let started = Instant::now();
+    function.invoke(event).await.unwrap_or_else(|error| {
+        panic!("{} handled no event: {error} (its output: {})", program.display(), log.display())
+    });
+    started.elapsed().as_secs_f64() * 1000.0
 }
 
 async fn cold_start(root: &Path, out: &Path, rows: &mut Vec<[String; 4]>) {
@@ -237,29 +166,27 @@ async fn cold_start(root: &Path, out: &Path, rows: &mut Vec<[String; 4]>) {
     };
     day09_failures_and_retries_solution::create_tables(&dynamodb(), &tables).await.unwrap();
     let env = [
-        ("VOTES_TABLE", tables.votes.clone()),
-        ("RESULTS_TABLE", tables.results.clone()),
-        ("DEAD_LETTERS_TABLE", tables.dead_letters.clone()),
+        ("VOTES_TABLE", tables.votes.as_str()),
+        ("RESULTS_TABLE", tables.results.as_str()),
+        ("DEAD_LETTERS_TABLE", tables.dead_letters.as_str()),
     ];
     let (binary, zip) = packaged_bootstrap(root, out, "reliable-votes-solution");
     let python = root.join(".tools/venv/bin/python");
+    let script = root.join("bench/python_cold_start.py");
+    let log = out.join("cold-start.log");
     let (mut rust, mut py) = (Vec::new(), Vec::new());
     for _ in 0..5 {
-        let event = vote_batch(1);
-        rust.push(time_cold_start(&binary, &[], &env, &event));
-        py.push(time_cold_start(
-            &python,
-            &[root.join("bench/python_cold_start.py").to_str().unwrap()],
-            &env,
-            &event,
-        ));
+        let event: KinesisEvent = serde_json::from_str(&vote_batch(1)).expect("a batch");
+        rust.push(time_cold_start(&binary, &[], &env, event.clone(), &log).await);
+        let args = [script.to_str().expect("a UTF-8 path")];
+        py.push(time_cold_start(&python, &args, &env, event, &log).await);
     }
     let megabytes =
         |file: &Path| std::fs::metadata(file).map_or(0, |m| m.len()) as f64 / 1_048_576.0;
     rows.push([
         "cold start: process start → first batch handled (DynamoDB transaction included)".into(),
-        format!("{:.0} ms", median(rust)),
-        format!("Python + boto3 {:.0} ms", median(py)),
+        format!("{:.0} ms", percentile(rust, 0.5)),
+        format!("Python + boto3 {:.0} ms", percentile(py, 0.5)),
         format!(
             "median of 5; the packaged record-votes `bootstrap` (day 09): {:.1} MB, zip {:.1} MB",
             megabytes(&binary),
@@ -312,11 +239,13 @@ async fn end_to_end(root: &Path, rows: &mut Vec<[String; 4]>) {
     ]);
 
     // Latency: one vote at a time, until the results show it.
+    let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build_http();
+    let url = format!("{}/vote", system.url);
     let mut latencies = Vec::new();
     for n in 0..30 {
         let before: u64 = system.counts().await.unwrap().values().sum();
         let started = Instant::now();
-        post_vote(&system.url, &format!("latency-fan-{n}")).await;
+        assert!(post_vote(&client, &url, "VER", &format!("latency-fan-{n}")).await, "vote refused");
         loop {
             let now: BTreeMap<String, u64> = system.counts().await.unwrap();
             if now.values().sum::<u64>() > before {
@@ -337,22 +266,4 @@ async fn end_to_end(root: &Path, rows: &mut Vec<[String; 4]>) {
         "the event-source mapping polls every 200 ms here (about 1 s on AWS)".into(),
     ]);
     system.stop().await.unwrap();
-}
-
-/// One vote, as the page sends it, over a plain HTTP/1.1 connection (the
-/// bench needs nothing more).
-async fn post_vote(url: &str, fan: &str) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let address = url.trim_start_matches("http://");
-    let body = r#"{"vote":"VER"}"#;
-    let request = format!(
-        "POST /vote HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nx-pitlane-user: {fan}\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    let mut stream = tokio::net::TcpStream::connect(address).await.expect("the gateway");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).await.unwrap();
-    assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
 }

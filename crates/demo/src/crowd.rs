@@ -60,7 +60,7 @@ pub async fn send(base_url: &str, count: usize, concurrency: usize, seed: u64) -
         fans.spawn(async move {
             let _slot = slots.acquire_owned().await.expect("the semaphore is never closed");
             for vote in fan_votes {
-                if post_vote(&client, &url, &vote).await {
+                if post_vote(&client, &url, &vote.vote, &vote.user).await {
                     accepted.fetch_add(1, Ordering::Relaxed);
                 }
                 done.fetch_add(1, Ordering::Relaxed);
@@ -80,18 +80,24 @@ pub async fn send(base_url: &str, count: usize, concurrency: usize, seed: u64) -
     }
 }
 
-/// Sends one vote as the browser page does (demo identity header).
-async fn post_vote(client: &Client<HttpConnector, Full<Bytes>>, url: &str, vote: &Vote) -> bool {
-    let body = serde_json::json!({ "vote": vote.vote }).to_string();
+/// Sends one vote for `driver` by `fan` to the vote API at `url`, as the
+/// browser page does (demo identity header); whether it was accepted (202).
+pub async fn post_vote(
+    client: &Client<HttpConnector, Full<Bytes>>,
+    url: &str,
+    driver: &str,
+    fan: &str,
+) -> bool {
+    let body = serde_json::json!({ "vote": driver }).to_string();
     let request = hyper::Request::post(url)
         .header("content-type", "application/json")
-        .header(day05_vote_api_solution::USER_HEADER, &vote.user)
+        .header(day05_vote_api_solution::USER_HEADER, fan)
         .body(Full::new(Bytes::from(body)))
         .expect("a valid request");
     match client.request(request).await {
         Ok(response) if response.status() == 202 => true,
         Ok(response) => {
-            tracing::warn!(status = %response.status(), user = %vote.user, "vote refused");
+            tracing::warn!(status = %response.status(), %fan, "vote refused");
             false
         }
         Err(error) => {
