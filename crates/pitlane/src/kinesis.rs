@@ -1,16 +1,18 @@
 //! Small Kinesis helpers that many tools need.
 
 use aws_sdk_kinesis::Client;
+use aws_sdk_kinesis::types::Shard;
 
 use crate::aws::KinesisError;
 
-/// The ids of every shard of `stream`, in the order Kinesis lists them.
+/// Every shard of `stream` (id, hash key range, sequence number range), in
+/// the order Kinesis lists them.
 ///
 /// `ListShards` is paginated: the first call names the stream, the following
 /// ones pass *only* the `NextToken` (Kinesis rejects a request that has both).
-/// Day 01 builds this function step by step.
-pub async fn shard_ids(client: &Client, stream: &str) -> Result<Vec<String>, KinesisError> {
-    let mut ids = Vec::new();
+/// Day 01 builds this step by step.
+pub async fn list_shards(client: &Client, stream: &str) -> Result<Vec<Shard>, KinesisError> {
+    let mut shards = Vec::new();
     let mut next_token: Option<String> = None;
     loop {
         let request = match next_token.take() {
@@ -18,12 +20,18 @@ pub async fn shard_ids(client: &Client, stream: &str) -> Result<Vec<String>, Kin
             None => client.list_shards().stream_name(stream),
         };
         let page = request.send().await?;
-        ids.extend(page.shards().iter().map(|shard| shard.shard_id().to_owned()));
+        shards.extend(page.shards().iter().cloned());
         match page.next_token() {
             Some(token) if !token.is_empty() => next_token = Some(token.to_owned()),
-            _ => return Ok(ids),
+            _ => return Ok(shards),
         }
     }
+}
+
+/// The ids of every shard of `stream`, in the order Kinesis lists them.
+pub async fn shard_ids(client: &Client, stream: &str) -> Result<Vec<String>, KinesisError> {
+    let shards = list_shards(client, stream).await?;
+    Ok(shards.iter().map(|shard| shard.shard_id().to_owned()).collect())
 }
 
 /// Why [`create_stream_and_wait`] failed.

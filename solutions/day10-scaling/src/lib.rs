@@ -182,14 +182,13 @@ pub fn shard_for_key<'a>(key: &str, ranges: &'a [(String, u128, u128)]) -> Optio
 }
 // ANCHOR_END: shard_for_key
 
-/// The open shards of `stream` with their hash key ranges.
+/// The shards of `stream` with their hash key ranges.
 pub async fn hash_ranges(
     client: &Client,
     stream: &str,
 ) -> Result<Vec<(String, u128, u128)>, KinesisError> {
-    let page = client.list_shards().stream_name(stream).send().await?;
-    Ok(page
-        .shards()
+    let shards = pitlane::kinesis::list_shards(client, stream).await?;
+    Ok(shards
         .iter()
         .filter_map(|shard| {
             let range = shard.hash_key_range()?;
