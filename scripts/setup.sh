@@ -37,15 +37,8 @@ command -v cargo >/dev/null 2>&1 \
 # is_current DIR WANT: true when DIR was installed with exactly WANT.
 is_current() { [[ -f "$1/.pitlane-stamp" && "$(cat "$1/.pitlane-stamp")" == "$2" ]]; }
 
-install_python_tools() {
-  local want="${PYTHON_PACKAGES[*]}"
-  is_current "$tools/venv" "$want" && return 0
-  echo "pitlane: installing Python tools into .tools/venv (${PYTHON_PACKAGES[*]})" >&2
-  rm -rf "$tools/venv"
-  "$python_bin" -m venv "$tools/venv"
-  "$tools/venv/bin/python" -m pip install --quiet --disable-pip-version-check "${PYTHON_PACKAGES[@]}"
-  echo "$want" > "$tools/venv/.pitlane-stamp"
-}
+source "$root/scripts/venv.sh"
+install_python_tools() { ensure_venv "$tools/venv" "${PYTHON_PACKAGES[@]}"; }
 
 install_node_tools() {
   local want="${NODE_PACKAGES[*]}"
