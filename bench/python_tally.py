@@ -1,11 +1,13 @@
 """The handler core in plain Python, for comparison with the Rust one:
 parse a Lambda Kinesis batch, base64-decode each record, parse its JSON,
-validate the vote against the grid, count per driver.
+validate the vote as the Rust one does (a driver on the grid, a user, a
+`votedAt` timestamp), count per driver.
 
 Usage: python3 python_tally.py BATCH.json GRID.json RUNS
 Prints the median milliseconds of one batch.
 """
 import base64
+import datetime
 import json
 import statistics
 import sys
@@ -19,6 +21,7 @@ def tally(text, grid):
         try:
             vote = json.loads(base64.b64decode(record["kinesis"]["data"]))
             driver, user = vote["vote"], vote["user"]
+            datetime.datetime.fromisoformat(vote["votedAt"])
         except (ValueError, KeyError, TypeError):
             rejected += 1
             continue

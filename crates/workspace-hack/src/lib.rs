@@ -1,0 +1,2 @@
+//! Empty on purpose: this crate exists for its dependencies' features (see
+//! its Cargo.toml).
