@@ -1,9 +1,9 @@
 //! `just bench`: what Rust buys in this pipeline, measured on this machine.
 //!
 //! 1. Handler core: decode + validate + aggregate a 10,000-vote Lambda batch
-//!    (day 06's `tally` after parsing the event), measured by criterion
-//!    (`benches/handler_core.rs`, which `just bench` runs just before this),
-//!    against the same work in plain Python, run here.
+//!    (day 06's `tally` after parsing the event), and its two halves,
+//!    measured by criterion (`benches/handler_core.rs`, which `just bench`
+//!    runs just before this), against the same work in plain Python, run here.
 //! 2. DynamoDB requests per 1,000 votes (batches of 100) for days 06 and 07,
 //!    against one write per vote.
 //! 3. Cold start: process start to first handled event of the packaged vote
@@ -61,7 +61,53 @@ fn handler_core(root: &Path, out: &Path, rows: &mut Vec<[String; 4]>) {
     let file = out.join("votes-10000.json");
     std::fs::write(&file, &json).expect("writing the batch");
 
-    let estimates = target_dir(root).join(pitlane_bench::HANDLER_CORE_ESTIMATES);
+    let python = Command::new("python3")
+        .arg(root.join("bench/python_tally.py"))
+        .arg(&file)
+        .arg(root.join("data/grid.json"))
+        .arg(RUNS.to_string())
+        .output()
+        .expect("running python3");
+    assert!(python.status.success(), "{}", String::from_utf8_lossy(&python.stderr));
+    let python: serde_json::Value =
+        serde_json::from_slice(&python.stdout).expect("python_tally.py prints JSON");
+
+    let measures = [
+        (
+            pitlane_bench::HANDLER_CORE_WHOLE,
+            "whole",
+            "handler core, 10,000-vote batch (7.7 MB event: parse, base64, JSON, validate, count)",
+        ),
+        (
+            pitlane_bench::HANDLER_CORE_PARSE_EVENT,
+            "parse_event",
+            "· of which parsing the event, base64 included (`lambda_runtime`'s work)",
+        ),
+        (
+            pitlane_bench::HANDLER_CORE_PER_RECORD,
+            "per_record",
+            "· of which the per-record work: vote JSON, validate, count (day 06's `tally`)",
+        ),
+    ];
+    for (criterion_name, python_name, measure) in measures {
+        let rust_ms = criterion_median_ms(root, criterion_name);
+        let python_ms = python[python_name].as_f64().expect("milliseconds");
+        rows.push([
+            measure.into(),
+            format!("{rust_ms:.1} ms ({:.2} M records/s)", 10_000.0 / rust_ms / 1000.0),
+            format!("Python {python_ms:.1} ms ({:.2} M records/s)", 10_000.0 / python_ms / 1000.0),
+            format!(
+                "{:.1}× faster; Rust: criterion median of 30 samples; Python: median of {RUNS}; one core",
+                python_ms / rust_ms
+            ),
+        ]);
+    }
+}
+
+/// The median of handler core benchmark `name`, which criterion measured
+/// just before this program ran.
+fn criterion_median_ms(root: &Path, name: &str) -> f64 {
+    let estimates = target_dir(root).join(pitlane_bench::handler_core_estimates(name));
     let estimates: serde_json::Value = std::fs::read_to_string(&estimates)
         .ok()
         .and_then(|text| serde_json::from_str(&text).ok())
@@ -71,28 +117,7 @@ fn handler_core(root: &Path, out: &Path, rows: &mut Vec<[String; 4]>) {
                 estimates.display()
             )
         });
-    let rust_ms = estimates["median"]["point_estimate"].as_f64().expect("a median") / 1e6;
-
-    let python = Command::new("python3")
-        .arg(root.join("bench/python_tally.py"))
-        .arg(&file)
-        .arg(root.join("data/grid.json"))
-        .arg(RUNS.to_string())
-        .output()
-        .expect("running python3");
-    assert!(python.status.success(), "{}", String::from_utf8_lossy(&python.stderr));
-    let python_ms: f64 =
-        String::from_utf8_lossy(&python.stdout).trim().parse().expect("milliseconds");
-
-    rows.push([
-        "handler core, 10,000-vote batch (parse, base64, JSON, validate, count)".into(),
-        format!("{rust_ms:.1} ms ({:.1} M records/s)", 10_000.0 / rust_ms / 1000.0),
-        format!("Python {python_ms:.1} ms ({:.2} M records/s)", 10_000.0 / python_ms / 1000.0),
-        format!(
-            "{:.0}× faster; Rust: criterion median of 30 samples; Python: median of {RUNS}; one core",
-            python_ms / rust_ms
-        ),
-    ]);
+    estimates["median"]["point_estimate"].as_f64().expect("a median") / 1e6
 }
 
 async fn requests_per_thousand_votes(rows: &mut Vec<[String; 4]>) {

@@ -7,9 +7,17 @@ use aws_sdk_kinesis::types::Record;
 use pitlane::lambda::{EventSource, batch, to_lambda_json};
 use pitlane::votes::Crowd;
 
-/// Where criterion leaves its estimate of the handler core benchmark,
+/// The handler core benchmarks (`benches/handler_core.rs`): the whole, and
+/// its two halves.
+pub const HANDLER_CORE_WHOLE: &str = "10000_votes";
+pub const HANDLER_CORE_PARSE_EVENT: &str = "parse_event_only";
+pub const HANDLER_CORE_PER_RECORD: &str = "tally_only";
+
+/// Where criterion leaves its estimates of handler core benchmark `name`,
 /// relative to the target folder.
-pub const HANDLER_CORE_ESTIMATES: &str = "criterion/handler_core/10000_votes/new/estimates.json";
+pub fn handler_core_estimates(name: &str) -> String {
+    format!("criterion/handler_core/{name}/new/estimates.json")
+}
 
 /// `count` votes as one Lambda batch (JSON text), from 2 shards' worth of
 /// realistic records.
