@@ -22,11 +22,12 @@ support := "-p pitlane -p pitlane-testkit -p pitlane-runner -p pitlane-esm -p pi
 test:
     @echo "── formatting"
     cargo fmt --all --check
-    @echo "── support crates (the tools install while they compile)"
+    @echo "── building every crate's tests in one go (the tools install meanwhile)"
     @mkdir -p .pitlane
     scripts/setup.sh > .pitlane/setup.log 2>&1 & setup=$!; \
-      cargo test --no-run --quiet {{support}}; built=$?; \
+      cargo test --no-run --quiet --workspace --exclude pitlane-bench; built=$?; \
       wait $setup || { cat .pitlane/setup.log; exit 1; }; cat .pitlane/setup.log; exit $built
+    @echo "── support crates"
     {{backend}} run cargo test --quiet {{support}}
     @echo "── days: every starter fails its suite, every solution passes it"
     {{backend}} run {{runner}} verify
