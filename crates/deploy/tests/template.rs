@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use pitlane_testkit::workspace_packages;
 use serde_norway::{Mapping, Value};
 
 fn root() -> PathBuf {
@@ -209,20 +210,9 @@ fn tables_bill_per_request_and_go_with_the_stack() {
     }
 }
 
-/// Every `[[bin]]` name of the workspace's crates.
+/// Every binary name of the workspace's crates.
 fn workspace_binaries() -> BTreeSet<String> {
-    let mut names = BTreeSet::new();
-    for folder in ["days", "solutions", "crates"] {
-        for entry in std::fs::read_dir(root().join(folder)).unwrap().flatten() {
-            let manifest =
-                std::fs::read_to_string(entry.path().join("Cargo.toml")).unwrap_or_default();
-            for section in manifest.split("[[bin]]").skip(1) {
-                let line = section.lines().find(|l| l.trim_start().starts_with("name")).unwrap();
-                names.insert(line.split('"').nth(1).unwrap().to_owned());
-            }
-        }
-    }
-    names
+    workspace_packages().into_iter().flat_map(|package| package.binaries).collect()
 }
 
 #[test]

@@ -18,10 +18,12 @@ mod dynamodb;
 mod faults;
 mod proxy;
 mod votes;
+mod workspace;
 pub use dynamodb::{dynamodb, dynamodb_with, item_to_json, scan_all, table_state};
 pub use faults::{BatchWrite, BatchWriteItemFaults, CallFaults, Fault, Faults, PutRecordsFaults};
 pub use proxy::{Call, FaultProxy, ProxyStats, Reply, random_faults};
 pub use votes::{ExpectedVotes, expected_votes, vote_counts};
+pub use workspace::{Package, workspace_packages};
 
 /// The region of every local resource.
 pub const REGION: &str = "us-east-1";
