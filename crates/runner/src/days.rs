@@ -1,9 +1,10 @@
 //! The days of the workbook, found on disk, and running their suites.
 //!
-//! A day is a folder `days/dayNN-slug/` (the starter, package `dayNN-slug`)
-//! with its twin `solutions/dayNN-slug/` (package `dayNN-slug-solution`), a
-//! hint in `days/dayNN-slug/HINT.md` and a chapter `book/src/dayNN-slug.md`.
-//! Adding a day needs no change here.
+//! A day is a solution crate `solutions/dayNN-slug/` (package
+//! `dayNN-slug-solution`, the source of truth), the starter generated from it
+//! in `days/dayNN-slug/` (package `dayNN-slug`), its suite in
+//! `suites/dayNN-slug/`, a hint in `days/dayNN-slug/HINT.md` and a chapter
+//! `book/src/dayNN-slug.md`. Adding a day needs no change here.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -23,16 +24,18 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    /// The workspace this runner was built from.
+    /// The checkout this runner runs in (`PITLANE_ROOT`, which the justfile
+    /// sets, or the folder around the current directory): never the one it
+    /// was compiled in, which may have been copied or moved since.
     pub fn find() -> Result<Self, String> {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let root = pitlane_layout::workspace_root().map_err(|e| e.to_string())?;
         let root = root.canonicalize().map_err(|e| format!("finding the workspace: {e}"))?;
         Ok(Self { root })
     }
 
-    /// Every day, in order.
+    /// Every day, in order: one per solution crate.
     pub fn days(&self) -> Result<Vec<Day>, String> {
-        let folder = self.root.join("days");
+        let folder = self.root.join("solutions");
         let entries =
             std::fs::read_dir(&folder).map_err(|e| format!("reading {}: {e}", folder.display()))?;
         let mut days: Vec<Day> = entries
@@ -54,10 +57,27 @@ impl Workspace {
     /// specification, and a changed one is a failure. Backtraces are off
     /// unless `PITLANE_BACKTRACE=1`, so that a failure reads as its message.
     pub fn run_suite(&self, package: &str, output: Output) -> Result<TestRun, String> {
+        self.run_suite_in(&self.root, package, output)
+    }
+
+    /// [`run_suite`](Self::run_suite) for a package of the cargo workspace in
+    /// `folder` (the checkout, or a scratch workspace of pristine starters),
+    /// built into the checkout's `target/`.
+    pub fn run_suite_in(
+        &self,
+        folder: &Path,
+        package: &str,
+        output: Output,
+    ) -> Result<TestRun, String> {
         let backtrace = std::env::var("PITLANE_BACKTRACE").unwrap_or_else(|_| "0".to_owned());
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| self.root.join("target"));
         let mut child = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
             .args(["test", "--quiet", "--no-fail-fast", "-p", package])
-            .current_dir(&self.root)
+            .current_dir(folder)
+            .env("CARGO_TARGET_DIR", target)
+            .env(pitlane_layout::ROOT_ENV, &self.root)
             .env("INSTA_UPDATE", "no")
             .env("CI", "true")
             .env("RUST_BACKTRACE", backtrace)
@@ -178,7 +198,7 @@ impl Day {
     fn from_folder(root: &Path, name: &str) -> Option<Day> {
         let number = name.strip_prefix("day")?.get(..2)?;
         if !number.bytes().all(|b| b.is_ascii_digit())
-            || !root.join("days").join(name).join("Cargo.toml").is_file()
+            || !root.join("solutions").join(name).join("Cargo.toml").is_file()
         {
             return None;
         }
@@ -189,6 +209,19 @@ impl Day {
             solution_dir: root.join("solutions").join(name),
             root: root.to_owned(),
         })
+    }
+
+    /// A day of the workbook at `root`, for tests.
+    #[cfg(test)]
+    pub fn for_tests(root: &str, slug: &str) -> Day {
+        let root = PathBuf::from(root);
+        Day {
+            number: slug[3..5].to_owned(),
+            slug: slug.to_owned(),
+            starter_dir: root.join("days").join(slug),
+            solution_dir: root.join("solutions").join(slug),
+            root,
+        }
     }
 
     /// The day named `wanted` ("1", "01" or "day01").
@@ -212,6 +245,11 @@ impl Day {
 
     pub fn solution_package(&self) -> String {
         format!("{}-solution", self.slug)
+    }
+
+    /// `suites/dayNN-slug/`: the one suite both crates run, with its snapshots.
+    pub fn suite_dir(&self) -> PathBuf {
+        self.root.join("suites").join(&self.slug)
     }
 
     pub fn chapter(&self) -> PathBuf {
@@ -246,14 +284,8 @@ mod tests {
     #[test]
     fn titles_and_packages_come_from_the_folder_name() {
         let day = Day::from_folder(Path::new("/nowhere"), "day01-create-stream");
-        assert!(day.is_none(), "a folder without Cargo.toml is not a day");
-        let day = Day {
-            number: "02".into(),
-            slug: "day02-put-records".into(),
-            starter_dir: PathBuf::new(),
-            solution_dir: PathBuf::new(),
-            root: PathBuf::from("/w"),
-        };
+        assert!(day.is_none(), "a folder without a solution crate is not a day");
+        let day = Day::for_tests("/w", "day02-put-records");
         assert_eq!(day.title(), "put records");
         assert_eq!(day.solution_package(), "day02-put-records-solution");
         assert_eq!(day.chapter(), PathBuf::from("/w/book/src/day02-put-records.md"));

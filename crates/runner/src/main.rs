@@ -5,8 +5,10 @@
 //! pitlane check NN [--solution] run day NN's tests (your code, or the solution)
 //! pitlane progress             check every day in order; stop at the first unsolved one
 //! pitlane hint NN              print day NN's hint
-//! pitlane reset NN             restore day NN's starter files (your changes are lost)
-//! pitlane verify               prove every starter fails its suite and every solution passes it
+//! pitlane reset NN             restore day NN's starter files (yours are saved first)
+//! pitlane gen [NN]             write the starters (all, or day NN's) from their solutions
+//! pitlane verify               prove every starter is generated, fails its suite, and every
+//!                              solution passes it
 //! pitlane check-book           every include of the book points at a file and anchor that exist
 //! ```
 //!
@@ -17,6 +19,9 @@
 
 mod book;
 mod days;
+mod generate;
+mod pristine;
+mod reset;
 mod verify;
 
 use std::process::ExitCode;
@@ -36,7 +41,9 @@ fn main() -> ExitCode {
         ["check", day, "--solution"] => check(&workspace, day, true),
         ["progress"] => progress(&workspace),
         ["hint", day] => hint(&workspace, day),
-        ["reset", day] => reset(&workspace, day),
+        ["reset", day] => reset::run(&workspace, day),
+        ["gen"] => generate_starters(&workspace, None),
+        ["gen", day] => generate_starters(&workspace, Some(day)),
         ["verify"] => verify::run(&workspace),
         ["check-book"] => book::run(&workspace),
         _ => Err(USAGE.to_owned()),
@@ -47,8 +54,8 @@ fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str =
-    "usage: pitlane list | check NN [--solution] | progress | hint NN | reset NN | verify";
+const USAGE: &str = "usage: pitlane list | check NN [--solution] | progress | hint NN | reset NN \
+                     | gen [NN] | verify | check-book";
 
 fn fail(message: &str) -> ExitCode {
     eprintln!("pitlane: {message}");
@@ -66,7 +73,12 @@ fn check(workspace: &Workspace, day: &str, solution: bool) -> Result<ExitCode, S
     let days = workspace.days()?;
     let day = Day::select(&days, day)?;
     let package = if solution { day.solution_package() } else { day.starter_package() };
-    println!("── day {} · {} · {package} ──", day.number, day.title());
+    println!(
+        "── day {} · {} · {package} · in {} ──",
+        day.number,
+        day.title(),
+        workspace.root.display()
+    );
     let run = workspace.run_suite(&package, days::Output::Show)?;
     println!();
     if run.solved() {
@@ -143,19 +155,21 @@ fn hint(workspace: &Workspace, day: &str) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn reset(workspace: &Workspace, day: &str) -> Result<ExitCode, String> {
+fn generate_starters(workspace: &Workspace, day: Option<&str>) -> Result<ExitCode, String> {
     let days = workspace.days()?;
-    let day = Day::select(&days, day)?;
-    let source = std::env::var("PITLANE_RESET_REF").unwrap_or_else(|_| "HEAD".to_owned());
-    let folder = workspace.relative(&day.starter_dir.join("src"));
-    let status = std::process::Command::new("git")
-        .args(["checkout", &source, "--", &folder])
-        .current_dir(&workspace.root)
-        .status()
-        .map_err(|e| format!("running git: {e}"))?;
-    if !status.success() {
-        return Err(format!("git could not restore {folder} from {source}"));
+    let selected: Vec<&Day> = match day {
+        Some(day) => vec![Day::select(&days, day)?],
+        None => days.iter().collect(),
+    };
+    let changed = generate::write_starters(workspace, &selected, &days)?;
+    for file in &changed {
+        println!("wrote {}", file.display());
     }
-    println!("Day {}'s starter files ({folder}) are as in {source} again.", day.number);
+    println!(
+        "gen: {} starter(s) made from their solutions, {} file(s) changed; {} records them",
+        selected.len(),
+        changed.len(),
+        generate::MANIFEST
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -1,8 +1,13 @@
 //! `pitlane verify`: the proof that the workbook works, for every day.
 //!
-//! - the starter compiles, carries `// TODO` markers, and *no* test of its
-//!   suite passes untouched (an exercise that passes before the student
-//!   works is a bug);
+//! - the starter is what the generator makes of the solution now (a solution
+//!   changed without `just gen` fails here, naming the file), and in CI the
+//!   committed starter is exactly that;
+//! - the *pristine* starter, as generated, compiles, carries `// TODO`
+//!   markers, and *no* test of its suite passes (an exercise that passes
+//!   before the student works is a bug). Where `days/` holds a student's
+//!   work, the pristine starter is built in a scratch workspace instead
+//!   (`crates/runner/src/pristine.rs`), so a solved day does not fail this;
 //! - the solution passes the very same suite, every test, with snapshots
 //!   read-only (a missing or changed snapshot fails);
 //! - both ran the same number of tests (one suite, not two that drifted);
@@ -12,7 +17,14 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::days::{Output, Workspace};
+use crate::days::{Output, TestRun, Workspace};
+use crate::generate::{self, StarterFile};
+use crate::pristine;
+
+/// Whether this is CI, where `days/` must be exactly what the generator wrote.
+fn strict() -> bool {
+    std::env::var("CI").is_ok_and(|value| !value.is_empty() && value != "false" && value != "0")
+}
 
 pub fn run(workspace: &Workspace) -> Result<ExitCode, String> {
     let days = workspace.days()?;
@@ -23,18 +35,38 @@ pub fn run(workspace: &Workspace) -> Result<ExitCode, String> {
         "{:<4} {:<26} {:<22} {:>5}  {:<5} {:<8} verdict",
         "day", "starter", "solution", "TODOs", "hint", "chapter"
     );
-    let (mut good, mut bad) = (0, 0);
+    let (mut good, mut bad, mut modified) = (0, 0, 0);
+    let strict = strict();
     for day in &days {
-        let starter = workspace.run_suite(&day.starter_package(), Output::Hide)?;
+        let mut problems = Vec::new();
+        let state = generate::state(workspace, day, &days)?;
+        problems.extend(
+            state.stale.iter().map(|stale| format!("{stale}: run `just gen {}`", day.number)),
+        );
+        let yours = !state.modified.is_empty();
+        if yours && strict {
+            for file in &state.modified {
+                problems.push(format!(
+                    "{} is not what the generator wrote: starters are made from solutions/ \
+                     (edit the solution, then `just gen {}`)",
+                    file.display(),
+                    day.number
+                ));
+            }
+        }
+        let starter = if yours && !strict {
+            pristine_run(workspace, &days, &state.files, &day.starter_package())?
+        } else {
+            workspace.run_suite(&day.starter_package(), Output::Hide)?
+        };
         let solution = workspace.run_suite(&day.solution_package(), Output::Hide)?;
-        let todos = count_todos(&day.starter_dir.join("src"));
+        let todos = count_todos(&state.files);
         let has_hint = day.starter_dir.join("HINT.md").is_file();
         let has_chapter = day.chapter().is_file();
         let mut leftovers = Vec::new();
         find_unreviewed_snapshots(&day.starter_dir, &mut leftovers);
         find_unreviewed_snapshots(&day.solution_dir, &mut leftovers);
-
-        let mut problems = Vec::new();
+        find_unreviewed_snapshots(&day.suite_dir(), &mut leftovers);
         if !starter.compiled {
             problems.push("the starter does not compile".to_owned());
         } else if starter.passed > 0 || starter.failed == 0 {
@@ -63,7 +95,8 @@ pub fn run(workspace: &Workspace) -> Result<ExitCode, String> {
         }
 
         let starter_cell = if starter.compiled {
-            format!("compiles, {}/{} pass", starter.passed, starter.total())
+            let pristine = if yours { " (pristine)" } else { "" };
+            format!("compiles, {}/{} pass{pristine}", starter.passed, starter.total())
         } else {
             "does not compile".to_owned()
         };
@@ -89,7 +122,20 @@ pub fn run(workspace: &Workspace) -> Result<ExitCode, String> {
             if !solution.solved() {
                 println!("---- {} output ----\n{}", day.solution_package(), solution.output);
             }
+            if !starter.compiled {
+                println!("---- {} output ----\n{}", day.starter_package(), starter.output);
+            }
         }
+        if yours && !strict {
+            modified += 1;
+        }
+    }
+    if modified > 0 {
+        println!(
+            "({modified} day(s) in days/ hold your own work: verify tested their pristine \
+             starters in {}; `just progress` tests yours)",
+            pristine::FOLDER
+        );
     }
     println!("verify: {good} passed, {bad} failed");
     Ok(if bad == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
@@ -99,26 +145,24 @@ fn yes_no(value: bool) -> &'static str {
     if value { "yes" } else { "NO" }
 }
 
-/// The number of `// TODO` markers in the `.rs` files under `folder`.
-fn count_todos(folder: &Path) -> usize {
-    rust_files(folder)
-        .iter()
-        .filter_map(|file| std::fs::read_to_string(file).ok())
-        .map(|text| text.matches("// TODO").count())
-        .sum()
+/// The pristine starter's suite, run in the scratch workspace.
+fn pristine_run(
+    workspace: &Workspace,
+    days: &[crate::days::Day],
+    files: &[StarterFile],
+    package: &str,
+) -> Result<TestRun, String> {
+    let folder = pristine::prepare(workspace, days, files)?;
+    workspace.run_suite_in(&folder, package, Output::Hide)
 }
 
-fn rust_files(folder: &Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(folder).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            files.extend(rust_files(&path));
-        } else if path.extension().is_some_and(|ext| ext == "rs") {
-            files.push(path);
-        }
-    }
+/// The number of `// TODO` markers in the starter's Rust files, as generated.
+fn count_todos(files: &[StarterFile]) -> usize {
     files
+        .iter()
+        .filter(|file| file.path.extension().is_some_and(|ext| ext == "rs"))
+        .map(|file| file.text.matches("// TODO").count())
+        .sum()
 }
 
 /// Snapshots insta wrote but nobody reviewed: `*.snap.new`, `*.pending-snap`.

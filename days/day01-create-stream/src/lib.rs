@@ -105,7 +105,6 @@ pub async fn create_stream(
     //     the name is taken → `Ok(Creation::AlreadyExists)`. Look at
     //     `err.as_service_error()`: it is `Some` only when Kinesis answered;
     //   - any other error → `Err(KinesisError::from(err).into())`.
-    let _ = (client, name, capacity, StreamModeDetails::builder(), StreamMode::OnDemand);
     todo!("day 01: create the stream")
 }
 // ANCHOR_END: create_stream
@@ -123,10 +122,10 @@ pub async fn describe_stream(client: &Client, name: &str) -> Result<StreamInfo, 
     //     Statuses and modes are enums in the SDK: `.as_str()` gives their
     //     names ("ACTIVE", "ON_DEMAND"). A summary without
     //     `stream_mode_details()` is a provisioned stream.
-    let _ = (client, name);
     todo!("day 01: describe the stream")
 }
 
+// ANCHOR: wait_until_active
 /// Polls the stream every [`POLL_INTERVAL`] until it is `ACTIVE`, and
 /// returns its description; fails once `timeout` has passed.
 pub async fn wait_until_active(
@@ -144,9 +143,9 @@ pub async fn wait_until_active(
     //     `StreamError::NotActiveInTime` with the status and the time waited;
     //   - otherwise `tokio::time::sleep(POLL_INTERVAL).await` and try again.
     //     (Never `std::thread::sleep` in async code: it blocks the runtime.)
-    let _ = (client, name, timeout, Instant::now(), StreamStatus::Active);
     todo!("day 01: wait until the stream is ACTIVE")
 }
+// ANCHOR_END: wait_until_active
 
 /// Every shard of the stream, asking for at most `page_size` shards per call.
 ///
@@ -166,7 +165,6 @@ pub async fn list_shards_paged(
     //   - push a `ShardInfo` per `page.shards()`; the hash keys are in
     //     `shard.hash_key_range()`;
     //   - a page without a (non-empty) `next_token()` is the last one.
-    let _ = (client, name, page_size);
     todo!("day 01: list the shards, page after page")
 }
 

@@ -1,7 +1,8 @@
 //! Day 01's tests: `just check 01`.
 //!
-//! The tests live in `suite/`; the solution crate runs that very same file
-//! against its own library, so there is one copy of the tests and snapshots.
+//! The suite lives in `suites/day01-create-stream/`, with its snapshots: the starter and
+//! the solution both run that one file, so the tests exist once.
 use day01_create_stream as sut;
 
+#[path = "../../../suites/day01-create-stream/mod.rs"]
 mod suite;

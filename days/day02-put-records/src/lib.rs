@@ -56,7 +56,6 @@ impl Outgoing {
         //     `ProduceError::TooLarge` with the key and that size.
         //   Then return `Ok(Self { partition_key, data })`.
         let partition_key = partition_key.into();
-        let _ = (partition_key, data);
         todo!("day 02: validate the record")
     }
 
@@ -138,7 +137,6 @@ impl ProduceError {
 /// stay in order on one shard, and many sensors spread over all shards.
 pub fn partition_key(reading: &SensorReading) -> String {
     // TODO 2: key each reading by the sensor that sent it.
-    let _ = reading;
     todo!("day 02: choose the partition key")
 }
 
@@ -147,10 +145,10 @@ pub fn encode(reading: &SensorReading) -> Result<Outgoing, ProduceError> {
     // TODO 3: serialize the reading with `serde_json::to_vec` (its error
     //   converts into `ProduceError::Encode` with `?`) and build the record
     //   with `Outgoing::new` and `partition_key`.
-    let _ = reading;
     todo!("day 02: encode a reading")
 }
 
+// ANCHOR: plan_calls
 /// Splits `records` into consecutive runs that each fit one `PutRecords`
 /// call: at most [`MAX_RECORDS_PER_CALL`] records and [`MAX_BYTES_PER_CALL`]
 /// bytes. Greedy: each run takes as many records as fit.
@@ -161,9 +159,9 @@ pub fn plan_calls(records: &[Outgoing]) -> Vec<Range<usize>> {
     //   records, or if this record would take it over MAX_BYTES_PER_CALL.
     //   At the end, push the last run if it is not empty. No records → no
     //   calls.
-    let _ = (records, MAX_RECORDS_PER_CALL, MAX_BYTES_PER_CALL);
     todo!("day 02: plan the PutRecords calls")
 }
+// ANCHOR_END: plan_calls
 
 /// The records of `sent` that Kinesis refused, according to its answer.
 ///
@@ -172,7 +170,6 @@ pub fn plan_calls(records: &[Outgoing]) -> Vec<Range<usize>> {
 pub fn refused_records(sent: &[Outgoing], answer: &PutRecordsOutput) -> Vec<Outgoing> {
     // TODO 5: `zip` the sent records with `answer.records()` and keep (a
     //   clone of) each record whose result has an `error_code()`.
-    let _ = (sent, answer);
     todo!("day 02: find the refused records")
 }
 
@@ -209,7 +206,6 @@ impl RetryPolicy {
         //   than `max_delay`. Use saturating arithmetic (`2u32.saturating_pow`,
         //   `Duration::saturating_mul`): retry 40 must not overflow. Return a
         //   random fraction of the bound: `bound.mul_f64(fastrand::f64())`.
-        let _ = retry;
         todo!("day 02: compute the backoff delay")
     }
 }
@@ -224,7 +220,6 @@ pub async fn put_one(
     //   and the data (`Blob::new(record.data())`); `.send().await`, turning
     //   an SDK error into `ProduceError` with `.map_err(KinesisError::from)?`.
     //   The answer has the shard id and the sequence number.
-    let _ = (client, stream, record, Blob::new(Vec::new()));
     todo!("day 02: put one record")
 }
 
@@ -250,7 +245,6 @@ pub async fn put_batch(
     //   - on the last attempt → `ProduceError::GaveUp` with the refused
     //     records and the first `error_code()` of the answer;
     //   - otherwise the refused records are the new `pending`.
-    let _ = (client, stream, records, policy, Outgoing::to_entry);
     todo!("day 02: put a batch, retrying refused records")
 }
 // ANCHOR_END: put_batch
@@ -270,6 +264,5 @@ pub async fn put_all(
     //   append every record *after* that range (`&records[range.end..]`) to
     //   the error's `unsent` (both `GaveUp` and `CallFailed` carry one) and
     //   return the error: the caller gets back everything not stored.
-    let _ = (client, stream, records, policy);
     todo!("day 02: put every record")
 }

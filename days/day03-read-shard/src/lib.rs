@@ -55,21 +55,21 @@ impl FromStr for SequenceNumber {
         // TODO 1: refuse an empty text or one with anything but ASCII digits
         //   (`ReadError::InvalidSequenceNumber(text.to_owned())`). Keep the
         //   digits without their leading zeros, but keep "0" for zero.
-        let _ = text;
         todo!("day 03: parse a sequence number")
     }
 }
 
+// ANCHOR: ord
 impl Ord for SequenceNumber {
     /// Without leading zeros, a longer number is a bigger number; numbers of
     /// the same length compare digit by digit, i.e. as strings.
     fn cmp(&self, other: &Self) -> Ordering {
         // TODO 2: compare the lengths first; only for equal lengths compare
         //   the texts (`Ordering::then_with` chains the two).
-        let _ = other;
         todo!("day 03: order sequence numbers as numbers")
     }
 }
+// ANCHOR_END: ord
 
 impl PartialOrd for SequenceNumber {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
@@ -141,7 +141,6 @@ pub fn decode(shard_id: &str, record: &Record) -> DecodedRecord {
     //   The arrival time: `approximate_arrival_timestamp()` → `.to_millis()`
     //   → `DateTime::from_timestamp_millis` (each step may fail: `and_then`).
     //   A missing partition key becomes "".
-    let _ = (shard_id, record);
     todo!("day 03: decode a record")
 }
 
@@ -175,8 +174,6 @@ impl ShardReader {
         //   Send it (`.map_err(KinesisError::from)?`) and keep the returned
         //   `shard_iterator()` in a new reader (`client.clone()` is cheap: the
         //   client is a handle), with `calls: 0`.
-        let _ = (client, stream, shard_id, position);
-        let _ = (SdkDateTime::from_millis(0), ShardIteratorType::Latest);
         todo!("day 03: open a shard iterator")
     }
 
@@ -193,7 +190,6 @@ impl ShardReader {
         //   iterator and the limit, count the call, keep
         //   `next_shard_iterator()` as the new iterator, and return the
         //   decoded records with `millis_behind_latest()` (0 if absent).
-        let _ = (limit, &self.client, &self.shard_id);
         todo!("day 03: read one page")
     }
 
@@ -210,7 +206,6 @@ impl ShardReader {
         // TODO 6: while the reader `is_open()`, read a page and keep its
         //   records. Stop after a page that is empty *and* 0 ms behind: only
         //   both together mean "caught up".
-        let _ = limit;
         todo!("day 03: read until caught up")
     }
     // ANCHOR_END: read_until_caught_up

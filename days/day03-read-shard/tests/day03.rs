@@ -1,7 +1,8 @@
 //! Day 03's tests: `just check 03`.
 //!
-//! The tests live in `suite/`; the solution crate runs that very same file
-//! against its own library, so there is one copy of the tests and snapshots.
+//! The suite lives in `suites/day03-read-shard/`, with its snapshots: the starter and
+//! the solution both run that one file, so the tests exist once.
 use day03_read_shard as sut;
 
+#[path = "../../../suites/day03-read-shard/mod.rs"]
 mod suite;

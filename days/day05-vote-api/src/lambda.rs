@@ -1,4 +1,4 @@
-//! The Lambda function: a thin `main` around [`handle`](crate::day::handle).
+//! The Lambda function: a thin `main` around [`handle`](crate::handle).
 //!
 //! You do not need to change this file. API Gateway (HTTP API, payload 2.0)
 //! or the local gateway of `just demo` calls it once per request.
@@ -7,7 +7,7 @@ use std::convert::Infallible;
 
 use lambda_http::{Error, Request, run, service_fn};
 
-use crate::day::{ApiConfig, handle};
+use crate::{ApiConfig, handle};
 
 #[tokio::main]
 pub async fn main() -> Result<(), Error> {

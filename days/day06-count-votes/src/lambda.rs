@@ -1,4 +1,4 @@
-//! The Lambda function: a thin `main` around [`handle`](crate::day::handle).
+//! The Lambda function: a thin `main` around [`handle`](crate::handle).
 //!
 //! You do not need to change this file. On AWS (or under `cargo lambda
 //! watch`) the runtime calls the handler once per batch; the local
@@ -7,7 +7,7 @@
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use pitlane::lambda::KinesisEvent;
 
-use crate::day::{TABLE_ENV, handle};
+use crate::{TABLE_ENV, handle};
 
 #[tokio::main]
 pub async fn main() -> Result<(), Error> {

@@ -1,4 +1,4 @@
-//! The Lambda function: a thin `main` around [`handle`](crate::day::handle).
+//! The Lambda function: a thin `main` around [`handle`](crate::handle).
 //!
 //! You do not need to change this file. Its event-source mapping must have
 //! `FunctionResponseTypes: [ReportBatchItemFailures]`, or the failures the
@@ -7,7 +7,7 @@
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use pitlane::lambda::KinesisEvent;
 
-use crate::day::{RESULTS_TABLE_ENV, Tables, VOTES_TABLE_ENV, handle};
+use crate::{RESULTS_TABLE_ENV, Tables, VOTES_TABLE_ENV, handle};
 
 #[tokio::main]
 pub async fn main() -> Result<(), Error> {

@@ -1,7 +1,8 @@
 //! Day 07's tests: `just check 07`.
 //!
-//! The tests live in `suite/`; the solution crate runs that very same file
-//! against its own library, so there is one copy of the tests and snapshots.
+//! The suite lives in `suites/day07-one-vote-per-user/`, with its snapshots: the starter and
+//! the solution both run that one file, so the tests exist once.
 use day07_one_vote_per_user as sut;
 
+#[path = "../../../suites/day07-one-vote-per-user/mod.rs"]
 mod suite;

@@ -1,7 +1,8 @@
 //! Day 08's tests: `just check 08`.
 //!
-//! The tests live in `suite/`; the solution crate runs that very same file
-//! against its own library, so there is one copy of the tests and snapshots.
+//! The suite lives in `suites/day08-results-api/`, with its snapshots: the starter and
+//! the solution both run that one file, so the tests exist once.
 use day08_results_api as sut;
 
+#[path = "../../../suites/day08-results-api/mod.rs"]
 mod suite;

@@ -27,6 +27,8 @@
 //! The chapter "Day 09" of the book explains each step; `just hint 09` gives
 //! a nudge.
 
+pub mod lambda;
+
 use std::collections::HashMap;
 use std::future::Future;
 
@@ -35,7 +37,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
-use day07_one_vote_per_user_solution::{Outcome, VoteError, record_vote};
+use day07_one_vote_per_user::{Outcome, VoteError, record_vote};
 use pitlane::aws::DynamoDbError;
 use pitlane::lambda::{KinesisEvent, KinesisEventRecord};
 use pitlane::retry::RetryPolicy;
@@ -67,11 +69,8 @@ pub struct Tables {
 
 impl Tables {
     /// The two tables day 07's vote transaction writes to.
-    fn counting(&self) -> day07_one_vote_per_user_solution::Tables {
-        day07_one_vote_per_user_solution::Tables {
-            votes: self.votes.clone(),
-            results: self.results.clone(),
-        }
+    fn counting(&self) -> day07_one_vote_per_user::Tables {
+        day07_one_vote_per_user::Tables { votes: self.votes.clone(), results: self.results.clone() }
     }
 }
 
@@ -87,6 +86,7 @@ pub enum Poison {
     Refused(String),
 }
 
+// ANCHOR: read_vote
 /// The vote in a record's data, or why it is poison. The size is checked
 /// first: there is no point parsing a megabyte to find it is not a vote.
 pub fn read_vote(data: &[u8]) -> Result<Vote, Poison> {
@@ -94,9 +94,9 @@ pub fn read_vote(data: &[u8]) -> Result<Vote, Poison> {
     // check that *before* parsing. Otherwise `decode_vote(data)` (day 06's
     // check) gives the vote, or the reason as a `String`: wrap it in
     // `Poison::NotAVote`.
-    let _ = (data, decode_vote);
     todo!("size check, then decode_vote")
 }
+// ANCHOR_END: read_vote
 
 /// What kind of failure a DynamoDB error is, which decides what to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -118,6 +118,7 @@ const TRANSIENT_CODES: &[&str] = &["ThrottlingException", "ServiceUnavailable"];
 const TRANSIENT_CANCELLATIONS: &[&str] =
     &["ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict"];
 
+// ANCHOR: classify
 /// Sorts a failed call into one of the three [`ErrorKind`]s.
 pub fn classify(error: &DynamoDbError) -> ErrorKind {
     // TODO 2: match on `error.inner()` (the SDK's `aws_sdk_dynamodb::Error`):
@@ -132,11 +133,11 @@ pub fn classify(error: &DynamoDbError) -> ErrorKind {
     //   a code in TRANSIENT_CODES is `Transient`, "ValidationException" is
     //   `BadRecord`, any other code is `Setup`, and *no* code at all means
     //   DynamoDB never answered (a timeout, a network failure): `Transient`.
-    let _ = (error, TRANSIENT_CODES, TRANSIENT_CANCELLATIONS);
-    let _ = <aws_sdk_dynamodb::Error as ProvideErrorMetadata>::code;
     todo!("classify the error")
 }
+// ANCHOR_END: classify
 
+// ANCHOR: with_retries
 /// Runs `call` until it succeeds, fails for a reason that is not
 /// [`ErrorKind::Transient`], or has been tried `policy.max_attempts` times;
 /// sleeps a jittered, doubling delay between attempts.
@@ -151,10 +152,11 @@ where
     //   (attempt < policy.max_attempts): sleep `policy.backoff(attempt)`
     //   (`tokio::time::sleep`), then try again.
     // - any other `Err`: return it at once — retrying cannot help.
-    let _ = (policy, &mut call);
     todo!("retry transient failures with backoff")
 }
+// ANCHOR_END: with_retries
 
+// ANCHOR: dead_letter_item
 /// The dead-letter item for `record`: everything needed to understand the
 /// failure and to replay the record once the cause is fixed. Its key is the
 /// record's `eventID` (shard and sequence number), so setting the same record
@@ -174,9 +176,9 @@ pub fn dead_letter_item(
     // - "data" (B): the data itself, cut to its first MAX_KEPT_BYTES bytes
     //   (`AttributeValue::B(Blob::new(...))`);
     // - "eventSourceArn" (S): the stream, when the record names it.
-    let _ = (record, reason, Blob::new::<Vec<u8>>);
     todo!("the dead-letter item")
 }
+// ANCHOR_END: dead_letter_item
 
 /// What the function needs: a client, the tables, and how hard to retry.
 #[derive(Clone, Debug)]
@@ -216,6 +218,7 @@ pub async fn dead_letter(
     .await
 }
 
+// ANCHOR: process
 /// One record: counted, found a duplicate, or dead-lettered — or an error
 /// that means "try this record again later".
 pub async fn process(
@@ -234,10 +237,9 @@ pub async fn process(
     //    an error that `classify` says is `BadRecord` is dead-lettered with
     //    `Poison::Refused(error.to_string())`; any other error is returned:
     //    the record must be tried again later.
-    let _ = (consumer, record, record_vote, Outcome::Counted);
-    let _ = std::marker::PhantomData::<VoteError>;
     todo!("read, record with retries, or dead-letter")
 }
+// ANCHOR_END: process
 
 /// What [`handle`] did with one batch.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -257,13 +259,12 @@ pub async fn handle(consumer: &Consumer, event: KinesisEvent) -> KinesisEventRes
     // `BatchSummary`. When one returns an error, report that record
     // (`response.add_failure(sequence_number)`), log why, and stop: the
     // mapping redelivers the batch from there. Log the summary at the end.
-    let _ = (consumer, event, BatchSummary::default(), KinesisEventResponse::default());
     todo!("process the batch, stopping at the first record that fails")
 }
 // ANCHOR_END: handle
 
 /// Creates the three tables (on-demand capacity).
 pub async fn create_tables(client: &Client, tables: &Tables) -> Result<(), DynamoDbError> {
-    day07_one_vote_per_user_solution::create_tables(client, &tables.counting()).await?;
+    day07_one_vote_per_user::create_tables(client, &tables.counting()).await?;
     pitlane::dynamodb::create_table(client, &tables.dead_letters, "eventId").await
 }

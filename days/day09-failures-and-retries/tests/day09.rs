@@ -1,7 +1,8 @@
 //! Day 09's tests: `just check 09`.
 //!
-//! The tests live in `suite/`; the solution crate runs that very same file
-//! against its own library, so there is one copy of the tests and snapshots.
+//! The suite lives in `suites/day09-failures-and-retries/`, with its snapshots: the starter and
+//! the solution both run that one file, so the tests exist once.
 use day09_failures_and_retries as sut;
 
+#[path = "../../../suites/day09-failures-and-retries/mod.rs"]
 mod suite;

@@ -81,6 +81,7 @@ fn shards_for(demand: f64, per_shard: f64) -> u32 {
     ((demand / per_shard).ceil() as u32).max(1)
 }
 
+// ANCHOR: plan
 /// The shards `load` needs: the most that any one limit requires. On a tie
 /// the first limit in the order records, write bytes, read bytes is named.
 pub fn plan(load: &Load) -> Plan {
@@ -94,9 +95,9 @@ pub fn plan(load: &Load) -> Plan {
     //   share the shard's output, and 1 with enhanced fan-out.
     // `binding` names the limit that needs the most shards; on a tie, the
     // first of records, bytes in, bytes out.
-    let _ = (load, shards_for(0.0, 1.0), SHARD_WRITE_RECORDS, SHARD_WRITE_BYTES, SHARD_READ_BYTES);
     todo!("the shards the load needs, and the limit that binds")
 }
+// ANCHOR_END: plan
 
 /// Kinesis list prices (US East, N. Virginia) when this was written; check
 /// the pricing page before you rely on them.
@@ -139,6 +140,7 @@ pub const HOURS_PER_MONTH: f64 = 730.0;
 /// A gigabyte as AWS bills data: 2^30 bytes.
 const GB: f64 = 1_073_741_824.0;
 
+// ANCHOR: monthly_cost
 /// A month of `shards` provisioned shards against on-demand, when the
 /// stream averages `average_records_per_second` of `load`'s records (peaks
 /// size the shards; the average decides what data costs). Every consumer's
@@ -156,10 +158,11 @@ pub fn monthly_cost(
     // - on-demand: hours × `on_demand_stream_hour`, plus GB written (data +
     //   key) × `on_demand_gb_in`, plus GB read (data × consumers, at least 1)
     //   × `on_demand_gb_out`. A GB is `GB` bytes.
-    let _ = (load, shards, average_records_per_second, prices, GB);
     todo!("what a month costs in each mode")
 }
+// ANCHOR_END: monthly_cost
 
+// ANCHOR: shard_for_key
 /// The shard a partition key goes to: the one whose hash key range (from
 /// `ListShards`: `(shard id, starting hash key, ending hash key)`, both ends
 /// included) holds the MD5 of the key, read as a 128-bit big-endian number.
@@ -167,9 +170,9 @@ pub fn shard_for_key<'a>(key: &str, ranges: &'a [(String, u128, u128)]) -> Optio
     // TODO 3: `md5::compute(key.as_bytes()).0` is 16 bytes: read them as a
     // big-endian `u128` (`u128::from_be_bytes`), and return the id of the
     // shard whose range (start and end both included) holds that number.
-    let _ = (key, ranges);
     todo!("MD5 of the key, then the shard whose range holds it")
 }
+// ANCHOR_END: shard_for_key
 
 /// The shards of `stream` with their hash key ranges.
 pub async fn hash_ranges(
@@ -245,7 +248,6 @@ pub async fn send_votes(
     // Count the call, and each entry of the answer: a `shard_id()` without an
     // `error_code()` is one more record for that shard; anything else is
     // refused.
-    let _ = (client, stream, keys, votes, PutRecordsRequestEntry::builder(), Blob::new(Vec::new()));
     todo!("put the votes in batches and count where they went")
 }
 // ANCHOR_END: send_votes

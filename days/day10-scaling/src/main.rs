@@ -1,4 +1,4 @@
-//! The `load-test` command (`just load-test plan`, `just load-test spread`).
+//! The `load-test` command.
 use day10_scaling as day;
 
 mod cli;

@@ -1,7 +1,8 @@
 //! Day 10's tests: `just check 10`.
 //!
-//! The tests live in `suite/`; the solution crate runs that very same file
-//! against its own library, so there is one copy of the tests and snapshots.
+//! The suite lives in `suites/day10-scaling/`, with its snapshots: the starter and
+//! the solution both run that one file, so the tests exist once.
 use day10_scaling as sut;
 
+#[path = "../../../suites/day10-scaling/mod.rs"]
 mod suite;

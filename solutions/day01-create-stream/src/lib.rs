@@ -1,4 +1,4 @@
-//! # Day 01 — create a stream (solution)
+//! # Day 01 — create a stream
 //!
 //! A Kinesis data stream is an ordered, replayable log split into *shards*.
 //! Creating one is a single call, but a tool that does it well also:
@@ -10,6 +10,10 @@
 //!   writes. The SDK's built-in waiter polls no faster than every 10 seconds;
 //!   creation usually takes a second or two, so we poll ourselves;
 //! - lists the shards, which is a paginated call.
+//~!
+//~! Work through the `TODO`s from top to bottom, then run `just check 01`.
+//~! The chapter "Day 01" of the book explains each step; `just hint 01` gives
+//~! a nudge.
 
 use std::time::{Duration, Instant};
 
@@ -87,6 +91,21 @@ pub async fn create_stream(
     name: &str,
     capacity: Capacity,
 ) -> Result<Creation, StreamError> {
+    //~ TODO 1: refuse `Capacity::Provisioned { shards }` with fewer than one
+    //~   shard: return `Err(StreamError::InvalidShardCount(shards))` *before*
+    //~   calling AWS (a request that cannot succeed should not be sent).
+    //~ TODO 2: build the request with `client.create_stream().stream_name(name)`:
+    //~   - provisioned: `.shard_count(shards)`;
+    //~   - on-demand: `.stream_mode_details(..)` with a `StreamModeDetails`
+    //~     built with `.stream_mode(StreamMode::OnDemand)` (its `build()`
+    //~     returns a `Result`; the mode is set, so `expect` is fine here).
+    //~ TODO 3: `.send().await` it and map the answer:
+    //~   - `Ok(_)` → `Ok(Creation::Created)`;
+    //~   - an error whose service error `is_resource_in_use_exception()` means
+    //~     the name is taken → `Ok(Creation::AlreadyExists)`. Look at
+    //~     `err.as_service_error()`: it is `Some` only when Kinesis answered;
+    //~   - any other error → `Err(KinesisError::from(err).into())`.
+    // solution: todo!("day 01: create the stream")
     let request = match capacity {
         Capacity::Provisioned { shards } if shards < 1 => {
             return Err(StreamError::InvalidShardCount(shards));
@@ -107,6 +126,7 @@ pub async fn create_stream(
         }
         Err(err) => Err(KinesisError::from(err).into()),
     }
+    // end solution
 }
 // ANCHOR_END: create_stream
 
@@ -115,6 +135,15 @@ pub async fn create_stream(
 /// Uses `DescribeStreamSummary`, which (unlike `DescribeStream`) does not
 /// list the shards and so answers in one call whatever the stream's size.
 pub async fn describe_stream(client: &Client, name: &str) -> Result<StreamInfo, StreamError> {
+    //~ TODO 4: call `client.describe_stream_summary().stream_name(name).send().await`.
+    //~   - an error that `is_resource_not_found_exception()` →
+    //~     `Err(StreamError::NotFound(name.to_owned()))`; other errors →
+    //~     `Err(KinesisError::from(err).into())`;
+    //~   - from `output.stream_description_summary()` fill a `StreamInfo`.
+    //~     Statuses and modes are enums in the SDK: `.as_str()` gives their
+    //~     names ("ACTIVE", "ON_DEMAND"). A summary without
+    //~     `stream_mode_details()` is a provisioned stream.
+    // solution: todo!("day 01: describe the stream")
     let output = match client.describe_stream_summary().stream_name(name).send().await {
         Ok(output) => output,
         Err(err) if err.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()) => {
@@ -136,6 +165,7 @@ pub async fn describe_stream(client: &Client, name: &str) -> Result<StreamInfo, 
         open_shards: summary.open_shard_count(),
         retention_hours: summary.retention_period_hours(),
     })
+    // end solution
 }
 
 // ANCHOR: wait_until_active
@@ -146,6 +176,17 @@ pub async fn wait_until_active(
     name: &str,
     timeout: Duration,
 ) -> Result<StreamInfo, StreamError> {
+    //~ TODO 5: remember when you started (`Instant::now()`), then loop:
+    //~   - `describe_stream` (its errors, `NotFound` included, end the wait:
+    //~     a missing stream will not appear by waiting);
+    //~   - `ACTIVE` → return the info; `DELETING` → `StreamError::BeingDeleted`;
+    //~     (`StreamStatus::from(info.status.as_str())` turns the text back
+    //~     into the SDK's enum, so you can `match` on it);
+    //~   - still `CREATING`/`UPDATING` after `timeout` →
+    //~     `StreamError::NotActiveInTime` with the status and the time waited;
+    //~   - otherwise `tokio::time::sleep(POLL_INTERVAL).await` and try again.
+    //~     (Never `std::thread::sleep` in async code: it blocks the runtime.)
+    // solution: todo!("day 01: wait until the stream is ACTIVE")
     let started = Instant::now();
     loop {
         let info = describe_stream(client, name).await?;
@@ -162,6 +203,7 @@ pub async fn wait_until_active(
             _ => tokio::time::sleep(POLL_INTERVAL).await,
         }
     }
+    // end solution
 }
 // ANCHOR_END: wait_until_active
 
@@ -175,6 +217,15 @@ pub async fn list_shards_paged(
     name: &str,
     page_size: i32,
 ) -> Result<Vec<ShardInfo>, StreamError> {
+    //~ TODO 6: keep an `Option<String>` next token, and loop:
+    //~   - no token yet: `client.list_shards().stream_name(name)`;
+    //~     with a token: `client.list_shards().next_token(token)` (no name!);
+    //~   - `.max_results(page_size).send().await`; a missing stream →
+    //~     `StreamError::NotFound`, like in `describe_stream`;
+    //~   - push a `ShardInfo` per `page.shards()`; the hash keys are in
+    //~     `shard.hash_key_range()`;
+    //~   - a page without a (non-empty) `next_token()` is the last one.
+    // solution: todo!("day 01: list the shards, page after page")
     let mut shards = Vec::new();
     let mut next_token: Option<String> = None;
     loop {
@@ -206,6 +257,7 @@ pub async fn list_shards_paged(
             _ => return Ok(shards),
         }
     }
+    // end solution
 }
 
 /// Every shard of the stream.

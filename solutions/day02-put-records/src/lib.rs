@@ -1,4 +1,4 @@
-//! # Day 02 — put records (solution)
+//! # Day 02 — put records
 //!
 //! A producer turns events into Kinesis records (a partition key and a blob
 //! of bytes) and sends them. Two calls do it:
@@ -14,6 +14,10 @@
 //! 128-bit key space that the shards split between them. Records with the
 //! same key stay in order on one shard; a constant key pins *every* record
 //! to one shard, whatever the stream's size.
+//~!
+//~! Work through the `TODO`s from top to bottom, then run `just check 02`.
+//~! The chapter "Day 02" of the book explains each step; `just hint 02` gives
+//~! a nudge.
 
 use std::ops::Range;
 use std::time::Duration;
@@ -45,7 +49,14 @@ pub struct Outgoing {
 
 impl Outgoing {
     pub fn new(partition_key: impl Into<String>, data: Vec<u8>) -> Result<Self, ProduceError> {
+        //~ TODO 1: check Kinesis's limits before accepting the record:
+        //~   - the key has 1 to MAX_PARTITION_KEY_LENGTH *characters*
+        //~     (`.chars().count()`), else `ProduceError::InvalidPartitionKey`;
+        //~   - key bytes + data bytes ≤ MAX_BYTES_PER_RECORD, else
+        //~     `ProduceError::TooLarge` with the key and that size.
+        //~   Then return `Ok(Self { partition_key, data })`.
         let partition_key = partition_key.into();
+        // solution: todo!("day 02: validate the record")
         let key_length = partition_key.chars().count();
         if key_length == 0 || key_length > MAX_PARTITION_KEY_LENGTH {
             return Err(ProduceError::InvalidPartitionKey { length: key_length });
@@ -55,6 +66,7 @@ impl Outgoing {
             return Err(ProduceError::TooLarge { partition_key, size });
         }
         Ok(Self { partition_key, data })
+        // end solution
     }
 
     pub fn partition_key(&self) -> &str {
@@ -134,12 +146,20 @@ impl ProduceError {
 /// The partition key of a reading: its sensor. Readings of one sensor then
 /// stay in order on one shard, and many sensors spread over all shards.
 pub fn partition_key(reading: &SensorReading) -> String {
+    //~ TODO 2: key each reading by the sensor that sent it.
+    // solution: todo!("day 02: choose the partition key")
     reading.sensor_id.clone()
+    // end solution
 }
 
 /// A reading as a record: its JSON, keyed by [`partition_key`].
 pub fn encode(reading: &SensorReading) -> Result<Outgoing, ProduceError> {
+    //~ TODO 3: serialize the reading with `serde_json::to_vec` (its error
+    //~   converts into `ProduceError::Encode` with `?`) and build the record
+    //~   with `Outgoing::new` and `partition_key`.
+    // solution: todo!("day 02: encode a reading")
     Outgoing::new(partition_key(reading), serde_json::to_vec(reading)?)
+    // end solution
 }
 
 // ANCHOR: plan_calls
@@ -147,6 +167,13 @@ pub fn encode(reading: &SensorReading) -> Result<Outgoing, ProduceError> {
 /// call: at most [`MAX_RECORDS_PER_CALL`] records and [`MAX_BYTES_PER_CALL`]
 /// bytes. Greedy: each run takes as many records as fit.
 pub fn plan_calls(records: &[Outgoing]) -> Vec<Range<usize>> {
+    //~ TODO 4: walk the records, keeping the start of the current run and
+    //~   its byte count (`record.size()`). Before adding a record, close the
+    //~   run (push `start..index`) if it already has MAX_RECORDS_PER_CALL
+    //~   records, or if this record would take it over MAX_BYTES_PER_CALL.
+    //~   At the end, push the last run if it is not empty. No records → no
+    //~   calls.
+    // solution: todo!("day 02: plan the PutRecords calls")
     let mut calls = Vec::new();
     let (mut start, mut bytes) = (0, 0);
     for (index, record) in records.iter().enumerate() {
@@ -162,6 +189,7 @@ pub fn plan_calls(records: &[Outgoing]) -> Vec<Range<usize>> {
         calls.push(start..records.len());
     }
     calls
+    // end solution
 }
 // ANCHOR_END: plan_calls
 
@@ -170,11 +198,15 @@ pub fn plan_calls(records: &[Outgoing]) -> Vec<Range<usize>> {
 /// The answer has one entry per record sent, in the same order; a refused
 /// record's entry has an `error_code` instead of a sequence number.
 pub fn refused_records(sent: &[Outgoing], answer: &PutRecordsOutput) -> Vec<Outgoing> {
+    //~ TODO 5: `zip` the sent records with `answer.records()` and keep (a
+    //~   clone of) each record whose result has an `error_code()`.
+    // solution: todo!("day 02: find the refused records")
     sent.iter()
         .zip(answer.records())
         .filter(|(_, result)| result.error_code().is_some())
         .map(|(record, _)| record.clone())
         .collect()
+    // end solution
 }
 
 /// How [`put_all`] retries refused records.
@@ -206,9 +238,15 @@ impl RetryPolicy {
     /// the same moment would retry at the same moment, and be throttled
     /// again together.
     pub fn backoff(&self, retry: u32) -> Duration {
+        //~ TODO 6: the bound is `base_delay * 2^(retry - 1)`, but never more
+        //~   than `max_delay`. Use saturating arithmetic (`2u32.saturating_pow`,
+        //~   `Duration::saturating_mul`): retry 40 must not overflow. Return a
+        //~   random fraction of the bound: `bound.mul_f64(fastrand::f64())`.
+        // solution: todo!("day 02: compute the backoff delay")
         let factor = 2u32.saturating_pow(retry.saturating_sub(1));
         let bound = self.base_delay.saturating_mul(factor).min(self.max_delay);
         bound.mul_f64(fastrand::f64())
+        // end solution
     }
 }
 
@@ -218,6 +256,11 @@ pub async fn put_one(
     stream: &str,
     record: &Outgoing,
 ) -> Result<Receipt, ProduceError> {
+    //~ TODO 7: `client.put_record()` with the stream name, the partition key
+    //~   and the data (`Blob::new(record.data())`); `.send().await`, turning
+    //~   an SDK error into `ProduceError` with `.map_err(KinesisError::from)?`.
+    //~   The answer has the shard id and the sequence number.
+    // solution: todo!("day 02: put one record")
     let output = client
         .put_record()
         .stream_name(stream)
@@ -230,6 +273,7 @@ pub async fn put_one(
         shard_id: output.shard_id().to_owned(),
         sequence_number: output.sequence_number().to_owned(),
     })
+    // end solution
 }
 
 // ANCHOR: put_batch
@@ -242,6 +286,19 @@ pub async fn put_batch(
     records: Vec<Outgoing>,
     policy: &RetryPolicy,
 ) -> Result<PutReport, ProduceError> {
+    //~ TODO 8: the heart of the day. Start with `pending = records` and a
+    //~   report `{ records: records.len(), .. }`. For attempt 1..=max_attempts:
+    //~   - from the second attempt on, sleep `policy.backoff(attempt - 1)`
+    //~     and add `pending.len()` to `report.retried`;
+    //~   - send `pending` with `client.put_records()` (`.set_records(..)`
+    //~     with `Outgoing::to_entry` for each) and count the call;
+    //~   - a failed call → `ProduceError::CallFailed { unsent: pending, .. }`
+    //~     (`source: err.into()`): the records go back to the caller;
+    //~   - `refused_records(&pending, &answer)` empty → done, `Ok(report)`;
+    //~   - on the last attempt → `ProduceError::GaveUp` with the refused
+    //~     records and the first `error_code()` of the answer;
+    //~   - otherwise the refused records are the new `pending`.
+    // solution: todo!("day 02: put a batch, retrying refused records")
     let mut report = PutReport { records: records.len(), ..PutReport::default() };
     let mut pending = records;
     for attempt in 1..=policy.max_attempts {
@@ -279,6 +336,7 @@ pub async fn put_batch(
         pending = refused;
     }
     unreachable!("the loop returns on its last attempt")
+    // end solution
 }
 // ANCHOR_END: put_batch
 
@@ -292,6 +350,12 @@ pub async fn put_all(
     records: Vec<Outgoing>,
     policy: &RetryPolicy,
 ) -> Result<PutReport, ProduceError> {
+    //~ TODO 9: for each range of `plan_calls(&records)`, `put_batch` a copy of
+    //~   those records and add its report to the total. If a batch fails,
+    //~   append every record *after* that range (`&records[range.end..]`) to
+    //~   the error's `unsent` (both `GaveUp` and `CallFailed` carry one) and
+    //~   return the error: the caller gets back everything not stored.
+    // solution: todo!("day 02: put every record")
     let mut total = PutReport::default();
     for range in plan_calls(&records) {
         match put_batch(client, stream, records[range.clone()].to_vec(), policy).await {
@@ -312,4 +376,5 @@ pub async fn put_all(
         }
     }
     Ok(total)
+    // end solution
 }

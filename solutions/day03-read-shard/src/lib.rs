@@ -1,4 +1,4 @@
-//! # Day 03 — read a shard (solution)
+//! # Day 03 — read a shard
 //!
 //! A consumer reads a stream shard by shard. For each shard it asks for a
 //! *shard iterator* — a cursor saying where to start — then calls
@@ -19,6 +19,10 @@
 //! Sequence numbers are decimal strings of up to 128 digits, too big for any
 //! integer type. Comparing them as strings is wrong ("9" > "10"), so they get
 //! a type of their own that compares them as numbers.
+//~!
+//~! Work through the `TODO`s from top to bottom, then run `just check 03`.
+//~! The chapter "Day 03" of the book explains each step; `just hint 03` gives
+//~! a nudge.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -48,11 +52,16 @@ impl FromStr for SequenceNumber {
     /// Accepts decimal digits only. Leading zeros are dropped, so that equal
     /// numbers are equal values.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
+        //~ TODO 1: refuse an empty text or one with anything but ASCII digits
+        //~   (`ReadError::InvalidSequenceNumber(text.to_owned())`). Keep the
+        //~   digits without their leading zeros, but keep "0" for zero.
+        // solution: todo!("day 03: parse a sequence number")
         if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
             return Err(ReadError::InvalidSequenceNumber(text.to_owned()));
         }
         let digits = text.trim_start_matches('0');
         Ok(Self(if digits.is_empty() { "0".to_owned() } else { digits.to_owned() }))
+        // end solution
     }
 }
 
@@ -61,7 +70,11 @@ impl Ord for SequenceNumber {
     /// Without leading zeros, a longer number is a bigger number; numbers of
     /// the same length compare digit by digit, i.e. as strings.
     fn cmp(&self, other: &Self) -> Ordering {
+        //~ TODO 2: compare the lengths first; only for equal lengths compare
+        //~   the texts (`Ordering::then_with` chains the two).
+        // solution: todo!("day 03: order sequence numbers as numbers")
         self.0.len().cmp(&other.0.len()).then_with(|| self.0.cmp(&other.0))
+        // end solution
     }
 }
 // ANCHOR_END: ord
@@ -78,6 +91,7 @@ impl fmt::Display for SequenceNumber {
     }
 }
 
+// ANCHOR: positions
 /// Where a reader starts in a shard.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StartingPosition {
@@ -87,6 +101,7 @@ pub enum StartingPosition {
     AfterSequenceNumber(SequenceNumber),
     AtTimestamp(DateTime<Utc>),
 }
+// ANCHOR_END: positions
 
 /// A record as a person wants to read it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -128,6 +143,13 @@ pub enum ReadError {
 
 /// Decodes one record read from `shard_id`.
 pub fn decode(shard_id: &str, record: &Record) -> DecodedRecord {
+    //~ TODO 3: parse `record.data()` with `serde_json::from_slice`:
+    //~   `Payload::Json(value)`, or on error `Payload::NotJson` with the
+    //~   error's text and the data as text (`String::from_utf8_lossy`).
+    //~   The arrival time: `approximate_arrival_timestamp()` → `.to_millis()`
+    //~   → `DateTime::from_timestamp_millis` (each step may fail: `and_then`).
+    //~   A missing partition key becomes "".
+    // solution: todo!("day 03: decode a record")
     let data = record.data().as_ref();
     let payload = match serde_json::from_slice(data) {
         Ok(value) => Payload::Json(value),
@@ -146,6 +168,7 @@ pub fn decode(shard_id: &str, record: &Record) -> DecodedRecord {
             .and_then(DateTime::from_timestamp_millis),
         payload,
     }
+    // end solution
 }
 
 /// Reads one shard, page after page, from a starting position.
@@ -170,6 +193,15 @@ impl ShardReader {
         shard_id: &str,
         position: &StartingPosition,
     ) -> Result<Self, ReadError> {
+        //~ TODO 4: `client.get_shard_iterator()` with the stream and the shard,
+        //~   then per position the `shard_iterator_type(ShardIteratorType::..)`
+        //~   and, for the sequence-number positions,
+        //~   `.starting_sequence_number(seq.as_str())`, for `AtTimestamp`
+        //~   `.timestamp(SdkDateTime::from_millis(at.timestamp_millis()))`.
+        //~   Send it (`.map_err(KinesisError::from)?`) and keep the returned
+        //~   `shard_iterator()` in a new reader (`client.clone()` is cheap: the
+        //~   client is a handle), with `calls: 0`.
+        // solution: todo!("day 03: open a shard iterator")
         let request = client.get_shard_iterator().stream_name(stream).shard_id(shard_id);
         let request = match position {
             StartingPosition::TrimHorizon => {
@@ -193,6 +225,7 @@ impl ShardReader {
             iterator: output.shard_iterator().map(str::to_owned),
             calls: 0,
         })
+        // end solution
     }
 
     /// False once the shard is closed (split or merged) and fully read:
@@ -203,6 +236,12 @@ impl ShardReader {
 
     /// One `GetRecords` call of at most `limit` records; moves the reader on.
     pub async fn next_page(&mut self, limit: i32) -> Result<Page, ReadError> {
+        //~ TODO 5: `take()` the iterator; without one (closed shard) return an
+        //~   empty page at 0 ms behind. Otherwise call `get_records()` with the
+        //~   iterator and the limit, count the call, keep
+        //~   `next_shard_iterator()` as the new iterator, and return the
+        //~   decoded records with `millis_behind_latest()` (0 if absent).
+        // solution: todo!("day 03: read one page")
         let Some(iterator) = self.iterator.take() else {
             return Ok(Page { records: Vec::new(), millis_behind_latest: 0 });
         };
@@ -220,6 +259,7 @@ impl ShardReader {
             records: output.records().iter().map(|record| decode(&self.shard_id, record)).collect(),
             millis_behind_latest: output.millis_behind_latest().unwrap_or(0),
         })
+        // end solution
     }
 
     // ANCHOR: read_until_caught_up
@@ -232,6 +272,10 @@ impl ShardReader {
         &mut self,
         limit: i32,
     ) -> Result<Vec<DecodedRecord>, ReadError> {
+        //~ TODO 6: while the reader `is_open()`, read a page and keep its
+        //~   records. Stop after a page that is empty *and* 0 ms behind: only
+        //~   both together mean "caught up".
+        // solution: todo!("day 03: read until caught up")
         let mut records = Vec::new();
         while self.is_open() {
             let page = self.next_page(limit).await?;
@@ -242,6 +286,7 @@ impl ShardReader {
             }
         }
         Ok(records)
+        // end solution
     }
     // ANCHOR_END: read_until_caught_up
 }

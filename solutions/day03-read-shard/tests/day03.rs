@@ -1,5 +1,8 @@
-//! Day 03's tests, run against the solution: the starter's suite, unchanged.
+//! Day 03's tests: `just check 03`.
+//!
+//! The suite lives in `suites/day03-read-shard/`, with its snapshots: the starter and
+//! the solution both run that one file, so the tests exist once.
 use day03_read_shard_solution as sut;
 
-#[path = "../../../days/day03-read-shard/tests/suite/mod.rs"]
+#[path = "../../../suites/day03-read-shard/mod.rs"]
 mod suite;

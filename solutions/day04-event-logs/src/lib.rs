@@ -1,4 +1,4 @@
-//! # Day 04 — ingest events into an `EventLogs` table (solution)
+//! # Day 04 — ingest events into an `EventLogs` table
 //!
 //! The first consumer, written as a real Lambda function: the event-source
 //! mapping hands it a batch of Kinesis records, and it stores each one as an
@@ -19,6 +19,12 @@
 //!
 //! A record whose data is not JSON is stored too — its raw text and the
 //! parser's error — so it never blocks the shard and never vanishes.
+//~!
+//~! Work through the `TODO`s from top to bottom, then run `just check 04`.
+//~! The chapter "Day 04" of the book explains each step; `just hint 04` gives
+//~! a nudge.
+
+pub mod lambda;
 
 use std::collections::HashMap;
 
@@ -65,8 +71,13 @@ pub enum EventLogError {
 /// (`shardId-…:<sequence number>`), which is the same at every delivery of
 /// the record and different for every record.
 pub fn event_id(record: &KinesisEventRecord) -> String {
+    //~ TODO 1: derive the id from the record, never at random: take the
+    //~   record's Kinesis `event_id` (an `Option<String>`; use "" if absent)
+    //~   and return `Uuid::new_v5(&EVENT_ID_NAMESPACE, <its bytes>)` as text.
+    // solution: todo!("day 04: a deterministic event id")
     let kinesis_id = record.event_id.as_deref().unwrap_or_default();
     Uuid::new_v5(&EVENT_ID_NAMESPACE, kinesis_id.as_bytes()).to_string()
+    // end solution
 }
 // ANCHOR_END: event_id
 
@@ -75,6 +86,11 @@ pub fn event_id(record: &KinesisEventRecord) -> String {
 /// map, a payload can be queried and projected field by field, which a JSON
 /// string cannot.
 pub fn to_attribute(value: &Value) -> AttributeValue {
+    //~ TODO 2: `match` on the JSON value: Null → `AttributeValue::Null(true)`,
+    //~   Bool → `Bool`, Number → `N` with `n.to_string()` (DynamoDB numbers
+    //~   travel as text, which keeps them exact), String → `S`, Array → `L`
+    //~   and Object → `M`, converting the elements with `to_attribute` itself.
+    // solution: todo!("day 04: JSON to a DynamoDB attribute")
     match value {
         Value::Null => AttributeValue::Null(true),
         Value::Bool(b) => AttributeValue::Bool(*b),
@@ -85,10 +101,21 @@ pub fn to_attribute(value: &Value) -> AttributeValue {
             AttributeValue::M(fields.iter().map(|(k, v)| (k.clone(), to_attribute(v))).collect())
         }
     }
+    // end solution
 }
 
+// ANCHOR: to_item
 /// One record as one `EventLogs` item.
 pub fn to_item(record: &KinesisEventRecord) -> HashMap<String, AttributeValue> {
+    //~ TODO 3: build the item as a `HashMap` of string attributes (`S`):
+    //~   "eventId" (`event_id`), "kinesisEventId" (the record's `event_id`),
+    //~   "shardId" (the part of `event_id` before ':'), "sequenceNumber",
+    //~   "partitionKey", and "arrivedAt": the arrival timestamp as RFC 3339
+    //~   with milliseconds (`to_rfc3339_opts(SecondsFormat::Millis, true)`).
+    //~   Then parse `kinesis.data` as JSON: on success add "payload"
+    //~   (`to_attribute`); on error add "rawPayload" (the data as lossy UTF-8
+    //~   text) and "payloadError" (the error's text). Never drop a record.
+    // solution: todo!("day 04: a record as an item")
     let kinesis = &record.kinesis;
     let text = |s: &str| AttributeValue::S(s.to_owned());
     let event_id_text = record.event_id.as_deref().unwrap_or_default();
@@ -117,7 +144,9 @@ pub fn to_item(record: &KinesisEventRecord) -> HashMap<String, AttributeValue> {
         }
     }
     item
+    // end solution
 }
+// ANCHOR_END: to_item
 
 // ANCHOR: write_items
 /// Stores `items` with `BatchWriteItem`, [`MAX_ITEMS_PER_CALL`] at a time,
@@ -129,6 +158,17 @@ pub async fn write_items(
     items: Vec<HashMap<String, AttributeValue>>,
     policy: &RetryPolicy,
 ) -> Result<WriteReport, EventLogError> {
+    //~ TODO 4: for each chunk of MAX_ITEMS_PER_CALL items, turn the items into
+    //~   `WriteRequest`s (`PutRequest::builder().set_item(..)`), then for
+    //~   attempt 1..=policy.max_attempts:
+    //~   - from the second attempt on, sleep `policy.backoff(attempt - 1)` and
+    //~     count the items as retried;
+    //~   - `client.batch_write_item().request_items(table, pending)`, count
+    //~     the call (SDK errors: `.map_err(DynamoDbError::from)?`);
+    //~   - the new pending items are `output.unprocessed_items` for `table`
+    //~     (absent means none); stop when there are none.
+    //~   Items still pending after the last attempt → `EventLogError::Unprocessed`.
+    // solution: todo!("day 04: batch writes with retries")
     let mut report = WriteReport { items: items.len(), ..WriteReport::default() };
     for chunk in items.chunks(MAX_ITEMS_PER_CALL) {
         let mut pending: Vec<WriteRequest> = chunk
@@ -170,6 +210,7 @@ pub async fn write_items(
         }
     }
     Ok(report)
+    // end solution
 }
 // ANCHOR_END: write_items
 
@@ -179,10 +220,15 @@ pub async fn handle(
     table: &str,
     event: KinesisEvent,
 ) -> Result<WriteReport, EventLogError> {
+    //~ TODO 5: every record `to_item`, then `write_items` with
+    //~   `RetryPolicy::default()`. Return its report (an error makes the
+    //~   event-source mapping deliver the batch again).
+    // solution: todo!("day 04: the handler")
     let items = event.records.iter().map(to_item).collect();
     let report = write_items(client, table, items, &RetryPolicy::default()).await?;
     tracing::info!(records = event.records.len(), calls = report.calls, "batch stored");
     Ok(report)
+    // end solution
 }
 
 /// Creates the `EventLogs` table: partition key `eventId` (a string),

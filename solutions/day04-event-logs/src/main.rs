@@ -1,10 +1,4 @@
-//! The `event-logs` Lambda function, built from the solution.
-use day04_event_logs_solution as day;
-
-// The Lambda `main` is the starter's, compiled against this solution.
-#[path = "../../../days/day04-event-logs/src/lambda.rs"]
-mod lambda;
-
+//! The `event-logs` Lambda function (`cargo lambda watch`, `just package`).
 fn main() -> Result<(), lambda_runtime::Error> {
-    lambda::main()
+    day04_event_logs_solution::lambda::main()
 }

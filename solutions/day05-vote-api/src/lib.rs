@@ -1,4 +1,4 @@
-//! # Day 05 — the vote API (solution)
+//! # Day 05 — the vote API
 //!
 //! Fans vote from a web page: `POST /vote` with `{"vote": "NOR"}`. API
 //! Gateway (an HTTP API) invokes this Lambda function with the request; the
@@ -28,6 +28,12 @@
 //! The record's partition key is the voter: one fan's votes stay in order on
 //! one shard, and the crowd spreads over all shards. (A constant key would
 //! put every vote on one shard.)
+//~!
+//~! Work through the `TODO`s from top to bottom, then run `just check 05`.
+//~! The chapter "Day 05" of the book explains each step; `just hint 05` gives
+//~! a nudge.
+
+pub mod lambda;
 
 use lambda_http::http::{HeaderValue, Method, StatusCode, header};
 use lambda_http::request::RequestContext;
@@ -111,8 +117,17 @@ struct VoteBody {
     vote: String,
 }
 
+// ANCHOR: voter
 /// Who is voting: the JWT's `sub` claim, else (if trusted) the demo header.
 pub fn voter(request: &Request, config: &ApiConfig) -> Result<String, ApiError> {
+    //~ TODO 1: the identity API Gateway verified: when
+    //~   `request.request_context_ref()` is `Some(RequestContext::ApiGatewayV2(ctx))`,
+    //~   the `sub` claim is in `ctx.authorizer` → `.jwt` → `.claims.get("sub")`
+    //~   (each an `Option`). A blank `sub` does not count.
+    //~   Without one, and only if `config.trust_user_header`, take the
+    //~   (trimmed, non-empty) value of the `USER_HEADER` header.
+    //~   Otherwise: `Err(ApiError::Unauthorized)`.
+    // solution: todo!("day 05: who is voting?")
     let from_jwt = match request.request_context_ref() {
         Some(RequestContext::ApiGatewayV2(context)) => context
             .authorizer
@@ -127,11 +142,29 @@ pub fn voter(request: &Request, config: &ApiConfig) -> Result<String, ApiError> 
         (config.trust_user_header && !header.is_empty()).then(|| header.to_owned())
     };
     from_jwt.filter(|sub| !sub.trim().is_empty()).or_else(from_header).ok_or(ApiError::Unauthorized)
+    // end solution
 }
+// ANCHOR_END: voter
 
 // ANCHOR: read_vote
 /// The driver voted for, once the body passed every check.
 pub fn read_vote(request: &Request) -> Result<String, ApiError> {
+    //~ TODO 2: check, in this order, and refuse with the matching `ApiError`:
+    //~   - the Content-Type's essence (before any `;`) is `application/json`,
+    //~     compared case-insensitively → else `UnsupportedMediaType`;
+    //~   - the body (`request.body().as_ref()`) has at most MAX_BODY_BYTES → else
+    //~     `PayloadTooLarge`;
+    //~   - it is UTF-8, parses as JSON, *is an object* (serde would also read
+    //~     `["NOR"]` as the struct!), and fits `VoteBody` — parse the *text*
+    //~     into it: a `serde_json::Value` keeps only the last of two `"vote"`
+    //~     fields, the typed parse refuses the pair → else `BadRequest`
+    //~     with a message that starts `the body must be {"vote": "<driver id>"}: `
+    //~     and says why ("it is not UTF-8 text", "it is not a JSON object", or
+    //~     serde's error);
+    //~   - the vote, trimmed and upper-cased, `is_driver` → else `BadRequest`
+    //~     saying `unknown driver "<as sent>": vote for one of <ids, comma-separated>`.
+    //~   Return the upper-cased driver id.
+    // solution: todo!("day 05: read and check the vote")
     let content_type =
         request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let essence = content_type.split(';').next().unwrap_or("").trim();
@@ -165,6 +198,7 @@ pub fn read_vote(request: &Request) -> Result<String, ApiError> {
         )));
     }
     Ok(vote)
+    // end solution
 }
 // ANCHOR_END: read_vote
 
@@ -174,6 +208,12 @@ pub async fn put_vote(
     stream: &str,
     vote: &Vote,
 ) -> Result<String, ApiError> {
+    //~ TODO 3: `client.put_record()` into `stream`, partition key = the
+    //~   voter (`vote.user`), data = the vote as JSON. On error, log it with
+    //~   `tracing::error!` (wrap it in `KinesisError::from` for a readable
+    //~   message) and return `ApiError::Internal`: the caller learns nothing
+    //~   about our internals. Return the record's sequence number.
+    // solution: todo!("day 05: put the vote into the stream")
     let data = serde_json::to_vec(vote).expect("a vote serializes");
     let output = client
         .put_record()
@@ -188,6 +228,7 @@ pub async fn put_vote(
             ApiError::Internal
         })?;
     Ok(output.sequence_number().to_owned())
+    // end solution
 }
 
 // ANCHOR: handle
@@ -197,6 +238,15 @@ pub async fn handle(
     config: &ApiConfig,
     request: Request,
 ) -> Response<Body> {
+    //~ TODO 4: an `OPTIONS` request is a CORS preflight: `return preflight(..)`.
+    //~   Otherwise: refuse any method but POST (`MethodNotAllowed`), then
+    //~   `voter`, `read_vote`, build the `Vote` (now as `voted_at`) and
+    //~   `put_vote`. Answer with `json_response`:
+    //~   - success: 202 and `{"accepted": true, "vote": ..., "sequenceNumber": ...}`;
+    //~   - an `ApiError`: its `status()` and `{"message": <its text>}`; a 405
+    //~     also gets the header `Allow: POST, OPTIONS`.
+    //~   Finish with `with_cors(response, &request, config)`.
+    // solution: todo!("day 05: the handler")
     if request.method() == Method::OPTIONS {
         return preflight(&request, config);
     }
@@ -228,6 +278,7 @@ pub async fn handle(
         }
     };
     with_cors(response, &request, config)
+    // end solution
 }
 // ANCHOR_END: handle
 

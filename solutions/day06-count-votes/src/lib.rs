@@ -1,4 +1,4 @@
-//! # Day 06 — count the votes (solution)
+//! # Day 06 — count the votes
 //!
 //! Each Kinesis record is one fan's vote, `{"vote": "NOR", "user": "fan-0042",
 //! "votedAt": "..."}`. This consumer adds them up in a `Results` table: one
@@ -17,6 +17,12 @@
 //! What this consumer does not do: notice a fan voting twice, or a batch
 //! delivered twice. Kinesis delivers at least once, so a retried batch is
 //! counted again. Day 07 fixes both.
+//~!
+//~! Work through the `TODO`s from top to bottom, then run `just check 06`.
+//~! The chapter "Day 06" of the book explains each step; `just hint 06` gives
+//~! a nudge.
+
+pub mod lambda;
 
 use std::collections::BTreeMap;
 
@@ -64,6 +70,12 @@ pub enum CountError {
 
 /// The vote in `record`, or the reason it is not a valid vote.
 pub fn decode_vote(record: &KinesisEventRecord) -> Result<Vote, String> {
+    //~ TODO 1: parse `record.kinesis.data` into a `Vote` with
+    //~   `serde_json::from_slice` (error → `format!("not a vote: {e}")`);
+    //~   then refuse a driver that `is_driver` does not know
+    //~   (`format!("unknown driver {:?}", vote.vote)`) and a blank user
+    //~   ("the vote has no user").
+    // solution: todo!("day 06: decode a vote")
     let vote: Vote =
         serde_json::from_slice(&record.kinesis.data).map_err(|e| format!("not a vote: {e}"))?;
     if !is_driver(&vote.vote) {
@@ -73,10 +85,15 @@ pub fn decode_vote(record: &KinesisEventRecord) -> Result<Vote, String> {
         return Err("the vote has no user".to_owned());
     }
     Ok(vote)
+    // end solution
 }
 
 /// Counts the batch's votes per driver, setting rejected records aside.
 pub fn tally(records: &[KinesisEventRecord]) -> Tally {
+    //~ TODO 2: for each record, `decode_vote`: add 1 to the driver's entry
+    //~   of `counts` (`*counts.entry(driver).or_default() += 1`), or push a
+    //~   `Rejection` with the record's sequence number and the reason.
+    // solution: todo!("day 06: tally a batch")
     let mut tally = Tally::default();
     for record in records {
         match decode_vote(record) {
@@ -88,8 +105,10 @@ pub fn tally(records: &[KinesisEventRecord]) -> Tally {
         }
     }
     tally
+    // end solution
 }
 
+// ANCHOR: add_votes
 /// Adds `votes` to `driver`'s count, creating the item on its first vote:
 /// `ADD` is atomic, so concurrent consumers never lose an update.
 pub async fn add_votes(
@@ -98,6 +117,12 @@ pub async fn add_votes(
     driver: &str,
     votes: u64,
 ) -> Result<(), CountError> {
+    //~ TODO 3: `client.update_item()` on `table`, key `driver` (a string),
+    //~   update expression "ADD votes :votes SET updatedAt = :now", with
+    //~   `:votes` a number (`AttributeValue::N(votes.to_string())`) and `:now`
+    //~   the current time as RFC 3339 text. `ADD` creates the item (and the
+    //~   attribute) on the first vote. Errors: `.map_err(DynamoDbError::from)?`.
+    // solution: todo!("day 06: add votes to a driver")
     client
         .update_item()
         .table_name(table)
@@ -109,7 +134,9 @@ pub async fn add_votes(
         .await
         .map_err(DynamoDbError::from)?;
     Ok(())
+    // end solution
 }
+// ANCHOR_END: add_votes
 
 // ANCHOR: handle
 /// The Lambda handler: tally the batch, then one write per driver.
@@ -118,6 +145,10 @@ pub async fn handle(
     table: &str,
     event: KinesisEvent,
 ) -> Result<BatchSummary, CountError> {
+    //~ TODO 4: `tally` the batch; log each rejection with `tracing::warn!`
+    //~   (its sequence number and reason); `add_votes` once per driver of the
+    //~   tally; return the summary: votes counted, writes made, rejections.
+    // solution: todo!("day 06: the handler")
     let tally = tally(&event.records);
     for rejection in &tally.rejected {
         tracing::warn!(seq = %rejection.sequence_number, reason = %rejection.reason, "vote rejected");
@@ -130,6 +161,7 @@ pub async fn handle(
         writes: tally.counts.len(),
         rejected: tally.rejected.len(),
     })
+    // end solution
 }
 // ANCHOR_END: handle
 

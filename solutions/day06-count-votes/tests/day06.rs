@@ -1,5 +1,8 @@
-//! Day 06's tests, run against the solution: the starter's suite, unchanged.
+//! Day 06's tests: `just check 06`.
+//!
+//! The suite lives in `suites/day06-count-votes/`, with its snapshots: the starter and
+//! the solution both run that one file, so the tests exist once.
 use day06_count_votes_solution as sut;
 
-#[path = "../../../days/day06-count-votes/tests/suite/mod.rs"]
+#[path = "../../../suites/day06-count-votes/mod.rs"]
 mod suite;

@@ -1,4 +1,4 @@
-//! # Day 07 — one vote per user (solution)
+//! # Day 07 — one vote per user
 //!
 //! Two things make day 06's counts wrong: a fan who votes twice is counted
 //! twice, and a batch delivered twice (Kinesis delivers *at least once*) is
@@ -25,6 +25,12 @@
 //! reported with `batchItemFailures`: the event-source mapping then
 //! redelivers the batch from that record on, and the records already
 //! accepted are simply found to be duplicates.
+//~!
+//~! Work through the `TODO`s from top to bottom, then run `just check 07`.
+//~! The chapter "Day 07" of the book explains each step; `just hint 07` gives
+//~! a nudge.
+
+pub mod lambda;
 
 use aws_lambda_events::event::streams::KinesisEventResponse;
 use aws_sdk_dynamodb::Client;
@@ -74,6 +80,15 @@ pub fn vote_transaction(
     vote: &Vote,
     sequence_number: &str,
 ) -> Vec<TransactWriteItem> {
+    //~ TODO 1: two `TransactWriteItem`s, in this order:
+    //~   - a `Put` into `tables.votes` of the item {user, vote, votedAt (RFC
+    //~     3339), sequenceNumber}, with the condition
+    //~     "attribute_not_exists(#user)" and `#user` → "user" in
+    //~     `expression_attribute_names` (`user` is a reserved word);
+    //~   - an `Update` of `tables.results`, key `driver` = the vote, with
+    //~     "ADD votes :one SET updatedAt = :now".
+    //~   Wrap each with `TransactWriteItem::builder().put(..)` / `.update(..)`.
+    // solution: todo!("day 07: the vote transaction")
     let accept = Put::builder()
         .table_name(&tables.votes)
         .item("user", AttributeValue::S(vote.user.clone()))
@@ -97,6 +112,7 @@ pub fn vote_transaction(
         TransactWriteItem::builder().put(accept).build(),
         TransactWriteItem::builder().update(count).build(),
     ]
+    // end solution
 }
 // ANCHOR_END: vote_transaction
 
@@ -108,6 +124,12 @@ pub async fn record_vote(
     vote: &Vote,
     sequence_number: &str,
 ) -> Result<Outcome, VoteError> {
+    //~ TODO 2: send `client.transact_write_items()` with
+    //~   `.set_transact_items(Some(vote_transaction(..)))`.
+    //~   - Ok → `Outcome::Counted`;
+    //~   - an error for which `failed_the_condition(&err)` → `Outcome::Duplicate`;
+    //~   - any other error → `Err(DynamoDbError::from(err).into())`.
+    // solution: todo!("day 07: record one vote")
     let result = client
         .transact_write_items()
         .set_transact_items(Some(vote_transaction(tables, vote, sequence_number)))
@@ -118,12 +140,19 @@ pub async fn record_vote(
         Err(err) if failed_the_condition(&err) => Ok(Outcome::Duplicate),
         Err(err) => Err(DynamoDbError::from(err).into()),
     }
+    // end solution
 }
 // ANCHOR_END: record_vote
 
 /// Whether a transaction was cancelled because its first write (the vote)
 /// failed its condition: the fan had voted already.
 fn failed_the_condition<R>(err: &SdkError<TransactWriteItemsError, R>) -> bool {
+    //~ TODO 3: `err.as_service_error()` is a `TransactWriteItemsError`; when
+    //~   it is `TransactionCanceledException(cancelled)`, look at the first of
+    //~   `cancelled.cancellation_reasons()` (one per write, in order): its
+    //~   `code()` is "ConditionalCheckFailed" when the fan had voted already.
+    //~   Anything else is not a duplicate.
+    // solution: todo!("day 07: recognise a duplicate")
     match err.as_service_error() {
         Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => cancelled
             .cancellation_reasons()
@@ -132,6 +161,7 @@ fn failed_the_condition<R>(err: &SdkError<TransactWriteItemsError, R>) -> bool {
             .is_some_and(|code| code == "ConditionalCheckFailed"),
         _ => false,
     }
+    // end solution
 }
 
 /// What [`handle`] did with one batch.
@@ -142,6 +172,7 @@ pub struct BatchSummary {
     pub rejected: usize,
 }
 
+// ANCHOR: handle
 /// The Lambda handler (with `ReportBatchItemFailures`): each record in order;
 /// on the first write that fails, report that record and stop — the mapping
 /// redelivers from there.
@@ -150,6 +181,13 @@ pub async fn handle(
     tables: &Tables,
     event: KinesisEvent,
 ) -> Result<KinesisEventResponse, VoteError> {
+    //~ TODO 4: for each record, in order: `decode_vote` (a rejection is
+    //~   logged with `tracing::warn!` and skipped); `record_vote`, counting
+    //~   the outcomes. On the first `Err`, `response.add_failure(<the record's
+    //~   sequence number>)` and stop: the event-source mapping redelivers the
+    //~   batch from that record, and what was already counted is then found
+    //~   to be a duplicate. Return the response (empty = all done).
+    // solution: todo!("day 07: the handler")
     let mut summary = BatchSummary::default();
     let mut response = KinesisEventResponse::default();
     for record in &event.records {
@@ -174,7 +212,9 @@ pub async fn handle(
     }
     tracing::info!(?summary, "batch processed");
     Ok(response)
+    // end solution
 }
+// ANCHOR_END: handle
 
 /// Creates both tables: `Votes` keyed by `user`, `Results` keyed by
 /// `driver`, on-demand capacity.

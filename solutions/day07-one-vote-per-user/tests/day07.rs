@@ -1,5 +1,8 @@
-//! Day 07's tests, run against the solution: the starter's suite, unchanged.
+//! Day 07's tests: `just check 07`.
+//!
+//! The suite lives in `suites/day07-one-vote-per-user/`, with its snapshots: the starter and
+//! the solution both run that one file, so the tests exist once.
 use day07_one_vote_per_user_solution as sut;
 
-#[path = "../../../days/day07-one-vote-per-user/tests/suite/mod.rs"]
+#[path = "../../../suites/day07-one-vote-per-user/mod.rs"]
 mod suite;

@@ -1,4 +1,4 @@
-//! # Day 08 — the results API (solution)
+//! # Day 08 — the results API
 //!
 //! The dashboard polls `GET /results` every second or two. This Lambda
 //! function reads the `Results` table that day 07 keeps up to date and
@@ -20,6 +20,12 @@
 //!
 //! The table has one item per driver (22), so a `Scan` is cheap; it is still
 //! read page by page, as any Scan must be.
+//~!
+//~! Work through the `TODO`s from top to bottom, then run `just check 08`.
+//~! The chapter "Day 08" of the book explains each step; `just hint 08` gives
+//~! a nudge.
+
+pub mod lambda;
 
 use std::collections::HashMap;
 
@@ -89,6 +95,13 @@ pub enum ResultsError {
 
 /// Every count in the table, page after page of `Scan`.
 pub async fn read_counts(client: &Client, table: &str) -> Result<Vec<Count>, ResultsError> {
+    //~ TODO 1: `client.scan().table_name(table)`, page after page: pass the
+    //~   previous page's `last_evaluated_key()` as `set_exclusive_start_key`
+    //~   until a page has none (or an empty one). From each item take
+    //~   "driver" (`as_s`), "votes" (`as_n`, parsed as u64) and "updatedAt"
+    //~   (`as_s`, optional); skip items without driver or votes.
+    //~   Errors: `.map_err(DynamoDbError::from)?`.
+    // solution: todo!("day 08: read the counts")
     let mut counts = Vec::new();
     let mut start: Option<HashMap<String, AttributeValue>> = None;
     loop {
@@ -111,11 +124,20 @@ pub async fn read_counts(client: &Client, table: &str) -> Result<Vec<Count>, Res
             _ => return Ok(counts),
         }
     }
+    // end solution
 }
 
 // ANCHOR: summarize
 /// The results of the whole grid from the stored counts.
 pub fn summarize(counts: &[Count]) -> Results {
+    //~ TODO 2: one `DriverResult` per driver of `grid()`, in grid order, with
+    //~   its votes (0 when it has no count) and its percent of the total,
+    //~   rounded to one decimal (`(votes * 1000 / total).round() / 10`; 0 when
+    //~   the total is 0). Then sort by votes, most first, with a *stable*
+    //~   sort (`sort_by_key` with `std::cmp::Reverse`), so that ties keep the
+    //~   grid order. `updated_at` is the newest of the counts' times (RFC 3339
+    //~   in UTC sorts as text: `max()`).
+    // solution: todo!("day 08: summarize the results")
     let votes_of =
         |id: &str| counts.iter().filter(|c| c.driver == id).map(|c| c.votes).sum::<u64>();
     let total: u64 = grid().iter().map(|driver| votes_of(&driver.id)).sum();
@@ -142,11 +164,20 @@ pub fn summarize(counts: &[Count]) -> Results {
     // RFC 3339 times in UTC sort as text.
     let updated_at = counts.iter().filter_map(|c| c.updated_at.clone()).max();
     Results { total, updated_at, results }
+    // end solution
 }
 // ANCHOR_END: summarize
 
+// ANCHOR: handle
 /// The Lambda handler. It never fails: every outcome is an HTTP answer.
 pub async fn handle(client: &Client, config: &ApiConfig, request: Request) -> Response<Body> {
+    //~ TODO 3: only GET: anything else → 405 `{"message": "use GET to read the
+    //~   results"}` with `Allow: GET`. Otherwise `read_counts` → 200 with the
+    //~   `summarize`d results as JSON and `Cache-Control: public, max-age=1`
+    //~   (replacing `json_response`'s `no-store`); on error log it and answer
+    //~   500 `{"message": "the results could not be read; please try again"}`.
+    //~   Finish with `with_cors(response, &request, config)`.
+    // solution: todo!("day 08: the handler")
     let response = if request.method() != Method::GET {
         let mut response = json_response(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -173,7 +204,9 @@ pub async fn handle(client: &Client, config: &ApiConfig, request: Request) -> Re
         }
     };
     with_cors(response, &request, config)
+    // end solution
 }
+// ANCHOR_END: handle
 
 fn json_response(status: StatusCode, body: serde_json::Value) -> Response<Body> {
     Response::builder()

@@ -1,10 +1,4 @@
-//! The `results-api` Lambda function, built from the solution.
-use day08_results_api_solution as day;
-
-// The Lambda `main` is the starter's, compiled against this solution.
-#[path = "../../../days/day08-results-api/src/lambda.rs"]
-mod lambda;
-
+//! The `results-api` Lambda function (`cargo lambda watch`, `just package`).
 fn main() -> Result<(), lambda_http::Error> {
-    lambda::main()
+    day08_results_api_solution::lambda::main()
 }

@@ -1,4 +1,4 @@
-//! # Day 09 — failures, retries and idempotency (solution)
+//! # Day 09 — failures, retries and idempotency
 //!
 //! Day 07 counts every fan once, as long as nothing goes wrong. On AWS
 //! things do go wrong, all the time and in three different ways, and each
@@ -22,6 +22,12 @@
 //! counted by day 07's conditional transaction (a vote seen before is a
 //! duplicate, not a second count), and a dead letter's key is the record's
 //! `eventID` — the same record dead-lettered twice is one item.
+//~!
+//~! Work through the `TODO`s from top to bottom, then run `just check 09`.
+//~! The chapter "Day 09" of the book explains each step; `just hint 09` gives
+//~! a nudge.
+
+pub mod lambda;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -87,10 +93,16 @@ pub enum Poison {
 /// The vote in a record's data, or why it is poison. The size is checked
 /// first: there is no point parsing a megabyte to find it is not a vote.
 pub fn read_vote(data: &[u8]) -> Result<Vote, Poison> {
+    //~ TODO 1: a record longer than MAX_VOTE_BYTES is `Poison::TooLarge` —
+    //~ check that *before* parsing. Otherwise `decode_vote(data)` (day 06's
+    //~ check) gives the vote, or the reason as a `String`: wrap it in
+    //~ `Poison::NotAVote`.
+    // solution: todo!("size check, then decode_vote")
     if data.len() > MAX_VOTE_BYTES {
         return Err(Poison::TooLarge { bytes: data.len() });
     }
     decode_vote(data).map_err(Poison::NotAVote)
+    // end solution
 }
 // ANCHOR_END: read_vote
 
@@ -117,6 +129,19 @@ const TRANSIENT_CANCELLATIONS: &[&str] =
 // ANCHOR: classify
 /// Sorts a failed call into one of the three [`ErrorKind`]s.
 pub fn classify(error: &DynamoDbError) -> ErrorKind {
+    //~ TODO 2: match on `error.inner()` (the SDK's `aws_sdk_dynamodb::Error`):
+    //~ - ProvisionedThroughputExceededException, RequestLimitExceeded,
+    //~   InternalServerError, TransactionConflictException and
+    //~   TransactionInProgressException are `Transient`;
+    //~ - a TransactionCanceledException is `Transient` if any of its
+    //~   `cancellation_reasons()` has a code in TRANSIENT_CANCELLATIONS, and
+    //~   `BadRecord` otherwise (one of the writes is invalid);
+    //~ - ItemCollectionSizeLimitExceededException is `BadRecord`;
+    //~ - anything else, by its `code()` (the `ProvideErrorMetadata` trait):
+    //~   a code in TRANSIENT_CODES is `Transient`, "ValidationException" is
+    //~   `BadRecord`, any other code is `Setup`, and *no* code at all means
+    //~   DynamoDB never answered (a timeout, a network failure): `Transient`.
+    // solution: todo!("classify the error")
     use aws_sdk_dynamodb::Error;
     let kind = match error.inner() {
         Error::ProvisionedThroughputExceededException(_)
@@ -145,6 +170,7 @@ pub fn classify(error: &DynamoDbError) -> ErrorKind {
     };
     tracing::debug!(?kind, %error, "classified");
     kind
+    // end solution
 }
 // ANCHOR_END: classify
 
@@ -157,6 +183,13 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, DynamoDbError>>,
 {
+    //~ TODO 3: call `call().await` in a loop, counting attempts from 1.
+    //~ - `Ok`: return it.
+    //~ - `Err` that `classify` says is `Transient`, with attempts left
+    //~   (attempt < policy.max_attempts): sleep `policy.backoff(attempt)`
+    //~   (`tokio::time::sleep`), then try again.
+    //~ - any other `Err`: return it at once — retrying cannot help.
+    // solution: todo!("retry transient failures with backoff")
     let mut attempt = 1;
     loop {
         match call().await {
@@ -170,6 +203,7 @@ where
             result => return result,
         }
     }
+    // end solution
 }
 // ANCHOR_END: with_retries
 
@@ -183,6 +217,17 @@ pub fn dead_letter_item(
     record: &KinesisEventRecord,
     reason: &Poison,
 ) -> HashMap<String, AttributeValue> {
+    //~ TODO 4: an item with these attributes, every one taken from the record
+    //~ (no clock, no random id: writing it twice must change nothing):
+    //~ - "eventId" (S, the key): `record.event_id`, or the sequence number
+    //~   when the record has no event id;
+    //~ - "reason" (S): `reason.to_string()`;
+    //~ - "partitionKey" and "sequenceNumber" (S), from `record.kinesis`;
+    //~ - "dataBytes" (N): the length of the data;
+    //~ - "data" (B): the data itself, cut to its first MAX_KEPT_BYTES bytes
+    //~   (`AttributeValue::B(Blob::new(...))`);
+    //~ - "eventSourceArn" (S): the stream, when the record names it.
+    // solution: todo!("the dead-letter item")
     let kinesis = &record.kinesis;
     let event_id = record.event_id.clone().unwrap_or_else(|| kinesis.sequence_number.clone());
     let data: &[u8] = &kinesis.data;
@@ -200,6 +245,7 @@ pub fn dead_letter_item(
         item.insert("eventSourceArn".to_owned(), string(stream));
     }
     item
+    // end solution
 }
 // ANCHOR_END: dead_letter_item
 
@@ -248,6 +294,19 @@ pub async fn process(
     consumer: &Consumer,
     record: &KinesisEventRecord,
 ) -> Result<Processed, DynamoDbError> {
+    //~ TODO 5: one record.
+    //~ 1. `read_vote` its data; on `Err(poison)`, `dead_letter` it and return
+    //~    `Processed::DeadLettered` (or the error, if that write fails).
+    //~ 2. Record the vote with day 07's `record_vote(&consumer.client,
+    //~    &consumer.tables.counting(), &vote, sequence_number)` inside
+    //~    `with_retries(&consumer.retry, || async { ... })`; it returns a
+    //~    `VoteError`, turn it into the `DynamoDbError` it holds with
+    //~    `.map_err(|VoteError::DynamoDb(error)| error)`.
+    //~ 3. `Outcome::Counted` and `Outcome::Duplicate` become `Processed`'s;
+    //~    an error that `classify` says is `BadRecord` is dead-lettered with
+    //~    `Poison::Refused(error.to_string())`; any other error is returned:
+    //~    the record must be tried again later.
+    // solution: todo!("read, record with retries, or dead-letter")
     let vote = match read_vote(&record.kinesis.data) {
         Ok(vote) => vote,
         Err(poison) => {
@@ -272,6 +331,7 @@ pub async fn process(
         }
         Err(error) => Err(error),
     }
+    // end solution
 }
 // ANCHOR_END: process
 
@@ -289,6 +349,11 @@ pub struct BatchSummary {
 /// nothing after it is attempted — the mapping redelivers from there, so the
 /// shard's order holds.
 pub async fn handle(consumer: &Consumer, event: KinesisEvent) -> KinesisEventResponse {
+    //~ TODO 6: `process` each record in order, counting the outcomes in a
+    //~ `BatchSummary`. When one returns an error, report that record
+    //~ (`response.add_failure(sequence_number)`), log why, and stop: the
+    //~ mapping redelivers the batch from there. Log the summary at the end.
+    // solution: todo!("process the batch, stopping at the first record that fails")
     let mut summary = BatchSummary::default();
     let mut response = KinesisEventResponse::default();
     for record in &event.records {
@@ -306,6 +371,7 @@ pub async fn handle(consumer: &Consumer, event: KinesisEvent) -> KinesisEventRes
     }
     tracing::info!(?summary, "batch processed");
     response
+    // end solution
 }
 // ANCHOR_END: handle
 

@@ -1,9 +1,4 @@
-//! The `reliable-votes` Lambda function, built from the solution.
-use day09_failures_and_retries_solution as day;
-
-#[path = "../../../days/day09-failures-and-retries/src/lambda.rs"]
-mod lambda;
-
+//! The `reliable-votes` Lambda function (`cargo lambda watch`, `just package`).
 fn main() -> Result<(), lambda_runtime::Error> {
-    lambda::main()
+    day09_failures_and_retries_solution::lambda::main()
 }

@@ -1,4 +1,4 @@
-//! # Day 10 — scaling: shards, partition keys and cost (solution)
+//! # Day 10 — scaling: shards, partition keys and cost
 //!
 //! A Kinesis stream scales by **shards**. Each shard takes, at most,
 //! **1 MiB/s or 1,000 records/s in** (whichever comes first) and gives
@@ -16,6 +16,10 @@
 //! shards and cost out, with the limit that binds named) and a load
 //! generator that measures the spread of records over shards, on the local
 //! backend, for a constant key against per-fan keys.
+//~!
+//~! Work through the `TODO`s from top to bottom, then run `just check 10`.
+//~! The chapter "Day 10" of the book explains each step; `just hint 10` gives
+//~! a nudge. `just load-test plan` and `just load-test spread` run your code.
 
 use std::collections::BTreeMap;
 
@@ -81,6 +85,17 @@ fn shards_for(demand: f64, per_shard: f64) -> u32 {
 /// The shards `load` needs: the most that any one limit requires. On a tie
 /// the first limit in the order records, write bytes, read bytes is named.
 pub fn plan(load: &Load) -> Plan {
+    //~ TODO 1: the shards each limit needs on its own (`shards_for(demand,
+    //~ per_shard)` rounds up and is at least 1), and the largest of them:
+    //~ - records: `records_per_second` against SHARD_WRITE_RECORDS;
+    //~ - bytes in: records/s × (record_bytes + partition_key_bytes) — the key
+    //~   counts — against SHARD_WRITE_BYTES;
+    //~ - bytes out: records/s × record_bytes × readers against SHARD_READ_BYTES,
+    //~   where readers is `consumers` (at least 1) for standard consumers, who
+    //~   share the shard's output, and 1 with enhanced fan-out.
+    //~ `binding` names the limit that needs the most shards; on a tie, the
+    //~ first of records, bytes in, bytes out.
+    // solution: todo!("the shards the load needs, and the limit that binds")
     let record_size = f64::from(load.record_bytes + load.partition_key_bytes);
     let bytes_in = load.records_per_second * record_size;
     // Standard consumers share a shard's read throughput; enhanced fan-out
@@ -99,6 +114,7 @@ pub fn plan(load: &Load) -> Plan {
     .into_iter()
     .fold((0, Limit::WriteRecords), |best, (n, limit)| if n > best.0 { (n, limit) } else { best });
     Plan { shards, binding, by_write_records, by_write_bytes, by_read_bytes }
+    // end solution
 }
 // ANCHOR_END: plan
 
@@ -154,6 +170,14 @@ pub fn monthly_cost(
     average_records_per_second: f64,
     prices: &Prices,
 ) -> MonthlyCost {
+    //~ TODO 2: over HOURS_PER_MONTH hours at `average_records_per_second`:
+    //~ - provisioned: shards × hours × `shard_hour`, plus the PUT payload units
+    //~   (each record takes ceil(size / 25 KiB) units, at least 1; size = data
+    //~   + key) × `million_put_units` per million;
+    //~ - on-demand: hours × `on_demand_stream_hour`, plus GB written (data +
+    //~   key) × `on_demand_gb_in`, plus GB read (data × consumers, at least 1)
+    //~   × `on_demand_gb_out`. A GB is `GB` bytes.
+    // solution: todo!("what a month costs in each mode")
     let records = average_records_per_second * HOURS_PER_MONTH * 3600.0;
     let record_size = f64::from(load.record_bytes + load.partition_key_bytes);
     // A PUT payload unit is 25 KB; each record takes at least one.
@@ -166,6 +190,7 @@ pub fn monthly_cost(
         + gb_in * prices.on_demand_gb_in
         + gb_out * prices.on_demand_gb_out;
     MonthlyCost { provisioned, on_demand }
+    // end solution
 }
 // ANCHOR_END: monthly_cost
 
@@ -174,11 +199,16 @@ pub fn monthly_cost(
 /// `ListShards`: `(shard id, starting hash key, ending hash key)`, both ends
 /// included) holds the MD5 of the key, read as a 128-bit big-endian number.
 pub fn shard_for_key<'a>(key: &str, ranges: &'a [(String, u128, u128)]) -> Option<&'a str> {
+    //~ TODO 3: `md5::compute(key.as_bytes()).0` is 16 bytes: read them as a
+    //~ big-endian `u128` (`u128::from_be_bytes`), and return the id of the
+    //~ shard whose range (start and end both included) holds that number.
+    // solution: todo!("MD5 of the key, then the shard whose range holds it")
     let hash = u128::from_be_bytes(md5::compute(key.as_bytes()).0);
     ranges
         .iter()
         .find(|(_, start, end)| (*start..=*end).contains(&hash))
         .map(|(shard, _, _)| shard.as_str())
+    // end solution
 }
 // ANCHOR_END: shard_for_key
 
@@ -249,6 +279,14 @@ pub async fn send_votes(
     keys: Keys,
     votes: &[Vote],
 ) -> Result<Spread, KinesisError> {
+    //~ TODO 4: start `Spread::default()` with every shard of the stream at 0
+    //~ (`pitlane::kinesis::shard_ids`). Then, for each chunk of
+    //~ MAX_RECORDS_PER_PUT votes, one `put_records` call whose entries carry
+    //~ the vote as JSON (`serde_json::to_vec`) and the key `keys.key_for(vote)`.
+    //~ Count the call, and each entry of the answer: a `shard_id()` without an
+    //~ `error_code()` is one more record for that shard; anything else is
+    //~ refused.
+    // solution: todo!("put the votes in batches and count where they went")
     let mut spread = Spread::default();
     for shard in pitlane::kinesis::shard_ids(client, stream).await? {
         spread.per_shard.insert(shard, 0);
@@ -278,5 +316,6 @@ pub async fn send_votes(
         }
     }
     Ok(spread)
+    // end solution
 }
 // ANCHOR_END: send_votes

@@ -1,5 +1,8 @@
-//! Day 10's tests, run against the solution: the starter's suite, unchanged.
+//! Day 10's tests: `just check 10`.
+//!
+//! The suite lives in `suites/day10-scaling/`, with its snapshots: the starter and
+//! the solution both run that one file, so the tests exist once.
 use day10_scaling_solution as sut;
 
-#[path = "../../../days/day10-scaling/tests/suite/mod.rs"]
+#[path = "../../../suites/day10-scaling/mod.rs"]
 mod suite;

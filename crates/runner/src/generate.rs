@@ -1,0 +1,582 @@
+//! `pitlane gen`: every starter is derived from its solution.
+//!
+//! Authors edit one place: the solution crate in `solutions/dayNN-slug/`.
+//! The starter in `days/dayNN-slug/` is what this module makes of it, and is
+//! committed, so a student reads plain code with `TODO`s. Two markers, both
+//! plain comments, say what differs:
+//!
+//! ```text
+//! //~ TODO 1: the goal, and why          a line for the starter only: the
+//! //~! Work through the TODOs ...         `~` is deleted, so it becomes
+//!                                         `// TODO 1: ...` or `//! Work ...`
+//! // solution: todo!("day 01: ...")      the lines up to `// end solution`
+//! let request = ...;                      are the solution's only; the starter
+//! // end solution                         gets what follows `solution:`
+//!                                         instead (or nothing)
+//! ```
+//!
+//! Everything else is copied as it is, with the solution's names turned into
+//! the starter's (`day01-create-stream-solution` → `day01-create-stream`, in
+//! code, docs and `Cargo.toml`, dependencies on earlier days included). So a
+//! signature, a doc comment, a type or a book anchor changed in the solution
+//! reaches the starter with `just gen`.
+//!
+//! A starter's `Cargo.toml` takes the workspace's lints with `unused` allowed:
+//! until its `TODO`s are done a starter has parameters, imports and helpers it
+//! does not use yet, and a screen of warnings about them would bury the
+//! messages that matter.
+//!
+//! What the generator last wrote is recorded in `days/.starters.md5` (an
+//! `md5sum` file). `pitlane verify` compares the generator's output with it
+//! (a solution changed without `just gen` fails, naming the file) and the
+//! files in `days/` with it (a file that differs is the student's work, or in
+//! CI, a starter edited by hand).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::days::{Day, Workspace};
+
+/// The record of what the generator wrote, relative to the root.
+pub const MANIFEST: &str = "days/.starters.md5";
+
+/// Opens a solution-only region; what follows on the line is the starter's.
+const REGION_START: &str = "// solution:";
+/// Closes it.
+const REGION_END: &str = "// end solution";
+/// A line for the starter only.
+const STARTER_ONLY: &str = "//~";
+
+/// One file of a starter, as the generator makes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StarterFile {
+    /// Relative to the workspace root: `days/day01-create-stream/src/lib.rs`.
+    pub path: PathBuf,
+    /// The solution file it is made from, relative to the root.
+    pub source: PathBuf,
+    pub text: String,
+}
+
+impl StarterFile {
+    pub fn digest(&self) -> String {
+        digest(self.text.as_bytes())
+    }
+}
+
+/// The md5 of `bytes`, as `md5sum` prints it.
+pub fn digest(bytes: &[u8]) -> String {
+    format!("{:x}", md5::compute(bytes))
+}
+
+/// A marker the generator cannot make sense of.
+#[derive(Debug, PartialEq, Eq)]
+pub struct GenError {
+    pub file: PathBuf,
+    pub line: usize,
+    pub message: String,
+}
+
+impl fmt::Display for GenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.file.display(), self.line, self.message)
+    }
+}
+
+/// Every file of `day`'s starter, made from its solution.
+pub fn starter(workspace: &Workspace, day: &Day, days: &[Day]) -> Result<Vec<StarterFile>, String> {
+    let renames = Renames::for_day(workspace, day, days)?;
+    let lints = starter_lints(&read(&workspace.root.join("Cargo.toml"))?);
+    let mut files = Vec::new();
+    for source in solution_files(&day.solution_dir)? {
+        let relative = source.strip_prefix(&day.solution_dir).expect("found under the folder");
+        let text = read(&source)?;
+        let source_name = workspace.relative(&source);
+        let text = if relative == Path::new("Cargo.toml") {
+            starter_manifest(&text, &lints, &renames, &source_name)
+                .map_err(|message| format!("{source_name}: {message}"))?
+        } else if relative.extension().is_some_and(|ext| ext == "rs") {
+            let starter =
+                starter_source(&text, Path::new(&source_name)).map_err(|e| e.to_string())?;
+            rustfmt(workspace, &renames.apply(&starter), &source_name)?
+        } else {
+            renames.apply(&text)
+        };
+        files.push(StarterFile {
+            path: Path::new("days").join(&day.slug).join(relative),
+            source: PathBuf::from(source_name),
+            text,
+        });
+    }
+    Ok(files)
+}
+
+/// The solution's files that make the starter: everything in its folder but
+/// `target/` and hidden files.
+fn solution_files(folder: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut files = Vec::new();
+    let entries =
+        std::fs::read_dir(folder).map_err(|e| format!("reading {}: {e}", folder.display()))?;
+    for entry in entries {
+        let path = entry.map_err(|e| format!("reading {}: {e}", folder.display()))?.path();
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        if name.starts_with('.') || name == "target" {
+            continue;
+        }
+        if path.is_dir() {
+            files.extend(solution_files(&path)?);
+        } else {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// `text` formatted as `cargo fmt` would: the starter's names are shorter
+/// than the solution's, so a line may fit where it did not.
+fn rustfmt(workspace: &Workspace, text: &str, source: &str) -> Result<String, String> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("rustfmt")
+        .args(["--edition", "2024", "--emit", "stdout", "--config-path"])
+        .arg(workspace.root.join("rustfmt.toml"))
+        .current_dir(&workspace.root)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("running rustfmt (`rustup component add rustfmt`): {e}"))?;
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    let input = text.to_owned();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let output = child.wait_with_output().map_err(|e| format!("running rustfmt: {e}"))?;
+    writer.join().expect("the writer does not panic").map_err(|e| format!("rustfmt: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "rustfmt cannot format the starter made from {source}:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    String::from_utf8(output.stdout).map_err(|e| format!("rustfmt's output: {e}"))
+}
+
+fn read(file: &Path) -> Result<String, String> {
+    std::fs::read_to_string(file).map_err(|e| format!("reading {}: {e}", file.display()))
+}
+
+/// A solution's Rust source as the starter has it: the markers applied.
+pub fn starter_source(text: &str, file: &Path) -> Result<String, GenError> {
+    let error = |line: usize, message: &str| GenError {
+        file: file.to_owned(),
+        line,
+        message: message.to_owned(),
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut open_region: Option<usize> = None;
+    for (index, line) in text.split_inclusive('\n').enumerate() {
+        let number = index + 1;
+        let content = line.trim_end_matches(['\n', '\r']);
+        let ending = &line[content.len()..];
+        let trimmed = content.trim_start();
+        let indent = &content[..content.len() - trimmed.len()];
+        if let Some(start) = open_region {
+            if trimmed == REGION_END {
+                open_region = None;
+            } else if trimmed.starts_with(REGION_START) {
+                return Err(error(
+                    number,
+                    &format!("`{REGION_START}` inside the region opened on line {start}"),
+                ));
+            }
+            continue;
+        }
+        if let Some(instead) = trimmed.strip_prefix(REGION_START) {
+            open_region = Some(number);
+            let instead = instead.trim();
+            if !instead.is_empty() {
+                out.push_str(indent);
+                out.push_str(instead);
+                out.push_str(ending);
+            }
+        } else if trimmed == REGION_END {
+            return Err(error(number, &format!("`{REGION_END}` without `{REGION_START}`")));
+        } else if let Some(rest) = trimmed.strip_prefix(STARTER_ONLY) {
+            out.push_str(indent);
+            out.push_str("//");
+            out.push_str(rest);
+            out.push_str(ending);
+        } else {
+            out.push_str(line);
+        }
+    }
+    match open_region {
+        Some(start) => {
+            Err(error(start, &format!("`{REGION_START}` never closed by `{REGION_END}`")))
+        }
+        None => Ok(out),
+    }
+}
+
+/// The solution's names and the starter's: the day's crates (every day's, so
+/// that a dependency on an earlier day's solution becomes one on that day's
+/// starter) and this day's binaries.
+struct Renames(Vec<(String, String)>);
+
+impl Renames {
+    fn for_day(workspace: &Workspace, day: &Day, days: &[Day]) -> Result<Self, String> {
+        let mut pairs = Vec::new();
+        for other in days {
+            pairs.push((other.solution_package(), other.starter_package()));
+            pairs.push((
+                other.solution_package().replace('-', "_"),
+                other.starter_package().replace('-', "_"),
+            ));
+        }
+        let manifest = day.solution_dir.join("Cargo.toml");
+        for binary in binary_names(&read(&manifest)?) {
+            let Some(starter_name) = binary.strip_suffix("-solution") else {
+                return Err(format!(
+                    "{}: binary {binary:?} should end in `-solution` (the starter's drops it)",
+                    workspace.relative(&manifest)
+                ));
+            };
+            pairs.push((binary.clone(), starter_name.to_owned()));
+        }
+        // The longest first, so that no name is replaced inside a longer one.
+        pairs.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+        Ok(Self(pairs))
+    }
+
+    fn apply(&self, text: &str) -> String {
+        let mut text = text.to_owned();
+        for (solution, starter) in &self.0 {
+            if text.contains(solution.as_str()) {
+                text = text.replace(solution.as_str(), starter);
+            }
+        }
+        text
+    }
+}
+
+/// The `name = "..."` of every `[[bin]]` section.
+fn binary_names(manifest: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut in_bin = false;
+    for line in manifest.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_bin = line == "[[bin]]";
+        } else if in_bin
+            && let Some(value) = line.strip_prefix("name").map(str::trim_start)
+            && let Some(value) = value.strip_prefix('=')
+        {
+            names.push(value.trim().trim_matches('"').to_owned());
+        }
+    }
+    names
+}
+
+/// The `[lints]` tables of a starter: the workspace's, with `unused` allowed.
+fn starter_lints(workspace_manifest: &str) -> String {
+    let mut tables: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut current: Option<String> = None;
+    for line in workspace_manifest.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') {
+            current = trimmed
+                .strip_prefix("[workspace.lints.")
+                .and_then(|rest| rest.strip_suffix(']'))
+                .map(str::to_owned);
+            if let Some(tool) = &current {
+                tables.entry(tool.clone()).or_default();
+            }
+        } else if let Some(tool) = &current
+            && !trimmed.is_empty()
+            && !trimmed.starts_with('#')
+        {
+            tables.get_mut(tool).expect("entered above").push(trimmed.to_owned());
+        }
+    }
+    tables
+        .entry("rust".to_owned())
+        .or_default()
+        .insert(0, r#"unused = { level = "allow", priority = -1 }"#.to_owned());
+    let mut out = String::from(
+        "# The workspace's lints, with `unused` allowed: until its TODOs are done, a\n\
+         # starter has parameters, imports and helpers it does not use yet, and a\n\
+         # warning for each would bury the messages that matter.\n",
+    );
+    for (index, (tool, lines)) in tables.iter().enumerate() {
+        if index > 0 {
+            out.push('\n');
+        }
+        out.push_str(&format!("[lints.{tool}]\n"));
+        for line in lines {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// A solution's `Cargo.toml` as the starter has it.
+fn starter_manifest(
+    text: &str,
+    lints: &str,
+    renames: &Renames,
+    source: &str,
+) -> Result<String, String> {
+    let mut out =
+        format!("# Generated by `just gen` from {source}: edit that file, then run `just gen`.\n");
+    let mut lines = text.lines().peekable();
+    let mut found_lints = false;
+    while let Some(line) = lines.next() {
+        if line.trim() == "[lints]" {
+            if lines.next().map(str::trim) != Some("workspace = true") {
+                return Err("its [lints] table must be `workspace = true`".to_owned());
+            }
+            found_lints = true;
+            out.push_str(lints);
+            continue;
+        }
+        let line = if line.trim_start().starts_with("description") {
+            line.replace("(solution)", "(starter)")
+        } else {
+            line.to_owned()
+        };
+        out.push_str(&renames.apply(&line));
+        out.push('\n');
+    }
+    if !found_lints {
+        return Err(
+            "it needs `[lints] workspace = true` (the starter's lints are made from it)".to_owned()
+        );
+    }
+    Ok(out)
+}
+
+/// The generator's last output, from `days/.starters.md5`: path → md5.
+pub fn read_manifest(workspace: &Workspace) -> Result<BTreeMap<PathBuf, String>, String> {
+    let file = workspace.root.join(MANIFEST);
+    let text = match std::fs::read_to_string(&file) {
+        Ok(text) => text,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
+        Err(err) => return Err(format!("reading {MANIFEST}: {err}")),
+    };
+    text.lines()
+        .filter(|line| !line.trim().is_empty() && !line.starts_with('#'))
+        .map(|line| {
+            let (hash, path) = line
+                .split_once("  ")
+                .ok_or_else(|| format!("{MANIFEST}: not an md5sum line: {line:?}"))?;
+            Ok((PathBuf::from(path), hash.to_owned()))
+        })
+        .collect()
+}
+
+fn write_manifest(
+    workspace: &Workspace,
+    entries: &BTreeMap<PathBuf, String>,
+) -> Result<(), String> {
+    let mut text = String::new();
+    for (path, hash) in entries {
+        text.push_str(&format!("{hash}  {}\n", path.display()));
+    }
+    let file = workspace.root.join(MANIFEST);
+    std::fs::write(&file, text).map_err(|e| format!("writing {MANIFEST}: {e}"))
+}
+
+/// Writes the starters of `selected` (and records them in the manifest).
+/// Returns the files whose content changed.
+pub fn write_starters(
+    workspace: &Workspace,
+    selected: &[&Day],
+    days: &[Day],
+) -> Result<Vec<PathBuf>, String> {
+    let mut manifest = read_manifest(workspace)?;
+    let mut changed = Vec::new();
+    for day in selected {
+        let files = starter(workspace, day, days)?;
+        let prefix = Path::new("days").join(&day.slug);
+        manifest.retain(|path, _| !path.starts_with(&prefix));
+        for file in &files {
+            let target = workspace.root.join(&file.path);
+            if std::fs::read_to_string(&target).ok().as_deref() != Some(file.text.as_str()) {
+                if let Some(folder) = target.parent() {
+                    std::fs::create_dir_all(folder)
+                        .map_err(|e| format!("creating {}: {e}", folder.display()))?;
+                }
+                std::fs::write(&target, &file.text)
+                    .map_err(|e| format!("writing {}: {e}", target.display()))?;
+                changed.push(file.path.clone());
+            }
+            manifest.insert(file.path.clone(), file.digest());
+        }
+    }
+    write_manifest(workspace, &manifest)?;
+    Ok(changed)
+}
+
+/// How a day's starter stands against its solution and against the manifest.
+#[derive(Debug, Default)]
+pub struct StarterState {
+    /// Files the solution has changed since `just gen` last ran (or the
+    /// manifest lists but the generator no longer makes).
+    pub stale: Vec<String>,
+    /// Files in `days/` that are not what the generator wrote: a student's
+    /// work (or, in CI, a starter edited by hand).
+    pub modified: Vec<PathBuf>,
+    /// The starter as generated.
+    pub files: Vec<StarterFile>,
+}
+
+pub fn state(workspace: &Workspace, day: &Day, days: &[Day]) -> Result<StarterState, String> {
+    let manifest = read_manifest(workspace)?;
+    let files = starter(workspace, day, days)?;
+    let mut state = StarterState::default();
+    for file in &files {
+        match manifest.get(&file.path) {
+            Some(recorded) if *recorded == file.digest() => {}
+            Some(_) => state.stale.push(format!(
+                "{} is not what `just gen {}` makes of {} now",
+                file.path.display(),
+                day.number,
+                file.source.display()
+            )),
+            None => state.stale.push(format!(
+                "{} (from {}) is not in {MANIFEST}",
+                file.path.display(),
+                file.source.display()
+            )),
+        }
+        let on_disk = std::fs::read(workspace.root.join(&file.path)).ok();
+        if on_disk.as_deref().map(digest) != Some(file.digest()) {
+            state.modified.push(file.path.clone());
+        }
+    }
+    let prefix = Path::new("days").join(&day.slug);
+    for path in manifest.keys().filter(|path| path.starts_with(&prefix)) {
+        if !files.iter().any(|file| &file.path == path) {
+            state
+                .stale
+                .push(format!("{} is in {MANIFEST} but its solution file is gone", path.display()));
+        }
+    }
+    state.files = files;
+    Ok(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn generate(text: &str) -> Result<String, GenError> {
+        starter_source(text, Path::new("lib.rs"))
+    }
+
+    #[test]
+    fn a_solution_region_becomes_what_its_marker_names() {
+        let solution = "\
+pub fn shards(n: i32) -> i32 {
+    //~ TODO 1: the goal, and why.
+    // solution: todo!(\"day 01: shards\")
+    let doubled = n * 2;
+    doubled
+    // end solution
+}
+";
+        let starter = "\
+pub fn shards(n: i32) -> i32 {
+    // TODO 1: the goal, and why.
+    todo!(\"day 01: shards\")
+}
+";
+        assert_eq!(generate(solution).unwrap(), starter);
+    }
+
+    #[test]
+    fn starter_only_lines_keep_their_kind_of_comment() {
+        let solution = "//! # Day 01\n//~!\n//~! Work through the TODOs.\n    //~/ A doc line.\n";
+        assert_eq!(
+            generate(solution).unwrap(),
+            "//! # Day 01\n//!\n//! Work through the TODOs.\n    /// A doc line.\n"
+        );
+    }
+
+    #[test]
+    fn an_empty_marker_removes_the_region() {
+        let solution = "use a;\n// solution:\nfn helper() {}\n// end solution\nuse b;\n";
+        assert_eq!(generate(solution).unwrap(), "use a;\nuse b;\n");
+    }
+
+    #[test]
+    fn unbalanced_markers_are_errors_that_name_the_line() {
+        let open = generate("a\n    // solution: todo!()\nb\n").unwrap_err();
+        assert_eq!((open.line, open.file.as_path()), (2, Path::new("lib.rs")));
+        assert!(open.message.contains("never closed"), "{open}");
+        let close = generate("a\n// end solution\n").unwrap_err();
+        assert_eq!(close.line, 2);
+        assert!(close.message.contains("without"), "{close}");
+        let nested = generate("// solution:\n// solution: x\n// end solution\n").unwrap_err();
+        assert_eq!(nested.line, 2);
+        assert!(nested.to_string().starts_with("lib.rs:2: "), "{nested}");
+    }
+
+    #[test]
+    fn everything_else_is_copied_byte_for_byte() {
+        let text =
+            "// ANCHOR: plan\nfn plan() {}\r\n// ANCHOR_END: plan\n/// ~ not a marker\nno newline";
+        assert_eq!(generate(text).unwrap(), text);
+    }
+
+    #[test]
+    fn the_starter_manifest_has_the_starter_names_and_lints() {
+        let solution = "\
+[package]
+name = \"day09-retries-solution\"
+description = \"Day 09 (solution): retries.\"
+
+[[bin]]
+name = \"reliable-votes-solution\"
+
+[dependencies]
+day07-votes-solution.workspace = true
+
+[lints]
+workspace = true
+";
+        let renames = Renames(vec![
+            ("reliable-votes-solution".into(), "reliable-votes".into()),
+            ("day09-retries-solution".into(), "day09-retries".into()),
+            ("day07-votes-solution".into(), "day07-votes".into()),
+        ]);
+        let lints = starter_lints(
+            "[workspace.lints.rust]\nunsafe_code = \"forbid\"\n\n[workspace.lints.clippy]\n\
+             dbg_macro = \"warn\"\n\n[profile.dev]\ndebug = 0\n",
+        );
+        let starter =
+            starter_manifest(solution, &lints, &renames, "solutions/x/Cargo.toml").unwrap();
+        assert!(starter.starts_with("# Generated by `just gen` from solutions/x/Cargo.toml"));
+        assert!(starter.contains("name = \"day09-retries\"\n"), "{starter}");
+        assert!(starter.contains("description = \"Day 09 (starter): retries.\""), "{starter}");
+        assert!(starter.contains("name = \"reliable-votes\"\n"), "{starter}");
+        assert!(starter.contains("day07-votes.workspace = true"), "{starter}");
+        assert!(!starter.contains("solution\""), "{starter}");
+        assert!(starter.contains(
+            "[lints.rust]\nunused = { level = \"allow\", priority = -1 }\nunsafe_code = \"forbid\"\n\n\
+             [lints.clippy]\ndbg_macro = \"warn\"\n"
+        ));
+        assert!(!starter.contains("debug = 0"), "{starter}");
+
+        let without = solution.replace("[lints]\nworkspace = true\n", "");
+        assert!(starter_manifest(&without, &lints, &renames, "x").unwrap_err().contains("[lints]"));
+    }
+
+    #[test]
+    fn binary_names_come_from_bin_sections_only() {
+        let manifest = "[package]\nname = \"a\"\n\n[[bin]]\nname = \"b-solution\"\npath = \"x\"\n\n\
+                        [[test]]\nname = \"day01\"\n";
+        assert_eq!(binary_names(manifest), vec!["b-solution".to_owned()]);
+    }
+}

@@ -1,0 +1,110 @@
+//! The `load-test` command: plan a stream's shards, or measure how records
+//! spread over them on the local backend.
+//!
+//! You do not need to change this file: it only calls the functions you write
+//! in `lib.rs`. The solution crate compiles this same file against its own
+//! library.
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use pitlane::votes::Crowd;
+
+use crate::day::{Keys, Load, Prices, hash_ranges, monthly_cost, plan, send_votes, shard_for_key};
+
+#[derive(Parser)]
+#[command(about = "Plan a Kinesis stream's shards, or measure the spread of records over them")]
+struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// How many shards a load needs, which limit binds, and what a month costs.
+    Plan {
+        /// Records per second at the peak.
+        #[arg(long, default_value_t = 20_000.0)]
+        records_per_second: f64,
+        /// Records per second on average over the month (for the cost).
+        #[arg(long, default_value_t = 50.0)]
+        average_records_per_second: f64,
+        /// Bytes of data per record.
+        #[arg(long, default_value_t = 70)]
+        record_bytes: u32,
+        /// Bytes of partition key per record.
+        #[arg(long, default_value_t = 8)]
+        key_bytes: u32,
+        /// Applications reading the whole stream.
+        #[arg(long, default_value_t = 2)]
+        consumers: u32,
+        /// The consumers use enhanced fan-out.
+        #[arg(long)]
+        enhanced_fan_out: bool,
+    },
+    /// Send votes to a new local stream with one constant key, then with a key
+    /// per fan, and show where they went.
+    Spread {
+        #[arg(long, default_value_t = 4)]
+        shards: i32,
+        #[arg(long, default_value_t = 2000)]
+        votes: usize,
+    },
+}
+
+#[tokio::main]
+pub async fn main() -> Result<()> {
+    pitlane::telemetry::init();
+    match Args::parse().command {
+        Command::Plan {
+            records_per_second,
+            average_records_per_second,
+            record_bytes,
+            key_bytes,
+            consumers,
+            enhanced_fan_out,
+        } => {
+            let load = Load {
+                records_per_second,
+                record_bytes,
+                partition_key_bytes: key_bytes,
+                consumers,
+                enhanced_fan_out,
+            };
+            let plan = plan(&load);
+            println!(
+                "{} shard(s), bound by {:?} (records: {}, bytes in: {}, bytes out: {})",
+                plan.shards,
+                plan.binding,
+                plan.by_write_records,
+                plan.by_write_bytes,
+                plan.by_read_bytes
+            );
+            let cost =
+                monthly_cost(&load, plan.shards, average_records_per_second, &Prices::us_east_1());
+            println!(
+                "a month at {average_records_per_second} records/s on average: provisioned ${:.2}, on-demand ${:.2}",
+                cost.provisioned, cost.on_demand
+            );
+        }
+        Command::Spread { shards, votes } => {
+            let client = aws_sdk_kinesis::Client::new(&pitlane::aws::load_config().await);
+            let stream = format!("pitlane-spread-{}", chrono::Utc::now().format("%H%M%S"));
+            pitlane::kinesis::create_stream_and_wait(&client, &stream, shards).await?;
+            let ranges = hash_ranges(&client, &stream).await?;
+            let votes = Crowd::new(10, 5_000).votes(votes);
+            for keys in [Keys::Constant, Keys::PerFan] {
+                let spread = send_votes(&client, &stream, keys, &votes).await?;
+                println!("{keys:?} key(s): {} PutRecords calls", spread.calls);
+                for (shard, count) in &spread.per_shard {
+                    let bar = "█".repeat((*count as usize * 40).div_ceil(votes.len().max(1)));
+                    println!("{}", format!("  {shard}  {count:>6}  {bar}").trim_end());
+                }
+                println!("  hottest shard: {:.0}% of the records", 100.0 * spread.hottest_share());
+            }
+            let hot = shard_for_key(Keys::Constant.key_for(&votes[0]), &ranges);
+            println!("(the constant key's MD5 falls in {}'s hash key range)", hot.unwrap_or("no"));
+            client.delete_stream().stream_name(&stream).send().await?;
+        }
+    }
+    Ok(())
+}
