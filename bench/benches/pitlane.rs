@@ -31,7 +31,7 @@ use pitlane_esm::{Invoke, RuntimeApiProcess};
 use pitlane_testkit::{CallFaults, dynamodb, dynamodb_with, unique_name};
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = pitlane_testkit::workspace_root();
     let out = root.join("target/bench");
     std::fs::create_dir_all(&out).expect("target/bench");
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");

@@ -8,7 +8,6 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_runtime::LambdaEvent;
 use pitlane::lambda::KinesisEvent;
-use pitlane::retry::RetryPolicy;
 use pitlane_esm::{EsmConfig, InProcess, run_until_caught_up};
 use pitlane_testkit::{
     BatchWriteItemFaults, Fault, all_records, dynamodb, dynamodb_with, fixture, item_to_json,
@@ -17,7 +16,7 @@ use pitlane_testkit::{
 use serde_json::json;
 
 use crate::sut::{
-    EventLogError, WriteReport, create_table, event_id, handle, to_attribute, to_item, write_items,
+    EventLogError, RetryPolicy, WriteReport, create_table, event_id, handle, to_attribute, to_item, write_items,
 };
 
 /// 100 sensor readings as Lambda delivered them; record 64 is not JSON.

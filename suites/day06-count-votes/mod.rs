@@ -39,7 +39,7 @@ async fn results_table(client: &aws_sdk_dynamodb::Client, prefix: &str) -> Strin
 fn a_valid_vote_is_decoded() {
     let record = &fixture(BATCH).records[0];
 
-    let vote = decode_vote(record).unwrap();
+    let vote = decode_vote(&record.kinesis.data).unwrap();
 
     assert_eq!(vote.user, record.kinesis.partition_key, "votes are keyed by fan");
     assert!(pitlane::votes::is_driver(&vote.vote));
@@ -50,16 +50,17 @@ fn an_invalid_vote_is_rejected_with_a_reason() {
     let cut_short = &fixture(BATCH).records[CUT_SHORT];
     let unknown = &fixture(OTHER_BATCH).records[UNKNOWN_DRIVER];
 
-    assert!(decode_vote(cut_short).unwrap_err().starts_with("not a vote: EOF while parsing"));
-    assert_eq!(decode_vote(unknown).unwrap_err(), "unknown driver \"XYZ\"");
+    let decode = |record: &KinesisEventRecord| decode_vote(&record.kinesis.data);
+    assert!(decode(cut_short).unwrap_err().starts_with("not a vote: EOF while parsing"));
+    assert_eq!(decode(unknown).unwrap_err(), "unknown driver \"XYZ\"");
     let wrong_type = with_data(
         unknown,
         r#"{"vote": 44, "user": "fan-0001", "votedAt": "2026-07-05T15:32:00Z"}"#,
     );
-    assert!(decode_vote(&wrong_type).unwrap_err().contains("invalid type: integer `44`"));
+    assert!(decode(&wrong_type).unwrap_err().contains("invalid type: integer `44`"));
     let no_user =
         with_data(unknown, r#"{"vote": "NOR", "user": " ", "votedAt": "2026-07-05T15:32:00Z"}"#);
-    assert_eq!(decode_vote(&no_user).unwrap_err(), "the vote has no user");
+    assert_eq!(decode(&no_user).unwrap_err(), "the vote has no user");
 }
 
 #[test]

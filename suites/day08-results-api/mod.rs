@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::{Body, Response};
 use pitlane::apigw::{HttpRequest, http_api_event};
-use pitlane_testkit::{dynamodb, fixture_batches, unique_name};
+use pitlane_testkit::{dynamodb, expected_votes, fixture_batches, unique_name};
 use serde_json::Value;
 
 use crate::sut::{ApiConfig, Count, handle, read_counts, summarize};
@@ -15,15 +15,8 @@ const ORIGIN: &str = "https://dashboard.pitlane.example";
 /// Each fan's first valid vote in the recorded votes, per driver: the counts
 /// day 07 leaves in the table.
 fn recorded_counts() -> BTreeMap<String, u64> {
-    let mut voted = std::collections::HashSet::new();
-    let mut counts = BTreeMap::new();
-    for record in fixture_batches("votes").iter().flat_map(|b| b.records.clone()) {
-        let Ok(vote) = pitlane::votes::decode_vote(&record.kinesis.data) else { continue };
-        if voted.insert(vote.user) {
-            *counts.entry(vote.vote).or_default() += 1;
-        }
-    }
-    counts
+    let batches = fixture_batches("votes");
+    expected_votes(batches.iter().flat_map(|batch| &batch.records), usize::MAX).counts
 }
 
 /// A results table holding `counts`, updated at minute `i` for driver `i`.

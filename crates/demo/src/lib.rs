@@ -15,7 +15,7 @@
 pub mod crowd;
 pub mod gateway;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -77,7 +77,7 @@ impl System {
             let consumer = Arc::new(day09_failures_and_retries_solution::Consumer {
                 client: dynamodb.clone(),
                 tables: names.tables.clone(),
-                retry: pitlane::retry::RetryPolicy::default(),
+                retry: day09_failures_and_retries_solution::RetryPolicy::default(),
             });
             InProcess::new(
                 "record-votes",
@@ -167,7 +167,3 @@ impl System {
     }
 }
 
-/// The workspace root (where `web/` and `data/` are).
-pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}

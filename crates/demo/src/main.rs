@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::{Result, bail};
 use clap::Parser;
-use pitlane_demo::{System, crowd, workspace_root};
+use pitlane_demo::{System, crowd};
 
 #[derive(Parser)]
 #[command(about = "The Driver of the Day vote system, on the local backend")]
@@ -35,7 +35,10 @@ async fn main() -> Result<()> {
     if std::env::var_os("AWS_ENDPOINT_URL_KINESIS").is_none() {
         bail!("the demo runs on the local backend only: start it with `just demo`");
     }
-    let system = System::start(&workspace_root(), args.port).await?;
+    // The checkout the demo runs in, found from where it runs: a demo built
+    // in one folder never serves another's pages.
+    let root = pitlane_layout::workspace_root()?;
+    let system = System::start(&root, args.port).await?;
     println!("Driver of the Day is open:");
     println!("  vote:      {}/vote.html", system.url);
     println!("  dashboard: {}/dashboard.html", system.url);

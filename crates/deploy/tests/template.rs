@@ -6,14 +6,14 @@
 //! reviewer sees it.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use pitlane_testkit::workspace_packages;
 use serde_norway::{Mapping, Value};
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    pitlane_testkit::workspace_root()
 }
 
 fn template() -> Value {

@@ -52,20 +52,6 @@ pub struct Vote {
     pub voted_at: DateTime<Utc>,
 }
 
-/// The vote in a record's data, or the reason it is not a valid vote: not
-/// JSON or not a vote (`not a vote: ...`), a driver not on the grid, or no
-/// user. Day 06 builds this check; the later days use this one.
-pub fn decode_vote(data: &[u8]) -> Result<Vote, String> {
-    let vote: Vote = serde_json::from_slice(data).map_err(|e| format!("not a vote: {e}"))?;
-    if !is_driver(&vote.vote) {
-        return Err(format!("unknown driver {:?}", vote.vote));
-    }
-    if vote.user.trim().is_empty() {
-        return Err("the vote has no user".to_owned());
-    }
-    Ok(vote)
-}
-
 /// A deterministic crowd of fans voting, some of them more than once.
 #[derive(Clone, Debug)]
 pub struct Crowd {
@@ -132,18 +118,6 @@ mod tests {
         let ids: HashSet<_> = grid().iter().map(|d| d.id.as_str()).collect();
         assert_eq!(ids.len(), 22);
         assert!(is_driver("VER") && !is_driver("XYZ") && !is_driver("ver"));
-    }
-
-    #[test]
-    fn votes_are_decoded_or_refused_with_a_reason() {
-        let ok = decode_vote(br#"{"vote":"NOR","user":"fan-1","votedAt":"2026-07-05T15:32:00Z"}"#)
-            .unwrap();
-        assert_eq!((ok.vote.as_str(), ok.user.as_str()), ("NOR", "fan-1"));
-        assert!(decode_vote(b"{").unwrap_err().starts_with("not a vote: "));
-        let unknown = br#"{"vote":"XYZ","user":"fan-1","votedAt":"2026-07-05T15:32:00Z"}"#;
-        assert_eq!(decode_vote(unknown).unwrap_err(), "unknown driver \"XYZ\"");
-        let blank = br#"{"vote":"NOR","user":" ","votedAt":"2026-07-05T15:32:00Z"}"#;
-        assert_eq!(decode_vote(blank).unwrap_err(), "the vote has no user");
     }
 
     #[test]

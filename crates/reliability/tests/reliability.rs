@@ -31,7 +31,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use lambda_runtime::LambdaEvent;
 use pitlane::lambda::{KinesisEvent, KinesisEventRecord, batch};
-use pitlane::retry::RetryPolicy;
+use day09_failures_and_retries_solution::RetryPolicy;
 use pitlane_esm::{
     EsmConfig, EsmReport, InProcess, Invoke, RuntimeApiProcess, run_until_caught_up,
 };
@@ -584,7 +584,7 @@ async fn send(
 }
 
 async fn bad_input(figures: &mut Figures) -> Outcome {
-    let root = pitlane_demo::workspace_root();
+    let root = pitlane_testkit::workspace_root();
     let system = pitlane_demo::System::start(&root, 0).await.map_err(|e| format!("{e:#}"))?;
     let url = format!("{}/vote", system.url);
     let client = HttpClient::builder(TokioExecutor::new()).build_http();

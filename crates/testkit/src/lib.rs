@@ -5,7 +5,7 @@
 //! never reach real AWS: the clients built here always carry the local
 //! endpoint and dummy credentials.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -22,15 +22,16 @@ mod workspace;
 pub use dynamodb::{dynamodb, dynamodb_with, item_to_json, scan_all, table_state};
 pub use faults::{BatchWrite, BatchWriteItemFaults, CallFaults, Fault, Faults, PutRecordsFaults};
 pub use proxy::{Call, FaultProxy, ProxyStats, Reply, random_faults};
-pub use votes::{ExpectedVotes, expected_votes, vote_counts};
+pub use votes::{ExpectedVotes, expected_votes, valid_vote, vote_counts};
 pub use workspace::{Package, workspace_packages};
 
 /// The region of every local resource.
 pub const REGION: &str = "us-east-1";
 
-/// The workspace's root folder.
+/// The checkout the tests run in (see [`pitlane_layout::workspace_root`]):
+/// found from where the test runs, never from where it was compiled.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    pitlane_layout::workspace_root().unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The local Kinesis endpoint: `AWS_ENDPOINT_URL_KINESIS` when the recipes

@@ -1,7 +1,6 @@
 //! The workspace's packages as cargo itself lists them (`cargo metadata`),
 //! for tests that check the workspace's shape.
 
-use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
@@ -20,7 +19,7 @@ pub struct Package {
 
 /// Every package of the workspace.
 pub fn workspace_packages() -> Vec<Package> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = crate::workspace_root();
     let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
         .args(["metadata", "--no-deps", "--format-version", "1"])
         .current_dir(&root)

@@ -68,9 +68,11 @@ pub enum CountError {
     DynamoDb(#[from] DynamoDbError),
 }
 
-/// The vote in `record`, or the reason it is not a valid vote.
-pub fn decode_vote(record: &KinesisEventRecord) -> Result<Vote, String> {
-    // TODO 1: parse `record.kinesis.data` into a `Vote` with
+/// The vote in a record's data, or the reason it is not a valid vote: not
+/// JSON or not a vote (`not a vote: ...`), a driver not on the grid, or no
+/// user. The later days check their votes with this function.
+pub fn decode_vote(data: &[u8]) -> Result<Vote, String> {
+    // TODO 1: parse `data` into a `Vote` with
     //   `serde_json::from_slice` (error → `format!("not a vote: {e}")`);
     //   then refuse a driver that `is_driver` does not know
     //   (`format!("unknown driver {:?}", vote.vote)`) and a blank user

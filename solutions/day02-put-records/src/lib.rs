@@ -231,6 +231,12 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// `max_attempts` in all with no waiting in between: for tests that
+    /// count attempts and do not want to wait for them.
+    pub fn immediate(max_attempts: u32) -> Self {
+        Self { max_attempts, base_delay: Duration::ZERO, max_delay: Duration::ZERO }
+    }
+
     /// The delay before retry number `retry` (1 for the first retry).
     ///
     /// "Full jitter": a random delay between zero and an exponentially

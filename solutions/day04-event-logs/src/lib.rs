@@ -32,10 +32,12 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use pitlane::aws::DynamoDbError;
 use pitlane::lambda::{KinesisEvent, KinesisEventRecord};
-use pitlane::retry::RetryPolicy;
 use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
+
+/// Day 02's backoff with jitter, reused: see `crates/pitlane/src/lib.rs`.
+pub use day02_put_records_solution::RetryPolicy;
 
 /// The environment variable that names the table (set by the deployment).
 pub const TABLE_ENV: &str = "EVENT_LOGS_TABLE";

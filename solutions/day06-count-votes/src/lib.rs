@@ -68,16 +68,18 @@ pub enum CountError {
     DynamoDb(#[from] DynamoDbError),
 }
 
-/// The vote in `record`, or the reason it is not a valid vote.
-pub fn decode_vote(record: &KinesisEventRecord) -> Result<Vote, String> {
-    //~ TODO 1: parse `record.kinesis.data` into a `Vote` with
+/// The vote in a record's data, or the reason it is not a valid vote: not
+/// JSON or not a vote (`not a vote: ...`), a driver not on the grid, or no
+/// user. The later days check their votes with this function.
+pub fn decode_vote(data: &[u8]) -> Result<Vote, String> {
+    //~ TODO 1: parse `data` into a `Vote` with
     //~   `serde_json::from_slice` (error → `format!("not a vote: {e}")`);
     //~   then refuse a driver that `is_driver` does not know
     //~   (`format!("unknown driver {:?}", vote.vote)`) and a blank user
     //~   ("the vote has no user").
     // solution: todo!("day 06: decode a vote")
     let vote: Vote =
-        serde_json::from_slice(&record.kinesis.data).map_err(|e| format!("not a vote: {e}"))?;
+        serde_json::from_slice(data).map_err(|e| format!("not a vote: {e}"))?;
     if !is_driver(&vote.vote) {
         return Err(format!("unknown driver {:?}", vote.vote));
     }
@@ -96,7 +98,7 @@ pub fn tally(records: &[KinesisEventRecord]) -> Tally {
     // solution: todo!("day 06: tally a batch")
     let mut tally = Tally::default();
     for record in records {
-        match decode_vote(record) {
+        match decode_vote(&record.kinesis.data) {
             Ok(vote) => *tally.counts.entry(vote.vote).or_default() += 1,
             Err(reason) => tally.rejected.push(Rejection {
                 sequence_number: record.kinesis.sequence_number.clone(),

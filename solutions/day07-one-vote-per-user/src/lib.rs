@@ -69,9 +69,9 @@ pub enum VoteError {
     DynamoDb(#[from] DynamoDbError),
 }
 
-/// The vote in a record's data, or the reason it is not a valid vote (the
-/// check day 06 builds, shared by the later days).
-pub use pitlane::votes::decode_vote;
+/// The vote in a record's data, or the reason it is not a valid vote: day
+/// 06's check, reused (see `crates/pitlane/src/lib.rs`).
+pub use day06_count_votes_solution::decode_vote;
 
 // ANCHOR: vote_transaction
 /// The two writes that accept and count `vote`, as one transaction.

@@ -7,9 +7,11 @@
 
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use pitlane::lambda::KinesisEvent;
-use pitlane::retry::RetryPolicy;
 
-use crate::{Consumer, DEAD_LETTERS_TABLE_ENV, RESULTS_TABLE_ENV, Tables, VOTES_TABLE_ENV, handle};
+use crate::{
+    Consumer, DEAD_LETTERS_TABLE_ENV, RESULTS_TABLE_ENV, RetryPolicy, Tables, VOTES_TABLE_ENV,
+    handle,
+};
 
 #[tokio::main]
 pub async fn main() -> Result<(), Error> {

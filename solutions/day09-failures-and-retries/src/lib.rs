@@ -37,12 +37,16 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
-use day07_one_vote_per_user_solution::{Outcome, VoteError, record_vote};
 use pitlane::aws::DynamoDbError;
 use pitlane::lambda::{KinesisEvent, KinesisEventRecord};
-use pitlane::retry::RetryPolicy;
-use pitlane::votes::{Vote, decode_vote};
+use pitlane::votes::Vote;
 use serde::Serialize;
+
+// What the earlier days built, reused (see `crates/pitlane/src/lib.rs`): day
+// 02's backoff, day 06's vote check and day 07's exactly-once count.
+pub use day02_put_records_solution::RetryPolicy;
+use day06_count_votes_solution::decode_vote;
+use day07_one_vote_per_user_solution::{Outcome, VoteError, record_vote};
 
 /// The environment variables that name the tables.
 pub const VOTES_TABLE_ENV: &str = "VOTES_TABLE";
