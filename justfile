@@ -8,6 +8,10 @@
 
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
+# Every program finds the checkout from here (crates/layout), never from where
+# it was compiled: a course folder copied or moved elsewhere tests itself.
+export PITLANE_ROOT := justfile_directory()
+
 backend := "scripts/backend.sh"
 runner := "cargo run --quiet -p pitlane-runner --"
 tools := justfile_directory() / ".tools/venv/bin"
@@ -16,17 +20,22 @@ tools := justfile_directory() / ".tools/venv/bin"
 default:
     @just --list --unsorted
 
-support := "-p pitlane -p pitlane-testkit -p pitlane-runner -p pitlane-esm -p pitlane-demo -p pitlane-deploy"
+# The support crates: every workspace crate but the days (`verify` proves
+# those), the reliability suite (a step of its own) and the benchmarks (no
+# tests; clippy compiles them). Derived, so that a new crate is tested too.
+support := "--workspace --exclude 'day*' --exclude pitlane-reliability --exclude pitlane-bench"
 
-# Check everything: formatting, support-crate tests, every day proven, reliability, the SAM template, the book, the browser test
+# Check everything: formatting, clippy, support-crate tests, every day proven, reliability, the SAM template, the book, the browser test
 test:
     @echo "── formatting"
     cargo fmt --all --check
     @echo "── building every crate's tests in one go (the tools install meanwhile)"
     @mkdir -p .pitlane
-    scripts/setup.sh > .pitlane/setup.log 2>&1 & setup=$!; \
-      cargo test --no-run --quiet --workspace --exclude pitlane-bench; built=$?; \
+    scripts/setup.sh > .pitlane/setup.log 2>&1 & setup=$!; built=0; \
+      cargo test --no-run --quiet --workspace --exclude pitlane-bench || built=$?; \
       wait $setup || { cat .pitlane/setup.log; exit 1; }; cat .pitlane/setup.log; exit $built
+    @echo "── clippy: every crate and target (the benchmarks included), warnings are errors"
+    cargo clippy --quiet --workspace --all-targets -- -D warnings
     @echo "── support crates"
     {{backend}} run cargo test --quiet {{support}}
     @echo "── days: every starter fails its suite, every solution passes it"
@@ -56,15 +65,19 @@ progress: setup
 hint DAY:
     @{{runner}} hint {{DAY}}
 
-# Restore day DAY's starter files (your changes to that day are lost)
+# Restore day DAY's starter files, as generated (yours are saved in .pitlane/saved/ first)
 reset DAY:
     @{{runner}} reset {{DAY}}
+
+# Authors: write the starters (all, or day DAY's) from their solutions in solutions/
+gen *DAY:
+    @{{runner}} gen {{DAY}}
 
 # The days, in order
 list:
     @{{runner}} list
 
-# Prove every starter fails its suite and every solution passes it
+# Prove every starter is generated and fails its suite, and every solution passes it
 verify: setup
     @{{backend}} run {{runner}} verify
 
@@ -121,7 +134,7 @@ site API_URL:
 
 # Record Kinesis batches, as Lambda delivers them, into fixtures/
 record: setup
-    {{backend}} run cargo run --quiet -p pitlane --bin record -- --out fixtures
+    {{backend}} run cargo run --quiet -p pitlane-esm --bin record -- --out fixtures
 
 # Build the book into book/build/ (open book/build/index.html); fails on a broken include
 book: setup

@@ -16,7 +16,8 @@ use pitlane_testkit::{
 use serde_json::json;
 
 use crate::sut::{
-    EventLogError, RetryPolicy, WriteReport, create_table, event_id, handle, to_attribute, to_item, write_items,
+    EventLogError, RetryPolicy, WriteReport, create_table, event_id, handle, to_attribute, to_item,
+    write_items,
 };
 
 /// 100 sensor readings as Lambda delivered them; record 64 is not JSON.

@@ -24,8 +24,8 @@ use pitlane_testkit::{
 use serde_json::Value;
 
 use crate::sut::{
-    Consumer, ErrorKind, MAX_VOTE_BYTES, Poison, RetryPolicy, Tables, classify, create_tables, dead_letter_item,
-    handle, read_vote, with_retries,
+    Consumer, ErrorKind, MAX_VOTE_BYTES, Poison, RetryPolicy, Tables, classify, create_tables,
+    dead_letter_item, handle, read_vote, with_retries,
 };
 
 const BATCH: &str = "votes/shardId-000000000000-batch-01.json";

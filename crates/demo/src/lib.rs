@@ -68,7 +68,7 @@ impl System {
         let dynamodb = aws_sdk_dynamodb::Client::new(&config);
         let names = Names::fresh();
 
-        pitlane::kinesis::create_stream_and_wait(&kinesis, &names.stream, 2).await?;
+        pitlane_esm::shards::create_stream_and_wait(&kinesis, &names.stream, 2).await?;
         day09_failures_and_retries_solution::create_tables(&dynamodb, &names.tables).await?;
 
         // The consumer `just deploy` deploys: day 07's exactly-once count,
@@ -166,4 +166,3 @@ impl System {
         Ok(())
     }
 }
-

@@ -31,6 +31,9 @@
 //! under a local Runtime API ([`RuntimeApiProcess`]), or a Lambda Invoke
 //! endpoint over HTTP ([`HttpInvoker`], e.g. `cargo lambda watch`).
 //!
+//! [`shards`] holds the stream plumbing the mapping shares with the fixture
+//! recorder (`src/bin/record.rs`, `just record`) and the tests.
+//!
 //! Differences from AWS: no `MaximumRecordAgeInSeconds`, no
 //! `ParallelizationFactor` (always 1), no tumbling windows, no filtering.
 //! Where AWS leaves a detail unspecified, this ESM chooses and says so: the
@@ -40,6 +43,7 @@ mod config;
 mod invoke;
 mod mapping;
 mod runtime_api;
+pub mod shards;
 
 pub use config::{EsmConfig, StartingPosition};
 pub use invoke::{FunctionError, HttpInvoker, InProcess, Invoke};

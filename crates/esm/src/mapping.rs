@@ -108,7 +108,7 @@ pub async fn run_until_caught_up(
     let (_stop, stopped) = watch::channel(false);
     let mapping = Mapping::new(kinesis, config, function).await?;
     let mut workers = JoinSet::new();
-    for shard in pitlane::kinesis::shard_ids(kinesis, &config.stream).await? {
+    for shard in crate::shards::shard_ids(kinesis, &config.stream).await? {
         workers.spawn(mapping.worker(shard).run(Mode::UntilCaughtUp, stopped.clone()));
     }
     join_all(workers).await?;
@@ -138,7 +138,7 @@ impl EventSourceMapping {
             let mut known = BTreeSet::new();
             let mut stopped_for_discovery = stopped.clone();
             loop {
-                for shard in pitlane::kinesis::shard_ids(&kinesis, &config.stream).await? {
+                for shard in crate::shards::shard_ids(&kinesis, &config.stream).await? {
                     if known.insert(shard.clone()) {
                         tracing::info!(%shard, "polling a new shard");
                         workers.spawn(mapping.worker(shard).run(Mode::Forever, stopped.clone()));
@@ -313,10 +313,7 @@ impl ShardWorker {
                 .send()
                 .await
                 .map_err(KinesisError::from)?;
-            // Caught up: nothing new *and* at the tip. An empty page alone
-            // is not enough, and neither is 0 ms behind (records written in
-            // the same millisecond are "0 ms" apart).
-            let caught_up = page.records().is_empty() && page.millis_behind_latest() == Some(0);
+            let caught_up = crate::shards::is_caught_up(&page);
             records.extend(page.records().iter().cloned());
             iterator = page.next_shard_iterator().map(str::to_owned);
             if records.len() >= config.batch_size

@@ -4,10 +4,15 @@
 //! function with it; `lambda_http` turns that event back into an
 //! `http::Request`. The local gateway (and the tests) build the very same
 //! event from a request, so a handler cannot tell them from API Gateway.
+//!
+//! The APIs' answers are built here too: JSON with the CORS headers a
+//! browser needs ([`json_response`], [`with_cors`]).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::{DateTime, Utc};
+use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value, json};
 
 /// An HTTP request, as the gateway received it.
@@ -128,6 +133,36 @@ pub fn comma_separated(text: &str) -> Vec<String> {
 /// and the browser refuses the page the answer.
 pub fn allowed_origin<'a>(origin: Option<&'a str>, allowed: &[String]) -> Option<&'a str> {
     origin.filter(|origin| allowed.iter().any(|a| a == "*" || a == origin))
+}
+
+/// A JSON answer: `status`, `body`, `Content-Type: application/json` and
+/// `Cache-Control: no-store` (an API's answer is about now; an answer that
+/// may be cached replaces that header).
+pub fn json_response(status: StatusCode, body: Value) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(Body::Text(body.to_string()))
+        .expect("a static response is valid")
+}
+
+/// `response` with `Access-Control-Allow-Origin` (and `Vary: Origin`) when
+/// `request` comes from one of the `allowed` origins; unchanged otherwise,
+/// and the browser then refuses the page the answer.
+pub fn with_cors(
+    mut response: Response<Body>,
+    request: &Request,
+    allowed: &[String],
+) -> Response<Body> {
+    let origin = request.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok());
+    if let Some(value) = allowed_origin(origin, allowed).and_then(|o| HeaderValue::from_str(o).ok())
+    {
+        let headers = response.headers_mut();
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+        headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+    }
+    response
 }
 
 #[cfg(test)]

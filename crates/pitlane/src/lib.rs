@@ -8,7 +8,6 @@
 //! - [`aws`]: loading the AWS configuration the same way locally and on AWS,
 //!   and one readable error type per service for failed calls;
 //! - [`dynamodb`]: creating a table the way every day needs one;
-//! - [`kinesis`]: small helpers every stream tool needs (listing shards);
 //! - [`sensors`]: the simulated trackside sensors that the first days stream;
 //! - [`votes`]: the Driver of the Day grid, the `Vote` type and a simulated
 //!   crowd;
@@ -46,7 +45,6 @@
 pub mod apigw;
 pub mod aws;
 pub mod dynamodb;
-pub mod kinesis;
 pub mod lambda;
 pub mod sensors;
 pub mod telemetry;

@@ -25,13 +25,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use day09_failures_and_retries_solution::RetryPolicy;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client as HttpClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use lambda_runtime::LambdaEvent;
 use pitlane::lambda::{KinesisEvent, KinesisEventRecord, batch};
-use day09_failures_and_retries_solution::RetryPolicy;
 use pitlane_esm::{
     EsmConfig, EsmReport, InProcess, Invoke, RuntimeApiProcess, run_until_caught_up,
 };

@@ -564,8 +564,8 @@ workspace = true
         assert!(starter.contains("day07-votes.workspace = true"), "{starter}");
         assert!(!starter.contains("solution\""), "{starter}");
         assert!(starter.contains(
-            "[lints.rust]\nunused = { level = \"allow\", priority = -1 }\nunsafe_code = \"forbid\"\n\n\
-             [lints.clippy]\ndbg_macro = \"warn\"\n"
+            "[lints.clippy]\ndbg_macro = \"warn\"\n\n[lints.rust]\n\
+             unused = { level = \"allow\", priority = -1 }\nunsafe_code = \"forbid\"\n"
         ));
         assert!(!starter.contains("debug = 0"), "{starter}");
 

@@ -11,8 +11,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_sdk_kinesis::config::{BehaviorVersion, Credentials, Intercept, Region};
 use aws_sdk_kinesis::primitives::Blob;
-use aws_sdk_kinesis::types::{PutRecordsRequestEntry, Record, ShardIteratorType};
+use aws_sdk_kinesis::types::{PutRecordsRequestEntry, Record};
 pub use pitlane::lambda::KinesisEvent;
+use pitlane_esm::shards::{read_pages_from_start, shard_ids};
 
 mod dynamodb;
 mod faults;
@@ -95,7 +96,7 @@ pub async fn stream_with_shards(
     name: &str,
     shards: i32,
 ) -> String {
-    pitlane::kinesis::create_stream_and_wait(client, name, shards)
+    pitlane_esm::shards::create_stream_and_wait(client, name, shards)
         .await
         .unwrap_or_else(|e| panic!("creating test stream {name}: {e}"))
 }
@@ -123,24 +124,9 @@ pub fn all_records(scenario: &str) -> KinesisEvent {
 /// (shard id, record), shard after shard, in sequence order within a shard.
 pub async fn read_all(client: &aws_sdk_kinesis::Client, stream: &str) -> Vec<(String, Record)> {
     let mut all = Vec::new();
-    for shard in pitlane::kinesis::shard_ids(client, stream).await.expect("listing shards") {
-        let mut iterator = client
-            .get_shard_iterator()
-            .stream_name(stream)
-            .shard_id(&shard)
-            .shard_iterator_type(ShardIteratorType::TrimHorizon)
-            .send()
-            .await
-            .expect("a shard iterator")
-            .shard_iterator()
-            .map(str::to_owned);
-        while let Some(current) = iterator {
-            let page =
-                client.get_records().shard_iterator(current).send().await.expect("GetRecords");
-            all.extend(page.records().iter().map(|r| (shard.clone(), r.clone())));
-            let caught_up = page.records().is_empty() && page.millis_behind_latest() == Some(0);
-            iterator = if caught_up { None } else { page.next_shard_iterator().map(str::to_owned) };
-        }
+    for shard in shard_ids(client, stream).await.expect("listing shards") {
+        let pages = read_pages_from_start(client, stream, &shard, None).await.expect("GetRecords");
+        all.extend(pages.into_iter().flatten().map(|record| (shard.clone(), record)));
     }
     all
 }

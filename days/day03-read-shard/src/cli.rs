@@ -51,7 +51,7 @@ pub async fn main() -> Result<()> {
     let client = aws_sdk_kinesis::Client::new(&pitlane::aws::load_config().await);
 
     let mut readers = Vec::new();
-    for shard in pitlane::kinesis::shard_ids(&client, &args.stream).await? {
+    for shard in pitlane_esm::shards::shard_ids(&client, &args.stream).await? {
         readers.push(ShardReader::open(&client, &args.stream, &shard, &args.from).await?);
     }
 

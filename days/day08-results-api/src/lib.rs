@@ -33,6 +33,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::http::{HeaderValue, Method, StatusCode, header};
 use lambda_http::{Body, Request, Response};
+use pitlane::apigw::json_response;
 use pitlane::aws::DynamoDbError;
 use pitlane::votes::grid;
 use serde::Serialize;
@@ -131,25 +132,7 @@ pub async fn handle(client: &Client, config: &ApiConfig, request: Request) -> Re
 }
 // ANCHOR_END: handle
 
-fn json_response(status: StatusCode, body: serde_json::Value) -> Response<Body> {
-    Response::builder()
-        .status(status)
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(header::CACHE_CONTROL, "no-store")
-        .body(Body::Text(body.to_string()))
-        .expect("a static response is valid")
-}
-
-fn with_cors(
-    mut response: Response<Body>,
-    request: &Request,
-    config: &ApiConfig,
-) -> Response<Body> {
-    let origin = request.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok());
-    let allowed = pitlane::apigw::allowed_origin(origin, &config.allowed_origins);
-    if let Some(value) = allowed.and_then(|o| HeaderValue::from_str(o).ok()) {
-        response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
-        response.headers_mut().insert(header::VARY, HeaderValue::from_static("Origin"));
-    }
-    response
+/// The answer with the CORS headers for the request's origin, if allowed.
+fn with_cors(response: Response<Body>, request: &Request, config: &ApiConfig) -> Response<Body> {
+    pitlane::apigw::with_cors(response, request, &config.allowed_origins)
 }

@@ -38,6 +38,7 @@ pub mod lambda;
 use lambda_http::http::{HeaderValue, Method, StatusCode, header};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
+use pitlane::apigw::json_response;
 use pitlane::aws::KinesisError;
 use pitlane::votes::{Vote, grid, is_driver};
 use serde::Deserialize;
@@ -282,34 +283,9 @@ pub async fn handle(
 }
 // ANCHOR_END: handle
 
-fn json_response(status: StatusCode, body: serde_json::Value) -> Response<Body> {
-    Response::builder()
-        .status(status)
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(header::CACHE_CONTROL, "no-store")
-        .body(Body::Text(body.to_string()))
-        .expect("a static response is valid")
-}
-
-/// The allowed origin of the request, if it has one and it is allowed.
-fn allowed_origin<'a>(request: &'a Request, config: &ApiConfig) -> Option<&'a str> {
-    let origin = request.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok());
-    pitlane::apigw::allowed_origin(origin, &config.allowed_origins)
-}
-
-fn with_cors(
-    mut response: Response<Body>,
-    request: &Request,
-    config: &ApiConfig,
-) -> Response<Body> {
-    if let Some(origin) =
-        allowed_origin(request, config).and_then(|o| HeaderValue::from_str(o).ok())
-    {
-        let headers = response.headers_mut();
-        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-        headers.insert(header::VARY, HeaderValue::from_static("Origin"));
-    }
-    response
+/// The answer with the CORS headers for the request's origin, if allowed.
+fn with_cors(response: Response<Body>, request: &Request, config: &ApiConfig) -> Response<Body> {
+    pitlane::apigw::with_cors(response, request, &config.allowed_origins)
 }
 
 /// The answer to a CORS preflight (`OPTIONS`): which method and headers a

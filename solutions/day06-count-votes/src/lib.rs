@@ -78,8 +78,7 @@ pub fn decode_vote(data: &[u8]) -> Result<Vote, String> {
     //~   (`format!("unknown driver {:?}", vote.vote)`) and a blank user
     //~   ("the vote has no user").
     // solution: todo!("day 06: decode a vote")
-    let vote: Vote =
-        serde_json::from_slice(data).map_err(|e| format!("not a vote: {e}"))?;
+    let vote: Vote = serde_json::from_slice(data).map_err(|e| format!("not a vote: {e}"))?;
     if !is_driver(&vote.vote) {
         return Err(format!("unknown driver {:?}", vote.vote));
     }

@@ -89,7 +89,7 @@ pub async fn main() -> Result<()> {
         Command::Spread { shards, votes } => {
             let client = aws_sdk_kinesis::Client::new(&pitlane::aws::load_config().await);
             let stream = format!("pitlane-spread-{}", chrono::Utc::now().format("%H%M%S"));
-            pitlane::kinesis::create_stream_and_wait(&client, &stream, shards).await?;
+            pitlane_esm::shards::create_stream_and_wait(&client, &stream, shards).await?;
             let ranges = hash_ranges(&client, &stream).await?;
             let votes = Crowd::new(10, 5_000).votes(votes);
             for keys in [Keys::Constant, Keys::PerFan] {

@@ -217,7 +217,7 @@ pub async fn hash_ranges(
     client: &Client,
     stream: &str,
 ) -> Result<Vec<(String, u128, u128)>, KinesisError> {
-    let shards = pitlane::kinesis::list_shards(client, stream).await?;
+    let shards = pitlane_esm::shards::list_shards(client, stream).await?;
     Ok(shards
         .iter()
         .filter_map(|shard| {
@@ -280,7 +280,7 @@ pub async fn send_votes(
     votes: &[Vote],
 ) -> Result<Spread, KinesisError> {
     //~ TODO 4: start `Spread::default()` with every shard of the stream at 0
-    //~ (`pitlane::kinesis::shard_ids`). Then, for each chunk of
+    //~ (`pitlane_esm::shards::shard_ids`). Then, for each chunk of
     //~ MAX_RECORDS_PER_PUT votes, one `put_records` call whose entries carry
     //~ the vote as JSON (`serde_json::to_vec`) and the key `keys.key_for(vote)`.
     //~ Count the call, and each entry of the answer: a `shard_id()` without an
@@ -288,7 +288,7 @@ pub async fn send_votes(
     //~ refused.
     // solution: todo!("put the votes in batches and count where they went")
     let mut spread = Spread::default();
-    for shard in pitlane::kinesis::shard_ids(client, stream).await? {
+    for shard in pitlane_esm::shards::shard_ids(client, stream).await? {
         spread.per_shard.insert(shard, 0);
     }
     for chunk in votes.chunks(MAX_RECORDS_PER_PUT) {

@@ -14,12 +14,13 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use aws_sdk_kinesis::Client;
 use aws_sdk_kinesis::primitives::Blob;
-use aws_sdk_kinesis::types::{PutRecordsRequestEntry, ShardIteratorType};
+use aws_sdk_kinesis::types::PutRecordsRequestEntry;
 use clap::{Parser, ValueEnum};
 use pitlane::aws::KinesisError;
 use pitlane::lambda::{EventSource, batch, to_lambda_json};
 use pitlane::sensors::Simulator;
 use pitlane::votes::Crowd;
+use pitlane_esm::shards::{create_stream_and_wait, read_pages_from_start, shard_ids};
 use tracing::info;
 
 #[derive(Parser)]
@@ -114,7 +115,7 @@ async fn main() -> Result<()> {
 async fn record(client: &Client, scenario: Scenario, out: &Path, batch_size: i32) -> Result<()> {
     let stream = format!("pitlane-record-{}-{}", scenario.name(), std::process::id());
 
-    let arn = pitlane::kinesis::create_stream_and_wait(client, &stream, scenario.shards()).await?;
+    let arn = create_stream_and_wait(client, &stream, scenario.shards()).await?;
     let records = scenario.records();
     put_in_order(client, &stream, &records).await?;
 
@@ -122,8 +123,8 @@ async fn record(client: &Client, scenario: Scenario, out: &Path, batch_size: i32
     prepare_folder(&folder)?;
     let source = EventSource::for_stream(&arn);
     let mut files = 0;
-    for shard in pitlane::kinesis::shard_ids(client, &stream).await? {
-        let batches = read_batches(client, &stream, &shard, batch_size).await?;
+    for shard in shard_ids(client, &stream).await? {
+        let batches = read_pages_from_start(client, &stream, &shard, Some(batch_size)).await?;
         for (index, records) in batches.into_iter().enumerate() {
             let event = batch(records.iter().map(|r| source.event_record(&shard, r)).collect());
             let file = folder.join(format!("{shard}-batch-{:02}.json", index + 1));
@@ -164,44 +165,6 @@ async fn put_in_order(client: &Client, stream: &str, records: &[(String, Vec<u8>
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     Ok(())
-}
-
-/// Reads a shard from the start in batches of at most `batch_size` records,
-/// until it is caught up: what an event-source mapping would invoke with.
-async fn read_batches(
-    client: &Client,
-    stream: &str,
-    shard: &str,
-    batch_size: i32,
-) -> Result<Vec<Vec<aws_sdk_kinesis::types::Record>>> {
-    let mut batches = Vec::new();
-    let mut iterator = client
-        .get_shard_iterator()
-        .stream_name(stream)
-        .shard_id(shard)
-        .shard_iterator_type(ShardIteratorType::TrimHorizon)
-        .send()
-        .await
-        .map_err(KinesisError::from)?
-        .shard_iterator()
-        .map(str::to_owned);
-    while let Some(current) = iterator {
-        let page = client
-            .get_records()
-            .shard_iterator(current)
-            .limit(batch_size)
-            .send()
-            .await
-            .map_err(KinesisError::from)?;
-        if page.records().is_empty() && page.millis_behind_latest() == Some(0) {
-            break;
-        }
-        if !page.records().is_empty() {
-            batches.push(page.records().to_vec());
-        }
-        iterator = page.next_shard_iterator().map(str::to_owned);
-    }
-    Ok(batches)
 }
 
 /// Creates `folder` and removes the batches of an earlier recording from it.

@@ -1,16 +1,20 @@
-//! Small Kinesis helpers that many tools need.
+//! The stream plumbing the mapping, the fixture recorder and the tests share:
+//! listing shards, creating a stream, and reading a shard until caught up.
+//!
+//! This is what days 01 and 03 teach, written once for the tools that need it
+//! (which is why it lives here, with the mapping the book introduces after
+//! those days, and not in `crates/pitlane`, which students read from day 01).
 
 use aws_sdk_kinesis::Client;
-use aws_sdk_kinesis::types::Shard;
-
-use crate::aws::KinesisError;
+use aws_sdk_kinesis::operation::get_records::GetRecordsOutput;
+use aws_sdk_kinesis::types::{Record, Shard, ShardIteratorType};
+use pitlane::aws::KinesisError;
 
 /// Every shard of `stream` (id, hash key range, sequence number range), in
 /// the order Kinesis lists them.
 ///
 /// `ListShards` is paginated: the first call names the stream, the following
 /// ones pass *only* the `NextToken` (Kinesis rejects a request that has both).
-/// Day 01 builds this step by step.
 pub async fn list_shards(client: &Client, stream: &str) -> Result<Vec<Shard>, KinesisError> {
     let mut shards = Vec::new();
     let mut next_token: Option<String> = None;
@@ -45,7 +49,7 @@ pub enum CreateStreamError {
 
 /// Creates a provisioned stream with `shards` shards, waits (polling every
 /// 100 ms, at most 60 s) until it is ACTIVE, and returns its ARN. For tools
-/// and tests that need a stream; day 01 builds the careful version.
+/// and tests that need a stream.
 pub async fn create_stream_and_wait(
     client: &Client,
     stream: &str,
@@ -73,4 +77,45 @@ pub async fn create_stream_and_wait(
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     Err(CreateStreamError::NotActive(stream.to_owned()))
+}
+
+/// Whether a `GetRecords` page shows its shard caught up: nothing new *and*
+/// at the tip. An empty page alone is not enough (a shard can answer empty
+/// pages while records wait further on), and neither is 0 ms behind (records
+/// written in the same millisecond are "0 ms" apart).
+pub fn is_caught_up(page: &GetRecordsOutput) -> bool {
+    page.records().is_empty() && page.millis_behind_latest() == Some(0)
+}
+
+/// Every record of `shard`, read from `TRIM_HORIZON` page by page (at most
+/// `limit` records a page) until the shard is caught up: the pages, empty
+/// ones left out, as a mapping with that batch size would see them.
+pub async fn read_pages_from_start(
+    client: &Client,
+    stream: &str,
+    shard: &str,
+    limit: Option<i32>,
+) -> Result<Vec<Vec<Record>>, KinesisError> {
+    let mut pages = Vec::new();
+    let mut iterator = client
+        .get_shard_iterator()
+        .stream_name(stream)
+        .shard_id(shard)
+        .shard_iterator_type(ShardIteratorType::TrimHorizon)
+        .send()
+        .await?
+        .shard_iterator()
+        .map(str::to_owned);
+    while let Some(current) = iterator {
+        let page = client.get_records().shard_iterator(current).set_limit(limit).send().await?;
+        if is_caught_up(&page) {
+            break;
+        }
+        if !page.records().is_empty() {
+            pages.push(page.records().to_vec());
+        }
+        // A closed shard that has been read to its end has no next iterator.
+        iterator = page.next_shard_iterator().map(str::to_owned);
+    }
+    Ok(pages)
 }
