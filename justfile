@@ -27,15 +27,17 @@ support := "--workspace --exclude 'day*' --exclude pitlane-reliability --exclude
 
 # Check everything: formatting, clippy, support-crate tests, every day proven, reliability, the SAM template, the book, the browser test
 test:
-    @echo "── formatting"
-    cargo fmt --all --check
-    @echo "── building every crate's tests in one go (the tools install meanwhile)"
     @mkdir -p .pitlane
+    @echo "── the packages to check (a day holding your own work is left to \`just progress\`)"
+    {{runner}} packages > .pitlane/packages
+    @echo "── formatting"
+    cargo fmt --check $(sed 's/^/-p /' .pitlane/packages)
+    @echo "── building every crate's tests in one go (the tools install meanwhile)"
     scripts/setup.sh > .pitlane/setup.log 2>&1 & setup=$!; built=0; \
-      cargo test --no-run --quiet --workspace --exclude pitlane-bench || built=$?; \
+      cargo test --no-run --quiet $(grep -vx pitlane-bench .pitlane/packages | sed 's/^/-p /') || built=$?; \
       wait $setup || { cat .pitlane/setup.log; exit 1; }; cat .pitlane/setup.log; exit $built
     @echo "── clippy: every crate and target (the benchmarks included), warnings are errors"
-    cargo clippy --quiet --workspace --all-targets -- -D warnings
+    cargo clippy --quiet --all-targets $(sed 's/^/-p /' .pitlane/packages) -- -D warnings
     @echo "── support crates"
     {{backend}} run cargo test --quiet {{support}}
     @echo "── days: every starter fails its suite, every solution passes it"

@@ -418,6 +418,39 @@ pub fn write_starters(
     Ok(changed)
 }
 
+/// The days whose starters hold a student's work (a file differs from what
+/// the generator recorded, or is gone), **and the days that build on one of
+/// them**: a starter depends on earlier starters (see `crates/pitlane`), so a
+/// student's half-done day 02 is in day 04's build too. Slugs, in order.
+pub fn days_with_students_work(workspace: &Workspace, days: &[Day]) -> Result<Vec<String>, String> {
+    let mut touched: Vec<String> = Vec::new();
+    for (path, recorded) in read_manifest(workspace)? {
+        let on_disk = std::fs::read(workspace.root.join(&path)).ok();
+        if on_disk.as_deref().map(digest).as_ref() != Some(&recorded)
+            && let Some(slug) = path.iter().nth(1).and_then(|slug| slug.to_str())
+            && !touched.iter().any(|known| known == slug)
+        {
+            touched.push(slug.to_owned());
+        }
+    }
+    // Days come in order and depend only on earlier days: one pass suffices.
+    for day in days {
+        if touched.contains(&day.slug) {
+            continue;
+        }
+        let manifest = read(&day.solution_dir.join("Cargo.toml"))?;
+        let builds_on_touched = days.iter().any(|earlier| {
+            touched.contains(&earlier.slug)
+                && manifest.contains(&format!("{}.workspace", earlier.solution_package()))
+        });
+        if builds_on_touched {
+            touched.push(day.slug.clone());
+        }
+    }
+    touched.sort();
+    Ok(touched)
+}
+
 /// How a day's starter stands against its solution and against the manifest.
 #[derive(Debug, Default)]
 pub struct StarterState {

@@ -10,6 +10,7 @@
 //! pitlane verify               prove every starter is generated, fails its suite, and every
 //!                              solution passes it
 //! pitlane check-book           every include of the book points at a file and anchor that exist
+//! pitlane packages             the packages `just test` builds and lints (not your own days)
 //! ```
 //!
 //! Progress is never stored: it is whatever the tests say about the code you
@@ -20,6 +21,7 @@
 mod book;
 mod days;
 mod generate;
+mod packages;
 mod pristine;
 mod reset;
 mod verify;
@@ -46,6 +48,7 @@ fn main() -> ExitCode {
         ["gen", day] => generate_starters(&workspace, Some(day)),
         ["verify"] => verify::run(&workspace),
         ["check-book"] => book::run(&workspace),
+        ["packages"] => packages::run(&workspace),
         _ => Err(USAGE.to_owned()),
     };
     match result {

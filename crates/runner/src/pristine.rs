@@ -45,8 +45,10 @@ pub fn prepare(
     // The same versions of every dependency as the checkout: cargo updates
     // the path packages in this copy and keeps everything else.
     let lock = workspace.root.join("Cargo.lock");
-    std::fs::copy(&lock, folder.join("Cargo.lock"))
-        .map_err(|e| format!("copying {}: {e}", lock.display()))?;
+    if lock.is_file() {
+        std::fs::copy(&lock, folder.join("Cargo.lock"))
+            .map_err(|e| format!("copying {}: {e}", lock.display()))?;
+    }
     let suites = format!("\"{}/suites/", workspace.root.display());
     for file in files {
         let relative = file.path.strip_prefix("days").expect("starter files are under days/");
