@@ -25,31 +25,36 @@ default:
 # tests; clippy compiles them). Derived, so that a new crate is tested too.
 support := "--workspace --exclude 'day*' --exclude pitlane-reliability --exclude pitlane-bench"
 
+# clippy lints every workspace crate *while* `just test` compiles it
+# (clippy-driver as the compiler of the workspace's own crates; cargo builds
+# the dependencies as usual), so that clippy costs no second pass over the
+# dependencies. Every cargo command of `just test` carries it, so they all
+# share one build; warnings are errors there.
+clippy_build := 'RUSTC_WORKSPACE_WRAPPER="$(rustc --print sysroot)/bin/clippy-driver" CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"'
+
 # Check everything: formatting, clippy, support-crate tests, every day proven, reliability, the SAM template, the book, the browser test
 test:
     @mkdir -p .pitlane
-    @echo "── the packages to check (a day holding your own work is left to \`just progress\`)"
-    {{runner}} packages > .pitlane/packages
-    @echo "── formatting"
-    cargo fmt --check $(sed 's/^/-p /' .pitlane/packages)
-    @echo "── building every crate's tests in one go (the tools install meanwhile)"
+    @echo "── formatting, then every crate and target built and linted by clippy in one go (the tools install meanwhile)"
+    @echo "   (a day holding your own work, and any day built on it, is left to \`just progress\`)"
     scripts/setup.sh > .pitlane/setup.log 2>&1 & setup=$!; built=0; \
-      cargo test --no-run --quiet $(grep -vx pitlane-bench .pitlane/packages | sed 's/^/-p /') || built=$?; \
+      { {{clippy_build}} {{runner}} packages > .pitlane/packages \
+        && cargo fmt --check $(sed 's/^/-p /' .pitlane/packages) \
+        && {{clippy_build}} cargo test --no-run --quiet --all-targets $(sed 's/^/-p /' .pitlane/packages); } \
+        || built=$?; \
       wait $setup || { cat .pitlane/setup.log; exit 1; }; cat .pitlane/setup.log; exit $built
-    @echo "── clippy: every crate and target (the benchmarks included), warnings are errors"
-    cargo clippy --quiet --all-targets $(sed 's/^/-p /' .pitlane/packages) -- -D warnings
     @echo "── support crates"
-    {{backend}} run cargo test --quiet {{support}}
+    {{clippy_build}} {{backend}} run cargo test --quiet {{support}}
     @echo "── days: every starter fails its suite, every solution passes it"
-    {{backend}} run {{runner}} verify
+    {{clippy_build}} {{backend}} run {{runner}} verify
     @echo "── reliability: replays, poison, faults, bad input, crashes"
-    {{backend}} run cargo test --quiet -p pitlane-reliability
+    {{clippy_build}} {{backend}} run cargo test --quiet -p pitlane-reliability
     @echo "── the AWS SAM template: cfn-lint"
     just lint
     @echo "── book"
-    just book
+    {{clippy_build}} just book
     @echo "── browser: vote, and see the dashboard change"
-    just e2e
+    {{clippy_build}} just e2e
 
 # Run day DAY's tests against your code (e.g. `just check 01`)
 check DAY: setup

@@ -16,7 +16,8 @@
 //! Progress is never stored: it is whatever the tests say about the code you
 //! have now, so it survives updates, resets and switching machines.
 //!
-//! It uses only the standard library, so it builds in a second.
+//! It uses only the standard library, `md5` and `pitlane-layout` (and not the
+//! workspace-hack), so it builds in a second, even on a fresh clone.
 
 mod book;
 mod days;
@@ -110,10 +111,30 @@ fn explain_failure(workspace: &Workspace, day: &Day, run: &TestRun) {
             day.number
         );
     }
+    for earlier in unfinished_earlier_days(&run.output, &day.number) {
+        println!(
+            "   Day {} builds on your day {earlier}, which is not finished yet: `just check {earlier}` first.",
+            day.number
+        );
+    }
     println!("   Read the first failure above: its message says what is expected.");
     println!("   Hint:    just hint {}", day.number);
     println!("   Chapter: {}", workspace.relative(&day.chapter()));
     println!("   Code:    {}", workspace.relative(&day.starter_dir.join("src/lib.rs")));
+}
+
+/// The earlier days whose `todo!("day NN: ...")` a failing test ran into: a
+/// later day calls what the student wrote on an earlier one.
+fn unfinished_earlier_days(output: &str, day: &str) -> Vec<String> {
+    let mut days: Vec<String> = output
+        .match_indices("not yet implemented: day ")
+        .filter_map(|(at, marker)| output.get(at + marker.len()..at + marker.len() + 2))
+        .filter(|number| number.bytes().all(|b| b.is_ascii_digit()) && *number < day)
+        .map(str::to_owned)
+        .collect();
+    days.sort();
+    days.dedup();
+    days
 }
 
 fn progress(workspace: &Workspace) -> Result<ExitCode, String> {
@@ -175,4 +196,17 @@ fn generate_starters(workspace: &Workspace, day: Option<&str>) -> Result<ExitCod
         generate::MANIFEST
     );
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_todo_of_an_earlier_day_is_named() {
+        let output = "thread 'suite::retries' panicked at days/day02-put-records/src/lib.rs:9:5:\n\
+                      not yet implemented: day 02: compute the backoff delay\n\
+                      not yet implemented: day 04: the handler\n\
+                      not yet implemented: day 02: compute the backoff delay\n";
+        assert_eq!(super::unfinished_earlier_days(output, "04"), ["02"]);
+        assert!(super::unfinished_earlier_days(output, "02").is_empty());
+    }
 }

@@ -12,7 +12,11 @@
 //! - it builds into the checkout's `target/`, with the checkout's
 //!   `Cargo.lock` and profiles, so the compiled dependencies are reused;
 //! - its suite is the checkout's `suites/` file, by absolute path, so the
-//!   snapshots and fixtures are the same.
+//!   snapshots and fixtures are the same;
+//! - its package, library and binaries are renamed `…-pristine` (the test
+//!   binary keeps its name, which the snapshots are named after): they build
+//!   into the same `target/`, and must not overwrite the student's
+//!   `target/debug/create-stream` and the like.
 //!
 //! Nothing in `days/` is read or written.
 
@@ -24,10 +28,16 @@ use crate::generate::StarterFile;
 /// The scratch workspace's folder, relative to the root.
 pub const FOLDER: &str = ".pitlane/pristine";
 
-/// Writes a day's pristine starter (`files`) into the scratch workspace and returns the
-/// workspace's folder.
+/// The name of `day`'s pristine package in the scratch workspace.
+pub fn package(day: &Day) -> String {
+    format!("{}-pristine", day.starter_package())
+}
+
+/// Writes `day`'s pristine starter (`files`) into the scratch workspace and
+/// returns the workspace's folder.
 pub fn prepare(
     workspace: &Workspace,
+    day: &Day,
     days: &[Day],
     files: &[StarterFile],
 ) -> Result<PathBuf, String> {
@@ -50,12 +60,43 @@ pub fn prepare(
             .map_err(|e| format!("copying {}: {e}", lock.display()))?;
     }
     let suites = format!("\"{}/suites/", workspace.root.display());
+    let library = day.starter_package().replace('-', "_");
     for file in files {
         let relative = file.path.strip_prefix("days").expect("starter files are under days/");
-        let text = file.text.replace("\"../../../suites/", &suites);
+        let text = if relative.ends_with("Cargo.toml") {
+            pristine_manifest(&file.text, &day.starter_package())
+        } else {
+            file.text
+                .replace("\"../../../suites/", &suites)
+                .replace(&library, &format!("{library}_pristine"))
+        };
         write(&members.join(relative), &text)?;
     }
     Ok(folder)
+}
+
+/// The starter's `Cargo.toml` with its package and binaries renamed
+/// `…-pristine`; its test targets keep their names.
+fn pristine_manifest(manifest: &str, package: &str) -> String {
+    let mut out = String::new();
+    let mut section = String::new();
+    for line in manifest.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') {
+            section = trimmed.to_owned();
+        }
+        let renamed = (section == "[package]" || section == "[[bin]]")
+            && trimmed.starts_with("name")
+            && trimmed.ends_with('"');
+        if renamed {
+            out.push_str(&format!("{}-pristine\"", trimmed.trim_end_matches('"')));
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    debug_assert!(out.contains(&format!("\"{package}-pristine\"")));
+    out
 }
 
 fn write(file: &Path, text: &str) -> Result<(), String> {
@@ -100,6 +141,17 @@ fn scratch_manifest(manifest: &str, root: &Path, days: &[Day]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pristine_package_and_its_binaries_are_renamed_but_not_its_tests() {
+        let manifest = "[package]\nname = \"day01-x\"\n\n[[bin]]\nname = \"tail\"\n\n\
+                        [[test]]\nname = \"day01\"\n\n[dependencies]\nday00-y.workspace = true\n";
+        assert_eq!(
+            pristine_manifest(manifest, "day01-x"),
+            "[package]\nname = \"day01-x-pristine\"\n\n[[bin]]\nname = \"tail-pristine\"\n\n\
+             [[test]]\nname = \"day01\"\n\n[dependencies]\nday00-y.workspace = true\n"
+        );
+    }
 
     #[test]
     fn the_scratch_manifest_points_at_the_checkout_and_at_earlier_solutions() {

@@ -58,7 +58,7 @@ pub fn run(workspace: &Workspace) -> Result<ExitCode, String> {
             }
         }
         let starter = if yours && !strict {
-            pristine_run(workspace, &days, &state.files, &day.starter_package())?
+            pristine_run(workspace, day, &days, &state.files)?
         } else {
             workspace.run_suite(&day.starter_package(), Output::Hide)?
         };
@@ -151,12 +151,12 @@ fn yes_no(value: bool) -> &'static str {
 /// The pristine starter's suite, run in the scratch workspace.
 fn pristine_run(
     workspace: &Workspace,
+    day: &crate::days::Day,
     days: &[crate::days::Day],
     files: &[StarterFile],
-    package: &str,
 ) -> Result<TestRun, String> {
-    let folder = pristine::prepare(workspace, days, files)?;
-    workspace.run_suite_in(&folder, package, Output::Hide)
+    let folder = pristine::prepare(workspace, day, days, files)?;
+    workspace.run_suite_in(&folder, &pristine::package(day), Output::Hide)
 }
 
 /// The number of `// TODO` markers in the starter's Rust files, as generated.
