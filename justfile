@@ -35,12 +35,13 @@ clippy_build := 'RUSTC_WORKSPACE_WRAPPER="$(rustc --print sysroot)/bin/clippy-dr
 # Check everything: formatting, clippy, support-crate tests, every day proven, reliability, the SAM template, the book, the browser test
 test:
     @mkdir -p .pitlane
-    @echo "── formatting, then every crate and target built and linted by clippy in one go (the tools install meanwhile)"
+    @echo "── formatting, then every crate's tests and the benchmarks built and linted by clippy (the tools install meanwhile)"
     @echo "   (a day holding your own work, and any day built on it, is left to \`just progress\`)"
     scripts/setup.sh > .pitlane/setup.log 2>&1 & setup=$!; built=0; \
       { {{clippy_build}} {{runner}} packages > .pitlane/packages \
         && cargo fmt --check $(sed 's/^/-p /' .pitlane/packages) \
-        && {{clippy_build}} cargo test --no-run --quiet --all-targets $(sed 's/^/-p /' .pitlane/packages); } \
+        && {{clippy_build}} cargo test --no-run --quiet $(sed 's/^/-p /' .pitlane/packages) \
+        && {{clippy_build}} cargo test --no-run --quiet -p pitlane-bench --benches; } \
         || built=$?; \
       wait $setup || { cat .pitlane/setup.log; exit 1; }; cat .pitlane/setup.log; exit $built
     @echo "── support crates"
