@@ -19,6 +19,7 @@ fn suite_timeout() -> Duration {
     Duration::from_secs(seconds)
 }
 
+#[derive(Clone)]
 pub struct Workspace {
     pub root: PathBuf,
 }

@@ -33,13 +33,12 @@ pub fn package(day: &Day) -> String {
     format!("{}-pristine", day.starter_package())
 }
 
-/// Writes `day`'s pristine starter (`files`) into the scratch workspace and
-/// returns the workspace's folder.
+/// Writes the pristine starters of `selected` (each day with its generated
+/// files) into the scratch workspace, and returns the workspace's folder.
 pub fn prepare(
     workspace: &Workspace,
-    day: &Day,
     days: &[Day],
-    files: &[StarterFile],
+    selected: &[(&Day, &[StarterFile])],
 ) -> Result<PathBuf, String> {
     let folder = workspace.root.join(FOLDER);
     let members = folder.join("days");
@@ -60,17 +59,19 @@ pub fn prepare(
             .map_err(|e| format!("copying {}: {e}", lock.display()))?;
     }
     let suites = format!("\"{}/suites/", workspace.root.display());
-    let library = day.starter_package().replace('-', "_");
-    for file in files {
-        let relative = file.path.strip_prefix("days").expect("starter files are under days/");
-        let text = if relative.ends_with("Cargo.toml") {
-            pristine_manifest(&file.text, &day.starter_package())
-        } else {
-            file.text
-                .replace("\"../../../suites/", &suites)
-                .replace(&library, &format!("{library}_pristine"))
-        };
-        write(&members.join(relative), &text)?;
+    for (day, files) in selected {
+        let library = day.starter_package().replace('-', "_");
+        for file in *files {
+            let relative = file.path.strip_prefix("days").expect("starter files are under days/");
+            let text = if relative.ends_with("Cargo.toml") {
+                pristine_manifest(&file.text, &day.starter_package())
+            } else {
+                file.text
+                    .replace("\"../../../suites/", &suites)
+                    .replace(&library, &format!("{library}_pristine"))
+            };
+            write(&members.join(relative), &text)?;
+        }
     }
     Ok(folder)
 }

@@ -14,10 +14,10 @@
 //! - the day has its hint and its book chapter, and no unreviewed snapshot
 //!   (`.snap.new`) is left lying around.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::days::{Output, TestRun, Workspace};
+use crate::days::{Day, Output, TestRun, Workspace};
 use crate::generate::{self, StarterFile};
 use crate::pristine;
 
@@ -31,22 +31,53 @@ pub fn run(workspace: &Workspace) -> Result<ExitCode, String> {
     if days.is_empty() {
         return Err("no days found under days/".to_owned());
     }
+    let strict = strict();
+    let students = generate::days_with_students_work(workspace, &days)?;
+    let states = days
+        .iter()
+        .map(|day| generate::state(workspace, day, &days))
+        .collect::<Result<Vec<_>, _>>()?;
+    // The day's starter, or an earlier one it builds on, holds the student's
+    // work: outside CI its pristine version is tested apart, in a scratch
+    // workspace that holds every such day.
+    let yours: Vec<bool> = days.iter().map(|day| !strict && students.contains(&day.slug)).collect();
+    let apart: Vec<(&Day, &[StarterFile])> = days
+        .iter()
+        .zip(&states)
+        .zip(&yours)
+        .filter(|(_, yours)| **yours)
+        .map(|((day, state), _)| (day, state.files.as_slice()))
+        .collect();
+    let scratch =
+        if apart.is_empty() { None } else { Some(pristine::prepare(workspace, &days, &apart)?) };
+    let jobs: Vec<Job> = days
+        .iter()
+        .zip(&yours)
+        .flat_map(|(day, yours)| {
+            let starter = match (&scratch, yours) {
+                (Some(folder), true) => {
+                    Job { folder: folder.clone(), package: pristine::package(day) }
+                }
+                _ => Job { folder: workspace.root.clone(), package: day.starter_package() },
+            };
+            let solution = Job { folder: workspace.root.clone(), package: day.solution_package() };
+            [starter, solution]
+        })
+        .collect();
+
     println!(
         "{:<4} {:<37} {:<12} {:>5}  {:<5} {:<8} verdict",
         "day", "starter", "solution", "TODOs", "hint", "chapter"
     );
     let (mut good, mut bad, mut modified) = (0, 0, 0);
-    let strict = strict();
-    let students = generate::days_with_students_work(workspace, &days)?;
-    for day in &days {
+    let mut runs = run_jobs(workspace, jobs);
+    for ((day, state), yours) in days.iter().zip(&states).zip(yours) {
+        let starter = runs.next().expect("a starter run per day")?;
+        let solution = runs.next().expect("a solution run per day")?;
         let mut problems = Vec::new();
-        let state = generate::state(workspace, day, &days)?;
         problems.extend(
             state.stale.iter().map(|stale| format!("{stale}: run `just gen {}`", day.number)),
         );
-        // The day's starter, or an earlier one it builds on, holds the
-        // student's work: outside CI its pristine version is tested apart.
-        let yours = students.contains(&day.slug);
         if strict {
             for file in &state.modified {
                 problems.push(format!(
@@ -57,12 +88,6 @@ pub fn run(workspace: &Workspace) -> Result<ExitCode, String> {
                 ));
             }
         }
-        let starter = if yours && !strict {
-            pristine_run(workspace, day, &days, &state.files)?
-        } else {
-            workspace.run_suite(&day.starter_package(), Output::Hide)?
-        };
-        let solution = workspace.run_suite(&day.solution_package(), Output::Hide)?;
         let todos = count_todos(&state.files);
         let has_hint = day.starter_dir.join("HINT.md").is_file();
         let has_chapter = day.chapter().is_file();
@@ -129,7 +154,7 @@ pub fn run(workspace: &Workspace) -> Result<ExitCode, String> {
                 println!("---- {} output ----\n{}", day.starter_package(), starter.output);
             }
         }
-        if yours && !strict {
+        if yours {
             modified += 1;
         }
     }
@@ -148,15 +173,54 @@ fn yes_no(value: bool) -> &'static str {
     if value { "yes" } else { "NO" }
 }
 
-/// The pristine starter's suite, run in the scratch workspace.
-fn pristine_run(
+/// One suite to run: a package of the cargo workspace in `folder`.
+struct Job {
+    folder: PathBuf,
+    package: String,
+}
+
+/// How many suites run at once: `PITLANE_VERIFY_JOBS`, 2 by default. The
+/// suites wait on the local backend more than on the CPU, and cargo locks
+/// the build folder only while it builds, so two at a time take about half
+/// as long as one after the other.
+fn jobs_at_once() -> usize {
+    std::env::var("PITLANE_VERIFY_JOBS").ok().and_then(|n| n.parse().ok()).unwrap_or(2).max(1)
+}
+
+/// Runs every job, `jobs_at_once()` at a time, and yields their results in
+/// the jobs' order as soon as each is known.
+fn run_jobs(
     workspace: &Workspace,
-    day: &crate::days::Day,
-    days: &[crate::days::Day],
-    files: &[StarterFile],
-) -> Result<TestRun, String> {
-    let folder = pristine::prepare(workspace, day, days, files)?;
-    workspace.run_suite_in(&folder, &pristine::package(day), Output::Hide)
+    jobs: Vec<Job>,
+) -> impl Iterator<Item = Result<TestRun, String>> {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let queue = std::sync::Arc::new(std::sync::Mutex::new(jobs.into_iter().enumerate()));
+    for _ in 0..jobs_at_once() {
+        let (queue, sender, workspace) = (queue.clone(), sender.clone(), workspace.clone());
+        std::thread::spawn(move || {
+            loop {
+                let next = queue.lock().expect("no worker panics holding the queue").next();
+                let Some((index, job)) = next else { break };
+                let run = workspace.run_suite_in(&job.folder, &job.package, Output::Hide);
+                if sender.send((index, run)).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    drop(sender);
+    let mut waiting = std::collections::BTreeMap::new();
+    let mut next = 0;
+    std::iter::from_fn(move || {
+        loop {
+            if let Some(run) = waiting.remove(&next) {
+                next += 1;
+                return Some(run);
+            }
+            let (index, run) = receiver.recv().ok()?;
+            waiting.insert(index, run);
+        }
+    })
 }
 
 /// The number of `// TODO` markers in the starter's Rust files, as generated.
