@@ -24,5 +24,12 @@ if [[ ! -x "$browser" ]]; then
   exit 0
 fi
 
+# playwright-core needs Node.js 20 or newer (its package says so).
+node_major="$(node -p 'process.versions.node.split(".")[0]')"
+if (( node_major < 20 )); then
+  echo "pitlane: the browser test needs Node.js 20 or newer (this is $(node --version)); the rest of the course runs on 18" >&2
+  exit 1
+fi
+
 cargo build --quiet -p pitlane-demo
 PITLANE_CHROMIUM="$browser" scripts/backend.sh run node web/tests/vote-and-dashboard.mjs

@@ -31,6 +31,11 @@ command -v "$python_bin" >/dev/null 2>&1 \
   || fail "Python's venv module is missing: install it (Debian/Ubuntu: 'sudo apt install python3-venv')."
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 \
   || fail "Node.js (with npm) is missing: install Node.js 18 or newer (Debian/Ubuntu: 'sudo apt install nodejs npm'; macOS: 'brew install node')."
+# kinesis-local needs Node 18 or newer; Ubuntu 22.04's apt still ships Node 12,
+# on which it fails with a syntax error far from here, so say it now.
+node_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+[[ "$node_major" =~ ^[0-9]+$ && "$node_major" -ge 18 ]] \
+  || fail "Node.js $(node --version 2>/dev/null) is too old: the local Kinesis needs Node.js 18 or newer (20 or newer for the browser test). On Ubuntu 22.04 install it from NodeSource or with nvm; macOS: 'brew install node'."
 command -v cargo >/dev/null 2>&1 \
   || fail "Rust is missing: install it from rustup (see the README)."
 

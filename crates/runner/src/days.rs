@@ -61,6 +61,17 @@ impl Workspace {
         self.run_suite_in(&self.root, package, output)
     }
 
+    /// [`run_suite`](Self::run_suite) for only the tests whose names contain
+    /// one of `filters` (all of them when there is none).
+    pub fn run_tests(
+        &self,
+        package: &str,
+        filters: &[&str],
+        output: Output,
+    ) -> Result<TestRun, String> {
+        self.run(&self.root, package, filters, output)
+    }
+
     /// [`run_suite`](Self::run_suite) for a package of the cargo workspace in
     /// `folder` (the checkout, or a scratch workspace of pristine starters),
     /// built into the checkout's `target/`.
@@ -70,12 +81,23 @@ impl Workspace {
         package: &str,
         output: Output,
     ) -> Result<TestRun, String> {
+        self.run(folder, package, &[], output)
+    }
+
+    fn run(
+        &self,
+        folder: &Path,
+        package: &str,
+        filters: &[&str],
+        output: Output,
+    ) -> Result<TestRun, String> {
         let backtrace = std::env::var("PITLANE_BACKTRACE").unwrap_or_else(|_| "0".to_owned());
         let target = std::env::var_os("CARGO_TARGET_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| self.root.join("target"));
         let mut child = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
-            .args(["test", "--quiet", "--no-fail-fast", "-p", package])
+            .args(["test", "--quiet", "--no-fail-fast", "-p", package, "--"])
+            .args(filters)
             .current_dir(folder)
             .env("CARGO_TARGET_DIR", target)
             .env(pitlane_layout::ROOT_ENV, &self.root)

@@ -2,7 +2,9 @@
 //!
 //! ```text
 //! pitlane list                 the days, in order
-//! pitlane check NN [--solution] run day NN's tests (your code, or the solution)
+//! pitlane check NN [--solution] [FILTER...]
+//!                              run day NN's tests (your code, or the solution), or only
+//!                              those whose names contain a FILTER
 //! pitlane progress             check every day in order; stop at the first unsolved one
 //! pitlane hint NN              print day NN's hint
 //! pitlane reset NN             restore day NN's starter files (yours are saved first)
@@ -40,8 +42,8 @@ fn main() -> ExitCode {
     };
     let result = match words.as_slice() {
         ["list"] => list(&workspace),
-        ["check", day] => check(&workspace, day, false),
-        ["check", day, "--solution"] => check(&workspace, day, true),
+        ["check", day, "--solution", filter @ ..] => check(&workspace, day, true, filter),
+        ["check", day, filter @ ..] => check(&workspace, day, false, filter),
         ["progress"] => progress(&workspace),
         ["hint", day] => hint(&workspace, day),
         ["reset", day] => reset::run(&workspace, day),
@@ -58,12 +60,14 @@ fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str = "usage: pitlane list | check NN [--solution] | progress | hint NN | reset NN \
+const USAGE: &str = "usage: pitlane list | check NN [--solution] [FILTER] | progress | hint NN | reset NN \
                      | gen [NN] | verify | check-book";
 
+/// The command itself went wrong (a bad day number, a folder that cannot be
+/// read): exit status 2, apart from 1, "not finished yet".
 fn fail(message: &str) -> ExitCode {
     eprintln!("pitlane: {message}");
-    ExitCode::FAILURE
+    ExitCode::from(2)
 }
 
 fn list(workspace: &Workspace) -> Result<ExitCode, String> {
@@ -73,7 +77,14 @@ fn list(workspace: &Workspace) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn check(workspace: &Workspace, day: &str, solution: bool) -> Result<ExitCode, String> {
+/// Exit status 0: the day passes; 1: not finished yet (a test fails, or the
+/// code does not compile); 2 (from `main`): the command itself went wrong.
+fn check(
+    workspace: &Workspace,
+    day: &str,
+    solution: bool,
+    filters: &[&str],
+) -> Result<ExitCode, String> {
     let days = workspace.days()?;
     let day = Day::select(&days, day)?;
     let package = if solution { day.solution_package() } else { day.starter_package() };
@@ -83,9 +94,30 @@ fn check(workspace: &Workspace, day: &str, solution: bool) -> Result<ExitCode, S
         day.title(),
         workspace.root.display()
     );
-    let run = workspace.run_suite(&package, days::Output::Show)?;
+    let run = workspace.run_tests(&package, filters, days::Output::Show)?;
     println!();
-    if run.solved() {
+    let matching = if filters.is_empty() {
+        String::new()
+    } else {
+        format!(" matching `{}`", filters.join("` or `"))
+    };
+    if run.compiled && run.total() == 0 && !filters.is_empty() {
+        println!(
+            "No test of day {}{matching}: `just check {}` runs them all, and their names are \
+             in {}.",
+            day.number,
+            day.number,
+            workspace.relative(&day.suite_dir().join("mod.rs"))
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    if run.solved() && !filters.is_empty() {
+        println!(
+            "✅ the {} test(s) of day {}{matching} pass; `just check {}` runs them all.",
+            run.passed, day.number, day.number
+        );
+        Ok(ExitCode::SUCCESS)
+    } else if run.solved() {
         println!("✅ day {} passes: {} tests.", day.number, run.passed);
         if let Some(next) = days.iter().find(|d| d.number > day.number) {
             println!(
@@ -117,7 +149,9 @@ fn explain_failure(workspace: &Workspace, day: &Day, run: &TestRun) {
             day.number
         );
     }
-    println!("   Read the first failure above: its message says what is expected.");
+    if run.compiled {
+        println!("   Read the first failure above: its message says what is expected.");
+    }
     println!("   Hint:    just hint {}", day.number);
     println!("   Chapter: {}", workspace.relative(&day.chapter()));
     println!("   Code:    {}", workspace.relative(&day.starter_dir.join("src/lib.rs")));
