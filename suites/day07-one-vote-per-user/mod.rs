@@ -11,8 +11,8 @@ use pitlane::lambda::KinesisEvent;
 use pitlane::votes::Vote;
 use pitlane_esm::{EsmConfig, InProcess, run_until_caught_up};
 use pitlane_testkit::{
-    CallFaults, all_records, dynamodb, dynamodb_with, expected_votes, fixture, fixture_batches,
-    scan_all, stream_holding, unique_name, vote_counts,
+    CallFaults, FaultProxy, Reply, all_records, dynamodb, dynamodb_with, expected_votes, fixture,
+    fixture_batches, scan_all, stream_holding, unique_name, vote_counts,
 };
 
 use crate::sut::{Outcome, Tables, create_tables, handle, record_vote, vote_transaction};
@@ -78,6 +78,47 @@ async fn a_fans_first_vote_is_counted_and_a_second_one_changes_nothing() {
     let voters = scan_all(&client, &tables.votes).await;
     assert_eq!(voters.len(), 1);
     assert_eq!(voters[0]["vote"].as_s().unwrap(), "NOR", "the first vote stands");
+}
+
+/// DynamoDB cancels a transaction for more reasons than a failed condition:
+/// another transaction on the same item at that moment
+/// (`TransactionConflict`), throttling (`ThrottlingError`), a write that is
+/// invalid. Only the *vote's* condition failing means the fan had voted
+/// already. Any other cancellation is an error, so the batch is retried:
+/// taken for a duplicate, the vote would vanish uncounted.
+#[tokio::test]
+async fn a_transaction_cancelled_for_another_reason_is_an_error_not_a_duplicate() {
+    let client = dynamodb();
+    let tables = new_tables(&client, "day07-cancel").await;
+    let reasons: [&'static [&'static str]; 3] = [
+        &["TransactionConflict", "None"],
+        &["None", "TransactionConflict"],
+        &["ThrottlingError", "ThrottlingError"],
+    ];
+    for reasons in reasons {
+        let proxy = FaultProxy::dynamodb_with(move |call| match call.operation.as_str() {
+            "TransactWriteItems" => Reply::Cancel(reasons),
+            _ => Reply::Forward,
+        })
+        .await;
+        let outcome = record_vote(&proxy.dynamodb(1), &tables, &vote("fan-0007", "NOR"), "7").await;
+        assert!(
+            outcome.is_err(),
+            "a transaction cancelled for {reasons:?} is not a duplicate: {outcome:?} loses the vote"
+        );
+    }
+    // The condition failing on the vote *is* a duplicate.
+    let proxy = FaultProxy::dynamodb_with(|call| match call.operation.as_str() {
+        "TransactWriteItems" => Reply::Cancel(&["ConditionalCheckFailed", "None"]),
+        _ => Reply::Forward,
+    })
+    .await;
+    let outcome = record_vote(&proxy.dynamodb(1), &tables, &vote("fan-0007", "NOR"), "7").await;
+    assert_eq!(outcome.unwrap(), Outcome::Duplicate);
+    // Nothing was written meanwhile: the fan's vote still counts, once.
+    let counted = record_vote(&client, &tables, &vote("fan-0007", "NOR"), "7").await.unwrap();
+    assert_eq!(counted, Outcome::Counted);
+    assert_eq!(results(&client, &tables).await, BTreeMap::from([("NOR".to_owned(), 1)]));
 }
 
 #[tokio::test]

@@ -59,6 +59,13 @@ pub enum Reply {
     LostReply,
     /// 400 with this exception name (`ValidationException`...), not forwarded.
     Refuse(&'static str),
+    /// 400 `TransactionCanceledException`, not forwarded, with one
+    /// cancellation reason per write of the transaction, in order (`"None"`
+    /// for a write that was fine): what DynamoDB answers when a transaction
+    /// meets another one on the same item (`"TransactionConflict"`), is
+    /// throttled (`"ThrottlingError"`), or fails a condition
+    /// (`"ConditionalCheckFailed"`).
+    Cancel(&'static [&'static str]),
     /// Close the connection without an answer, as a network failure would.
     Disconnect,
 }
@@ -198,7 +205,7 @@ async fn handle(
             Reply::Throttle | Reply::SlowDown => stats.throttled += 1,
             Reply::ServerError => stats.server_errors += 1,
             Reply::LostReply => stats.lost_replies += 1,
-            Reply::Refuse(_) => stats.refused += 1,
+            Reply::Refuse(_) | Reply::Cancel(_) => stats.refused += 1,
             Reply::Disconnect => stats.disconnected += 1,
         }
         reply
@@ -213,6 +220,7 @@ async fn handle(
         Reply::SlowDown => error(StatusCode::BAD_REQUEST, "ThrottlingException"),
         Reply::ServerError => error(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError"),
         Reply::Refuse(exception) => error(StatusCode::BAD_REQUEST, exception),
+        Reply::Cancel(reasons) => cancelled(reasons),
         // An error from the service makes hyper drop the connection unanswered.
         Reply::Disconnect => return Err("injected disconnection"),
     };
@@ -237,6 +245,30 @@ async fn forward(state: &State, request: Request<Incoming>) -> Response<Full<Byt
         }
         Err(_) => error(StatusCode::BAD_GATEWAY, "InternalServerError"),
     }
+}
+
+/// A cancelled transaction in DynamoDB's JSON protocol, with its reasons.
+fn cancelled(reasons: &[&str]) -> Response<Full<Bytes>> {
+    let body = serde_json::json!({
+        "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+        "Message": format!(
+            "Transaction cancelled, please refer cancellation reasons for specific reasons [{}] \
+             (injected by the test's fault proxy)",
+            reasons.join(", ")
+        ),
+        "CancellationReasons": reasons
+            .iter()
+            .map(|code| match *code {
+                "None" => serde_json::json!({ "Code": "None" }),
+                code => serde_json::json!({ "Code": code, "Message": format!("{code} (injected)") }),
+            })
+            .collect::<Vec<_>>(),
+    });
+    Response::builder()
+        .status(StatusCode::BAD_REQUEST)
+        .header("content-type", "application/x-amz-json-1.0")
+        .body(Full::new(Bytes::from(body.to_string())))
+        .expect("a valid response")
 }
 
 /// An error answer in DynamoDB's JSON protocol.
