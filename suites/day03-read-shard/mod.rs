@@ -6,7 +6,10 @@ use std::time::Duration;
 use aws_sdk_kinesis::primitives::{Blob, DateTime as SdkDateTime};
 use aws_sdk_kinesis::types::Record;
 use pitlane::lambda::{KinesisEventRecord, batch};
-use pitlane_testkit::{KinesisEvent, fixture, kinesis, replay, stream_with_shards, unique_name};
+use pitlane_testkit::{
+    EmptyPagesBehind, KinesisEvent, fixture, kinesis, kinesis_with, replay, stream_with_shards,
+    unique_name,
+};
 
 use crate::sut::{
     DecodedRecord, Payload, ReadError, SequenceNumber, ShardReader, StartingPosition, decode,
@@ -220,6 +223,27 @@ async fn at_timestamp_starts_with_the_first_record_that_arrived_then() {
     let read = read_from(&client, &stream, StartingPosition::AtTimestamp(cut)).await;
 
     assert_eq!(payloads(&read), expected_payloads(&later.records));
+}
+
+/// Kinesis may answer a page with no records while data lies further on:
+/// the iterator is still behind the tip of the shard, and
+/// `MillisBehindLatest` says by how much. Only an empty page at 0 ms behind
+/// means caught up; a reader that stops at the first empty page misses
+/// everything after it.
+#[tokio::test]
+async fn empty_pages_behind_the_tip_do_not_end_the_reading() {
+    let (_, stream) = stream_holding(&records(0..10), "day03-gap").await;
+    let gap = EmptyPagesBehind::new(3);
+    let client = kinesis_with(gap.clone());
+
+    let read = read_from(&client, &stream, StartingPosition::TrimHorizon).await;
+
+    assert_eq!(gap.served(), 3, "the reader was given three empty pages behind the tip");
+    assert_eq!(
+        payloads(&read),
+        payloads(&read_from(&kinesis(), &stream, StartingPosition::TrimHorizon).await)
+    );
+    assert_eq!(read.len(), 10, "every record after the empty pages is read");
 }
 
 #[tokio::test]

@@ -14,6 +14,9 @@
 //! Code that retries only the refused entries therefore ends with every
 //! entry stored once, and code that drops or re-sends entries is caught.
 //! A planned [`Fault::FailCall`] makes a whole call fail before it is sent.
+//!
+//! [`EmptyPagesBehind`] does the same for a Kinesis behaviour the local
+//! backend never shows: empty `GetRecords` pages while data lies further on.
 
 use std::collections::VecDeque;
 use std::fmt::Debug;
@@ -265,5 +268,81 @@ impl<I: Send + Sync + Debug + 'static> Intercept for CallFaults<I> {
             Some(true) => Err(format!("injected fault: call {} failed", state.1).into()),
             _ => Ok(()),
         }
+    }
+}
+
+/// Kinesis `GetRecords` answering its first `count` calls with an **empty
+/// page still behind the tip** (`MillisBehindLatest` 2,000) whose next
+/// iterator is the one the call was made with: what Kinesis answers while an
+/// iterator crosses a stretch of the shard with no data, although records lie
+/// further on. A reader must go on until a page is empty *and* at 0 ms behind.
+#[derive(Clone, Debug)]
+pub struct EmptyPagesBehind {
+    state: Arc<Mutex<EmptyPages>>,
+}
+
+#[derive(Debug)]
+struct EmptyPages {
+    remaining: usize,
+    served: usize,
+    iterator: Option<String>,
+}
+
+impl EmptyPagesBehind {
+    pub fn new(count: usize) -> Self {
+        let state = EmptyPages { remaining: count, served: 0, iterator: None };
+        Self { state: Arc::new(Mutex::new(state)) }
+    }
+
+    /// How many empty pages it has served so far.
+    pub fn served(&self) -> usize {
+        self.state.lock().unwrap().served
+    }
+}
+
+impl Intercept for EmptyPagesBehind {
+    fn name(&self) -> &'static str {
+        "EmptyPagesBehind"
+    }
+
+    fn modify_before_serialization(
+        &self,
+        context: &mut BeforeSerializationInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(input) = context
+            .input_mut()
+            .downcast_mut::<aws_sdk_kinesis::operation::get_records::GetRecordsInput>(
+        ) {
+            self.state.lock().unwrap().iterator = input.shard_iterator.clone();
+        }
+        Ok(())
+    }
+
+    fn modify_before_attempt_completion(
+        &self,
+        context: &mut FinalizerInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let mut state = self.state.lock().unwrap();
+        if state.remaining == 0 {
+            return Ok(());
+        }
+        let Some(Ok(output)) = context.output_or_error_mut() else { return Ok(()) };
+        let Some(page) =
+            output.downcast_mut::<aws_sdk_kinesis::operation::get_records::GetRecordsOutput>()
+        else {
+            return Ok(());
+        };
+        state.remaining -= 1;
+        state.served += 1;
+        // The records of this call are not lost: the next call starts from
+        // the same iterator, and reads them.
+        page.records.clear();
+        page.millis_behind_latest = Some(2_000);
+        page.next_shard_iterator = state.iterator.clone();
+        Ok(())
     }
 }

@@ -21,7 +21,9 @@ mod proxy;
 mod votes;
 mod workspace;
 pub use dynamodb::{dynamodb, dynamodb_with, item_to_json, scan_all, table_state};
-pub use faults::{BatchWrite, BatchWriteItemFaults, CallFaults, Fault, Faults, PutRecordsFaults};
+pub use faults::{
+    BatchWrite, BatchWriteItemFaults, CallFaults, EmptyPagesBehind, Fault, Faults, PutRecordsFaults,
+};
 pub use proxy::{Call, FaultProxy, ProxyStats, Reply, random_faults};
 pub use votes::{ExpectedVotes, expected_votes, valid_vote, vote_counts};
 pub use workspace::{Package, workspace_packages};
