@@ -227,6 +227,30 @@ async fn refused_records_are_sent_again_and_only_they() {
 }
 // ANCHOR_END: retry_test
 
+/// A retry comes after a wait, drawn at random up to a bound that doubles
+/// (full jitter): a throttled shard refuses an immediate retry too, and
+/// producers throttled together would come back together. The check does not
+/// time the code: it adds up the waits between an answer and the next call
+/// (the backend's own time left out). Eight waits each drawn from
+/// 0 ..= 300 ms add up to at least 100 ms but for odds of one in 250 million
+/// (3⁻⁸ / 8!); without the waits they add up to well under a millisecond.
+#[tokio::test]
+async fn refused_records_are_sent_again_only_after_a_backoff_wait() {
+    let faults = PutRecordsFaults::new((0..8).map(|_| Fault::Refuse(vec![0])));
+    let client = kinesis_with(faults.clone());
+    let stream = unique_name("day02-backoff");
+    stream_with_shards(&client, &stream, 1).await;
+    let bound = Duration::from_millis(300);
+    let policy = RetryPolicy { max_attempts: 9, base_delay: bound, max_delay: bound };
+
+    let report = put_all(&client, &stream, records(2), &policy).await.unwrap();
+
+    assert_eq!(report.calls, 9, "eight refusals, then the record is stored");
+    let waits = faults.waits_between_calls();
+    let waited: Duration = waits.iter().sum();
+    assert!(waited >= bound / 3, "eight retries waited {waited:?} in all ({waits:?}): no backoff");
+}
+
 #[tokio::test]
 async fn records_still_refused_after_the_last_attempt_are_handed_back() {
     let faults = PutRecordsFaults::new([

@@ -151,6 +151,30 @@ async fn items_go_out_25_at_a_time_and_unprocessed_ones_are_sent_again() {
     assert_eq!(scan_all(&client, &table).await.len(), 100);
 }
 
+/// A retry comes after a wait, drawn at random up to a bound that doubles
+/// (full jitter): a throttled table refuses an immediate retry too, and
+/// consumers throttled together would come back together. The check does not
+/// time the code: it adds up the waits between an answer and the next call
+/// (the backend's own time left out). Eight waits each drawn from
+/// 0 ..= 300 ms add up to at least 100 ms but for odds of one in 250 million
+/// (3⁻⁸ / 8!); without the waits they add up to well under a millisecond.
+#[tokio::test]
+async fn unprocessed_items_are_sent_again_only_after_a_backoff_wait() {
+    let faults = BatchWriteItemFaults::new((0..8).map(|_| Fault::Refuse(vec![0])));
+    let client = dynamodb_with(faults.clone());
+    let table = new_table(&client, "day04-backoff").await;
+    let items: Vec<_> = fixture(BATCH).records.iter().take(1).map(to_item).collect();
+    let bound = Duration::from_millis(300);
+    let policy = RetryPolicy { max_attempts: 9, base_delay: bound, max_delay: bound };
+
+    let report = write_items(&client, &table, items, &policy).await.unwrap();
+
+    assert_eq!(report.calls, 9, "eight times unprocessed, then stored");
+    let waits = faults.waits_between_calls();
+    let waited: Duration = waits.iter().sum();
+    assert!(waited >= bound / 3, "eight retries waited {waited:?} in all ({waits:?}): no backoff");
+}
+
 #[tokio::test]
 async fn items_still_unprocessed_after_the_last_attempt_fail_the_invocation() {
     // Item 1 is refused, and refused again each time it is sent alone.

@@ -178,6 +178,30 @@ async fn errors_as_dynamodb_sends_them_are_classified_too() {
     }
 }
 
+/// A retry comes after a wait, drawn at random up to a bound that doubles
+/// (full jitter): a throttled table refuses an immediate retry too, and
+/// consumers throttled together would come back together. The check does not
+/// time the code: eight waits each drawn from 0 ..= 300 ms add up to at least
+/// 300 ms but for odds of 1 in 8! (40,320), while eight calls without the
+/// waits take a few milliseconds.
+#[tokio::test]
+async fn transient_failures_are_retried_only_after_a_backoff_wait() {
+    let bound = Duration::from_millis(300);
+    let policy = RetryPolicy { max_attempts: 9, base_delay: bound, max_delay: bound };
+    let attempts = AtomicU32::new(0);
+
+    let started = std::time::Instant::now();
+    let result = with_retries(&policy, || async {
+        let attempt = attempts.fetch_add(1, Ordering::Relaxed) + 1;
+        if attempt < 9 { Err(throttled()) } else { Ok(attempt) }
+    })
+    .await;
+    let took = started.elapsed();
+
+    assert_eq!(result.unwrap(), 9, "eight throttled attempts, then a success");
+    assert!(took >= bound, "eight retries took {took:?} in all: they do not wait between attempts");
+}
+
 #[tokio::test]
 async fn transient_failures_are_retried_until_the_budget_is_spent_others_never() {
     let policy = RetryPolicy::immediate(4);

@@ -22,6 +22,7 @@ use std::collections::VecDeque;
 use std::fmt::Debug;
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use aws_sdk_kinesis::config::interceptors::{
     BeforeSerializationInterceptorContextMut, FinalizerInterceptorContextMut,
@@ -79,6 +80,13 @@ struct State<E> {
     label: String,
     /// The number of entries each call carried, in call order.
     call_sizes: Vec<usize>,
+    /// When the last call's answer came back, and the time from each answer
+    /// to the next call: the caller's own waits, without the backend's time.
+    last_answer: Option<Instant>,
+    waits: Vec<Duration>,
+    /// A call of this operation is on its way (the interceptor sees the
+    /// client's other calls too: creating the table, listing shards).
+    in_flight: bool,
 }
 
 impl<W: BatchWrite> Faults<W> {
@@ -88,6 +96,9 @@ impl<W: BatchWrite> Faults<W> {
             refused: Vec::new(),
             label: String::new(),
             call_sizes: Vec::new(),
+            last_answer: None,
+            waits: Vec::new(),
+            in_flight: false,
         };
         Self { state: Arc::new(Mutex::new(state)), operation: PhantomData }
     }
@@ -95,6 +106,13 @@ impl<W: BatchWrite> Faults<W> {
     /// How many entries each call carried, in order.
     pub fn call_sizes(&self) -> Vec<usize> {
         self.state.lock().unwrap().call_sizes.clone()
+    }
+
+    /// How long the caller waited between an answer and its next call, for
+    /// each call after the first: its backoff, measured apart from the time
+    /// the backend takes to answer.
+    pub fn waits_between_calls(&self) -> Vec<Duration> {
+        self.state.lock().unwrap().waits.clone()
     }
 }
 
@@ -115,6 +133,10 @@ impl<W: BatchWrite> Intercept for Faults<W> {
         let (label, entries) = W::entries(input);
         let mut state = self.state.lock().unwrap();
         state.call_sizes.push(entries.len());
+        if let Some(answered) = state.last_answer {
+            state.waits.push(answered.elapsed());
+        }
+        state.in_flight = true;
         match state.plan.pop_front() {
             None | Some(Fault::Pass) => Ok(()),
             Some(Fault::FailCall) => {
@@ -141,6 +163,9 @@ impl<W: BatchWrite> Intercept for Faults<W> {
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let mut state = self.state.lock().unwrap();
+        if std::mem::take(&mut state.in_flight) {
+            state.last_answer = Some(Instant::now());
+        }
         if state.refused.is_empty() {
             return Ok(());
         }
