@@ -88,6 +88,7 @@ reset DAY:
 
 # Authors: write the starters (all, or day DAY's) from their solutions in solutions/
 [no-exit-message]
+[group('authors')]
 gen *DAY:
     @{{runner}} gen {{DAY}}
 
@@ -127,7 +128,7 @@ bench: setup
 
 # Lint the AWS SAM template offline (cfn-lint; also `sam validate --lint` when SAM is installed)
 lint: setup
-    {{tools}}/cfn-lint template.yaml
+    "{{tools}}/cfn-lint" template.yaml
     @if [ -x .tools/sam/bin/sam ]; then .tools/sam/bin/sam validate --lint --region us-east-1; fi
     @echo "template.yaml: no lint findings"
 
@@ -158,12 +159,12 @@ record: setup
 book: setup
     @mkdir -p .pitlane
     @{{runner}} check-book
-    {{tools}}/mdbook build book 2>&1 | tee .pitlane/book.log
+    "{{tools}}/mdbook" build book 2>&1 | tee .pitlane/book.log
     @! grep -E "WARN|ERROR" .pitlane/book.log
 
 # Serve the book on http://127.0.0.1:3000 and rebuild it on change
 book-serve: setup
-    {{tools}}/mdbook serve book --hostname 127.0.0.1 --port 3000
+    "{{tools}}/mdbook" serve book --hostname 127.0.0.1 --port 3000
 
 # Lint the Rust code with clippy
 clippy:

@@ -79,6 +79,10 @@ wait_ready() {
 start_kinesis() {
   alive kinesis && return 0
   port_taken "$kinesis_port" && fail "port $kinesis_port is already taken by another program; choose another with PITLANE_KINESIS_PORT=<port>."
+  # kinesis-local also listens for TLS on the next port up.
+  (( kinesis_port + 1 != dynamodb_port )) \
+    || fail "PITLANE_KINESIS_PORT=$kinesis_port also takes port $((kinesis_port + 1)) (TLS), which is PITLANE_DYNAMODB_PORT: choose ports at least 2 apart."
+  port_taken "$((kinesis_port + 1))" && fail "port $((kinesis_port + 1)) (kinesis-local's TLS port, PITLANE_KINESIS_PORT + 1) is already taken by another program; choose another PITLANE_KINESIS_PORT."
   local pkg="$tools/node/node_modules/kinesis-local"
   # The account matches moto's, so ARNs look alike across services. Streams
   # take 500 ms to become ACTIVE, as on AWS (day 01 waits for it); the limits

@@ -9,7 +9,10 @@ CARGO_LAMBDA="cargo-lambda==1.9.2"
 ensure_venv() {
   local dir="$1"
   shift
-  local want="$*"
+  # The folder is part of the stamp: a venv's scripts name their python by
+  # absolute path, so a course folder copied or moved elsewhere reinstalls.
+  mkdir -p "$(dirname "$dir")"
+  local want="$* @ $(cd "$(dirname "$dir")" && pwd)/$(basename "$dir")"
   if [[ -f "$dir/.pitlane-stamp" && "$(cat "$dir/.pitlane-stamp")" == "$want" ]]; then
     return 0
   fi

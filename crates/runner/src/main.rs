@@ -219,14 +219,24 @@ fn generate_starters(workspace: &Workspace, day: Option<&str>) -> Result<ExitCod
         Some(day) => vec![Day::select(&days, day)?],
         None => days.iter().collect(),
     };
-    let changed = generate::write_starters(workspace, &selected, &days)?;
-    for file in &changed {
+    let written = generate::write_starters(workspace, &selected, &days)?;
+    if let Some((folder, files)) = &written.saved {
+        println!(
+            "{} file(s) held work of your own; saved in {}/ first:",
+            files.len(),
+            folder.display()
+        );
+        for file in files {
+            println!("  {}", file.display());
+        }
+    }
+    for file in &written.changed {
         println!("wrote {}", file.display());
     }
     println!(
         "gen: {} starter(s) made from their solutions, {} file(s) changed; {} records them",
         selected.len(),
-        changed.len(),
+        written.changed.len(),
         generate::MANIFEST
     );
     Ok(ExitCode::SUCCESS)

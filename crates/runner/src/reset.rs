@@ -2,13 +2,12 @@
 //! files saved first.
 //!
 //! It needs no git: the starter is made again from its solution, exactly as
-//! `just gen` makes it. Every file of the day that it would overwrite or
-//! remove (a changed file, or an extra `.rs` file under `src/` or `tests/`,
-//! which cargo would still compile) is first copied to
-//! `.pitlane/saved/<day>-<time>/`, so whether or not the work was committed,
-//! nothing is lost.
+//! `just gen` makes it ([`generate::write_starters`]). Every file of the day
+//! that it overwrites or removes — a changed file, or an extra `.rs` file
+//! under `src/` or `tests/`, which cargo would still compile — is first copied
+//! to `.pitlane/saved/<day>-<time>/`, so whether or not the work was
+//! committed, nothing is lost.
 
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -18,78 +17,34 @@ use crate::generate;
 pub fn run(workspace: &Workspace, wanted: &str) -> Result<ExitCode, String> {
     let days = workspace.days()?;
     let day = Day::select(&days, wanted)?;
-    let generated = generate::starter(workspace, day, &days)?;
-    let mut to_save: Vec<PathBuf> = Vec::new();
-    for file in &generated {
-        let on_disk = workspace.root.join(&file.path);
-        if on_disk.exists() && std::fs::read(&on_disk).ok().as_deref() != Some(file.text.as_bytes())
-        {
-            to_save.push(file.path.clone());
-        }
-    }
-    let mut extras = Vec::new();
-    for folder in ["src", "tests"] {
-        for path in files_under(&day.starter_dir.join(folder)) {
-            let relative = path.strip_prefix(&workspace.root).unwrap_or(&path).to_path_buf();
-            if !generated.iter().any(|file| file.path == relative) {
-                extras.push(relative);
-            }
-        }
-    }
-    to_save.extend(extras.iter().cloned());
-
-    if !to_save.is_empty() {
-        let saved = Path::new(".pitlane/saved").join(format!("{}-{}", day.slug, timestamp()));
-        for file in &to_save {
-            let from = workspace.root.join(file);
-            let to = workspace.root.join(&saved).join(file.strip_prefix("days").unwrap_or(file));
-            if let Some(parent) = to.parent() {
-                std::fs::create_dir_all(parent)
-                    .map_err(|e| format!("creating {}: {e}", parent.display()))?;
-            }
-            std::fs::copy(&from, &to).map_err(|e| format!("saving {}: {e}", from.display()))?;
-        }
-        println!("Your files of day {} are saved in {}/:", day.number, saved.display());
-        for file in &to_save {
+    let written = generate::write_starters(workspace, &[day], &days)?;
+    if let Some((folder, files)) = &written.saved {
+        println!("Your files of day {} are saved in {}/:", day.number, folder.display());
+        for file in files {
             println!("  {}", file.display());
         }
     }
-    for file in &extras {
-        let path = workspace.root.join(file);
-        std::fs::remove_file(&path).map_err(|e| format!("removing {}: {e}", path.display()))?;
-    }
-    generate::write_starters(workspace, &[day], &days)?;
-    if to_save.is_empty() {
+    if written.changed.is_empty() {
         println!("Day {}'s starter was already as generated; nothing changed.", day.number);
     } else {
         println!(
-            "Day {}'s starter ({}) is as generated again: `just check {}` starts afresh.",
+            "Day {}'s starter ({}) is as generated again ({} file(s) restored): `just check {}` \
+             starts afresh.",
             day.number,
             workspace.relative(&day.starter_dir),
+            written.changed.len(),
             day.number
         );
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn files_under(folder: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(folder).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            files.extend(files_under(&path));
-        } else if path.extension().is_some_and(|ext| ext == "rs") {
-            files.push(path);
-        }
-    }
-    files.sort();
-    files
-}
-
-/// `2026-12-01T17-50-03Z`: sortable, readable, and a valid file name everywhere.
-fn timestamp() -> String {
-    let seconds = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    format_utc(seconds)
+/// `2026-12-01T17-50-03.123Z`: sortable, readable, a valid file name
+/// everywhere, and apart for two resets in the same second.
+pub fn timestamp() -> String {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let utc = format_utc(now.as_secs());
+    format!("{}.{:03}Z", utc.trim_end_matches('Z'), now.subsec_millis())
 }
 
 fn format_utc(seconds: u64) -> String {
@@ -127,5 +82,6 @@ mod tests {
         assert_eq!(format_utc(0), "1970-01-01T00-00-00Z");
         assert_eq!(format_utc(951_782_400), "2000-02-29T00-00-00Z");
         assert_eq!(format_utc(1_796_147_403), "2026-12-01T17-50-03Z");
+        assert!(timestamp().ends_with('Z') && timestamp().contains('.'));
     }
 }

@@ -79,6 +79,14 @@ pub fn run(workspace: &Workspace) -> Result<ExitCode, String> {
             state.stale.iter().map(|stale| format!("{stale}: run `just gen {}`", day.number)),
         );
         if strict {
+            for file in &state.extra {
+                problems.push(format!(
+                    "{} is not a file the generator makes: starters are made from solutions/ \
+                     (add it there, then `just gen {}`)",
+                    file.display(),
+                    day.number
+                ));
+            }
             for file in &state.modified {
                 problems.push(format!(
                     "{} is not what the generator wrote: starters are made from solutions/ \

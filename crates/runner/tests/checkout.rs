@@ -232,16 +232,32 @@ fn a_solved_day_passes_verify_and_reset_brings_the_starter_back_keeping_the_stud
     assert!(!strict.status.success(), "{}", text(&strict));
     assert!(text(&strict).contains("is not what the generator wrote"), "{}", text(&strict));
 
+    // A test of the student's own is their work too: verify still proves
+    // the generated starter, and `just test` leaves the day out.
+    write(&root.join("days/day01-hello/tests/mine.rs"), "#[test]\nfn mine() {}\n");
+    let verify = pitlane(&root, &["verify"], false);
+    assert!(verify.status.success(), "{}", text(&verify));
+    let strict = pitlane(&root, &["verify"], true);
+    assert!(text(&strict).contains("tests/mine.rs is not a file the generator makes"));
+
     let reset = pitlane(&root, &["reset", "01"], false);
     assert!(reset.status.success(), "{}", text(&reset));
     assert_eq!(read(&root.join("days/day01-hello/src/lib.rs")), pristine);
     let saved: Vec<PathBuf> = std::fs::read_dir(root.join(".pitlane/saved"))
         .unwrap()
-        .map(|entry| entry.unwrap().path().join("day01-hello/src/lib.rs"))
+        .map(|entry| entry.unwrap().path().join("days/day01-hello/src/lib.rs"))
         .collect();
     assert_eq!(saved.len(), 1, "{saved:?}");
     assert_eq!(read(&saved[0]), SOLVED);
     assert!(text(&reset).contains(".pitlane/saved/day01-hello-"), "{}", text(&reset));
+    assert!(!root.join("days/day01-hello/tests/mine.rs").exists(), "cargo would still compile it");
+
+    // `just gen`, an author's command, saves a student's work the same way.
+    write(&root.join("days/day01-hello/src/lib.rs"), SOLVED);
+    let generated = pitlane(&root, &["gen", "01"], false);
+    assert!(text(&generated).contains("held work of your own; saved in"), "{}", text(&generated));
+    assert_eq!(read(&root.join("days/day01-hello/src/lib.rs")), pristine);
+    assert_eq!(std::fs::read_dir(root.join(".pitlane/saved")).unwrap().count(), 2);
     std::fs::remove_dir_all(&root).unwrap();
 }
 

@@ -36,7 +36,8 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-/// Day 02's backoff with jitter, reused: see `crates/pitlane/src/lib.rs`.
+/// The `RetryPolicy` of day 02 (your own, in the starter): its backoff with
+/// jitter paces the retries of unprocessed items.
 pub use day02_put_records::RetryPolicy;
 
 /// The environment variable that names the table (set by the deployment).

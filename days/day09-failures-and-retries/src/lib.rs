@@ -42,8 +42,8 @@ use pitlane::lambda::{KinesisEvent, KinesisEventRecord};
 use pitlane::votes::Vote;
 use serde::Serialize;
 
-// What the earlier days built, reused (see `crates/pitlane/src/lib.rs`): day
-// 02's backoff, day 06's vote check and day 07's exactly-once count.
+// What the earlier days built (in the starter, your own code): day 02's
+// backoff, day 06's vote check and day 07's exactly-once count.
 pub use day02_put_records::RetryPolicy;
 use day06_count_votes::decode_vote;
 use day07_one_vote_per_user::{Outcome, VoteError, record_vote};

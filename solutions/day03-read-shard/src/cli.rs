@@ -1,8 +1,8 @@
 //! The `tail` command: prints the records of a stream as JSON lines.
 //!
 //! You do not need to change this file: it only calls the functions you write
-//! in `lib.rs`. The solution crate compiles this same file against its own
-//! library, so both commands behave alike.
+//! in `lib.rs` (`crate::day` is your library: see `main.rs`). The solution's
+//! command is made from the same file, so both behave alike.
 
 use std::time::Duration;
 
