@@ -2,8 +2,8 @@
 //! spread over them on the local backend.
 //!
 //! You do not need to change this file: it only calls the functions you write
-//! in `lib.rs`. The solution crate compiles this same file against its own
-//! library.
+//! in `lib.rs` (`crate::day` is your library: see `main.rs`). The solution's
+//! command is made from the same file.
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
