@@ -23,7 +23,7 @@ default:
 # The support crates: every workspace crate but the days (`verify` proves
 # those), the reliability suite (a step of its own) and the benchmarks (no
 # tests; clippy compiles them). Derived, so that a new crate is tested too.
-support := "--workspace --exclude 'day*' --exclude pitlane-reliability --exclude pitlane-bench"
+support := '--workspace --exclude "day*" --exclude pitlane-reliability --exclude pitlane-bench'
 
 # clippy lints every workspace crate *while* `just test` compiles it
 # (clippy-driver as the compiler of the workspace's own crates; cargo builds
@@ -44,10 +44,12 @@ test:
         && {{clippy_build}} cargo test --no-run --quiet -p pitlane-bench --benches; } \
         || built=$?; \
       wait $setup || { cat .pitlane/setup.log; exit 1; }; cat .pitlane/setup.log; exit $built
-    @echo "── support crates"
-    {{clippy_build}} {{backend}} run cargo test --quiet {{support}}
-    @echo "── days: every starter fails its suite, every solution passes it"
-    {{clippy_build}} {{backend}} run {{runner}} verify
+    @echo "── days: every starter fails its suite, every solution passes it (the support crates' tests run meanwhile)"
+    {{clippy_build}} {{backend}} run bash -c '\
+      cargo test --quiet {{support}} > .pitlane/support.log 2>&1 & support=$!; \
+      {{runner}} verify; verified=$?; wait $support; tested=$?; \
+      echo "── support crates"; cat .pitlane/support.log; \
+      [[ $verified == 0 && $tested == 0 ]]'
     @echo "── reliability: replays, poison, faults, bad input, crashes"
     {{clippy_build}} {{backend}} run cargo test --quiet -p pitlane-reliability
     @echo "── the AWS SAM template: cfn-lint"
