@@ -448,20 +448,11 @@ pub fn write_starters(
         generated.push((files, prefix));
     }
     if !to_save.is_empty() {
-        let stamp = crate::reset::timestamp();
-        let slugs: Vec<&str> = selected.iter().map(|day| day.slug.as_str()).collect();
-        let name = if slugs.len() == 1 { slugs[0].to_owned() } else { "days".to_owned() };
-        let folder = Path::new(".pitlane/saved").join(format!("{name}-{stamp}"));
-        for file in &to_save {
-            let to = workspace.root.join(&folder).join(file);
-            if let Some(parent) = to.parent() {
-                std::fs::create_dir_all(parent)
-                    .map_err(|e| format!("creating {}: {e}", parent.display()))?;
-            }
-            std::fs::copy(workspace.root.join(file), &to)
-                .map_err(|e| format!("saving {}: {e}", file.display()))?;
-        }
-        written.saved = Some((folder, to_save));
+        let name = match selected {
+            [day] => day.slug.as_str(),
+            _ => "days",
+        };
+        written.saved = Some((crate::saved::save(workspace, name, &to_save)?, to_save));
     }
     for path in to_remove {
         let file = workspace.root.join(&path);
@@ -488,9 +479,9 @@ pub fn write_starters(
     Ok(written)
 }
 
-/// The files of a starter folder that the generator would own: its
-/// `Cargo.toml` and every `.rs` file under `src/` and `tests/` (cargo
-/// compiles those whether or not anything names them). Relative to the root.
+/// Every `.rs` file under a starter folder's `src/` and `tests/`, generated
+/// or not (cargo compiles those whether or not anything names them).
+/// Relative to the root.
 fn files_of_starter(workspace: &Workspace, prefix: &Path) -> Vec<PathBuf> {
     fn walk(folder: &Path, found: &mut Vec<PathBuf>) {
         for entry in std::fs::read_dir(folder).into_iter().flatten().flatten() {

@@ -27,6 +27,7 @@ mod generate;
 mod packages;
 mod pristine;
 mod reset;
+mod saved;
 mod verify;
 
 use std::process::ExitCode;
