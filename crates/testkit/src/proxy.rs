@@ -264,11 +264,7 @@ fn cancelled(reasons: &[&str]) -> Response<Full<Bytes>> {
             })
             .collect::<Vec<_>>(),
     });
-    Response::builder()
-        .status(StatusCode::BAD_REQUEST)
-        .header("content-type", "application/x-amz-json-1.0")
-        .body(Full::new(Bytes::from(body.to_string())))
-        .expect("a valid response")
+    answer(StatusCode::BAD_REQUEST, &body)
 }
 
 /// An error answer in DynamoDB's JSON protocol.
@@ -277,6 +273,11 @@ fn error(status: StatusCode, exception: &str) -> Response<Full<Bytes>> {
         "__type": format!("com.amazonaws.dynamodb.v20120810#{exception}"),
         "message": format!("{exception} (injected by the test's fault proxy)"),
     });
+    answer(status, &body)
+}
+
+/// An answer in DynamoDB's JSON protocol.
+fn answer(status: StatusCode, body: &serde_json::Value) -> Response<Full<Bytes>> {
     Response::builder()
         .status(status)
         .header("content-type", "application/x-amz-json-1.0")
