@@ -63,7 +63,12 @@ test:
 # yet" is an answer (exit status 1), not a failed recipe, so `just` adds no
 # "recipe failed" line of its own ([no-exit-message]).
 
-# Run day DAY's tests against your code; FILTER runs only the tests whose names contain it (`just check 02 backoff`)
+# Work on a day: its tests re-run on every save, on one screen (the first unsolved day, or DAY); keys h hint, l days, r reset, n next, q quit
+[no-exit-message]
+watch *DAY: setup
+    @{{backend}} run {{runner}} watch {{DAY}}
+
+# Run day DAY's tests against your code (`--verbose`: all of cargo's output); FILTER runs only the tests whose names contain it (`just check 02 backoff`)
 [no-exit-message]
 check DAY *FILTER: setup
     @{{backend}} run {{runner}} check {{DAY}} {{FILTER}}
@@ -73,15 +78,16 @@ check DAY *FILTER: setup
 solution DAY *FILTER: setup
     @{{backend}} run {{runner}} check {{DAY}} --solution {{FILTER}}
 
-# Every day in order: ✅ solved, ❌ where you are, with its hint
+# Every day in order: ✅ solved, ❌ where you are (unchanged days answer from .pitlane/verdicts, without re-running)
 [no-exit-message]
 progress: setup
-    @{{backend}} run {{runner}} progress
+    @status=0; {{runner}} progress --cached || status=$?; \
+      if [[ $status == 3 ]]; then {{backend}} run {{runner}} progress; else exit $status; fi
 
-# Print day DAY's hint
+# Day DAY's next hint: level 1 the concept, 2 the types and methods, 3 nearly the code (`just hint 03 1` re-reads level 1)
 [no-exit-message]
-hint DAY:
-    @{{runner}} hint {{DAY}}
+hint DAY *LEVEL:
+    @{{runner}} hint {{DAY}} {{LEVEL}}
 
 # Restore day DAY's starter files, as generated (yours are saved in .pitlane/saved/ first)
 [no-exit-message]

@@ -3,13 +3,19 @@
 //! A day is a solution crate `solutions/dayNN-slug/` (package
 //! `dayNN-slug-solution`, the source of truth), the starter generated from it
 //! in `days/dayNN-slug/` (package `dayNN-slug`), its suite in
-//! `suites/dayNN-slug/`, a hint in `days/dayNN-slug/HINT.md` and a chapter
+//! `suites/dayNN-slug/`, tiered hints in `hints/dayNN-slug.md` and a chapter
 //! `book/src/dayNN-slug.md`. Adding a day needs no change here.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+
+use crate::report::{self, TestResult};
+
+/// Set (by `watch`, when the student quits) to stop the suite that runs now.
+pub static STOP: AtomicBool = AtomicBool::new(false);
 
 /// How long one suite may run (compilation included) before it is stopped:
 /// `PITLANE_SUITE_TIMEOUT` seconds, 15 minutes by default.
@@ -96,7 +102,9 @@ impl Workspace {
             .map(PathBuf::from)
             .unwrap_or_else(|| self.root.join("target"));
         let mut child = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
-            .args(["test", "--quiet", "--no-fail-fast", "-p", package, "--"])
+            // Not `--quiet`: cargo would pass it on to libtest, whose terse
+            // output has no test names.
+            .args(["test", "--no-fail-fast", "-p", package, "--"])
             .args(filters)
             .current_dir(folder)
             .env("CARGO_TARGET_DIR", target)
@@ -123,7 +131,7 @@ impl Workspace {
             if let Some(status) = child.try_wait().map_err(|e| format!("waiting for cargo: {e}"))? {
                 break Some(status);
             }
-            if started.elapsed() > suite_timeout() {
+            if started.elapsed() > suite_timeout() || STOP.load(Ordering::Relaxed) {
                 let _ = child.kill();
                 let _ = child.wait();
                 break None;
@@ -138,8 +146,11 @@ impl Workspace {
             stderr.push_str(&message);
         }
 
-        let mut run =
-            TestRun { compiled: !stderr.contains("could not compile"), ..TestRun::default() };
+        let mut run = TestRun {
+            compiled: !stderr.contains("could not compile"),
+            tests: report::test_results(&stdout),
+            ..TestRun::default()
+        };
         for line in stdout.lines() {
             if let Some((passed, failed)) = parse_result_line(line) {
                 run.passed += passed;
@@ -148,6 +159,8 @@ impl Workspace {
         }
         run.exit_ok = status.is_some_and(|status| status.success());
         run.output = format!("{stdout}{stderr}");
+        run.stdout = stdout;
+        run.stderr = stderr;
         Ok(run)
     }
 }
@@ -193,12 +206,37 @@ pub struct TestRun {
     pub exit_ok: bool,
     pub passed: u32,
     pub failed: u32,
+    /// Every test's verdict, in the order they finished.
+    pub tests: Vec<TestResult>,
+    pub stdout: String,
+    pub stderr: String,
+    /// `stdout` then `stderr`: all cargo said.
     pub output: String,
 }
 
 impl TestRun {
     pub fn total(&self) -> u32 {
         self.passed + self.failed
+    }
+
+    /// The first failing test and its message.
+    pub fn first_failure(&self) -> Option<(&str, String)> {
+        let test = self.tests.iter().find(|test| !test.passed)?;
+        let message = report::failure_message(&self.stdout, &test.name).unwrap_or_default();
+        Some((test.name.as_str(), message))
+    }
+
+    /// The compiler's first error, when the code does not compile.
+    pub fn compiler_error(&self) -> Option<String> {
+        if self.compiled { None } else { report::first_compiler_error(&self.stderr) }
+    }
+
+    /// Orders the tests as day's suite writes them (see
+    /// [`report::sort_by_source`]).
+    pub fn sort_as_in(mut self, day: &Day) -> Self {
+        let source = std::fs::read_to_string(day.suite_dir().join("mod.rs")).unwrap_or_default();
+        report::sort_by_source(&mut self.tests, &source);
+        self
     }
 
     /// Compiled, ran at least one test, and every test passed.
@@ -277,11 +315,6 @@ impl Day {
 
     pub fn chapter(&self) -> PathBuf {
         self.root.join("book/src").join(format!("{}.md", self.slug))
-    }
-
-    pub fn hint(&self) -> Result<String, String> {
-        let file = self.starter_dir.join("HINT.md");
-        std::fs::read_to_string(&file).map_err(|e| format!("reading {}: {e}", file.display()))
     }
 }
 

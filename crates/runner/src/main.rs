@@ -5,8 +5,11 @@
 //! pitlane check NN [--solution] [FILTER...]
 //!                              run day NN's tests (your code, or the solution), or only
 //!                              those whose names contain a FILTER
-//! pitlane progress             check every day in order; stop at the first unsolved one
-//! pitlane hint NN              print day NN's hint
+//! pitlane progress [--cached]  check every day in order; stop at the first unsolved one
+//!                              (--cached: only from remembered verdicts, else exit 3)
+//! pitlane watch [NN]          re-run day NN's suite (or the first unsolved day's) on every
+//!                              save, on one screen, with keys for hints, days, reset, next
+//! pitlane hint NN [LEVEL]      day NN's next hint level (or LEVEL again)
 //! pitlane reset NN             restore day NN's starter files (yours are saved first)
 //! pitlane gen [NN]             write the starters (all, or day NN's) from their solutions
 //! pitlane verify               prove every starter is generated, fails its suite, and every
@@ -15,20 +18,26 @@
 //! pitlane packages             the packages `just test` builds and lints (not your own days)
 //! ```
 //!
-//! Progress is never stored: it is whatever the tests say about the code you
-//! have now, so it survives updates, resets and switching machines.
+//! Progress is never stored as such: it is whatever the tests say about the
+//! code you have now, so it survives updates, resets and switching machines.
+//! Verdicts are remembered only as a cache keyed by a fingerprint of the files
+//! they depend on (`cache.rs`), so that an unchanged day is not re-run.
 //!
 //! It uses only the standard library, `md5` and `pitlane-layout` (and not the
 //! workspace-hack), so it builds in a second, even on a fresh clone.
 
 mod book;
+mod cache;
 mod days;
 mod generate;
+mod hints;
 mod packages;
 mod pristine;
+mod report;
 mod reset;
 mod saved;
 mod verify;
+mod watch;
 
 use std::process::ExitCode;
 
@@ -45,8 +54,15 @@ fn main() -> ExitCode {
         ["list"] => list(&workspace),
         ["check", day, "--solution", filter @ ..] => check(&workspace, day, true, filter),
         ["check", day, filter @ ..] => check(&workspace, day, false, filter),
-        ["progress"] => progress(&workspace),
-        ["hint", day] => hint(&workspace, day),
+        ["watch"] => watch::run(&workspace, None),
+        ["watch", day] => watch::run(&workspace, Some(day)),
+        ["progress"] => progress(&workspace, false),
+        ["progress", "--cached"] => progress(&workspace, true),
+        ["hint", day] => hint(&workspace, day, None),
+        ["hint", day, level] => match level.parse() {
+            Ok(level) => hint(&workspace, day, Some(level)),
+            Err(_) => Err(format!("{level:?} is not a hint level (try 1)")),
+        },
         ["reset", day] => reset::run(&workspace, day),
         ["gen"] => generate_starters(&workspace, None),
         ["gen", day] => generate_starters(&workspace, Some(day)),
@@ -61,7 +77,7 @@ fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str = "usage: pitlane list | check NN [--solution] [FILTER] | progress | hint NN | reset NN \
+const USAGE: &str = "usage: pitlane list | watch [NN] | check NN [--solution] [FILTER] [--verbose] | progress [--cached] | hint NN [LEVEL] | reset NN \
                      | gen [NN] | verify | check-book";
 
 /// The command itself went wrong (a bad day number, a folder that cannot be
@@ -84,8 +100,11 @@ fn check(
     workspace: &Workspace,
     day: &str,
     solution: bool,
-    filters: &[&str],
+    words: &[&str],
 ) -> Result<ExitCode, String> {
+    let verbose = words.contains(&"--verbose");
+    let filters: Vec<&str> = words.iter().copied().filter(|word| *word != "--verbose").collect();
+    let filters = filters.as_slice();
     let days = workspace.days()?;
     let day = Day::select(&days, day)?;
     let package = if solution { day.solution_package() } else { day.starter_package() };
@@ -95,7 +114,18 @@ fn check(
         day.title(),
         workspace.root.display()
     );
-    let run = workspace.run_tests(&package, filters, days::Output::Show)?;
+    let output = if verbose { days::Output::Show } else { days::Output::Hide };
+    let fingerprint = cache::fingerprint(workspace, day, &days);
+    let run = workspace.run_tests(&package, filters, output)?.sort_as_in(day);
+    if !solution && filters.is_empty() {
+        // A whole run of the student's suite is a verdict `progress` can reuse.
+        cache::Cache::load(workspace).put(day, &fingerprint, cache::Verdict::of(&run));
+    }
+    if !verbose {
+        for test in &run.tests {
+            println!("  {} {}", if test.passed { "✅" } else { "❌" }, test.name);
+        }
+    }
     println!();
     let matching = if filters.is_empty() {
         String::new()
@@ -130,19 +160,32 @@ fn check(
         }
         Ok(ExitCode::SUCCESS)
     } else {
-        explain_failure(workspace, day, &run);
+        explain_failure(workspace, day, &run, verbose);
         Ok(ExitCode::FAILURE)
     }
 }
 
-fn explain_failure(workspace: &Workspace, day: &Day, run: &TestRun) {
-    if run.compiled {
-        println!("❌ day {}: {} of {} tests fail.", day.number, run.failed, run.total());
-    } else {
+fn explain_failure(workspace: &Workspace, day: &Day, run: &TestRun, verbose: bool) {
+    if let Some(error) = run.compiler_error() {
+        println!("❌ day {}: the code does not compile. The compiler's first error:\n", day.number);
+        println!("{}\n", indent(&error));
+    } else if !run.compiled {
+        // Cargo stopped before the compiler said why (a broken Cargo.toml,
+        // say): its own last words are the message.
+        println!("❌ day {}: cargo could not build the tests:\n", day.number);
+        let tail: Vec<&str> = run.stderr.lines().rev().take(15).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        println!("{}\n", indent(&tail.join("\n")));
+    } else if let Some((name, message)) = run.first_failure() {
         println!(
-            "❌ day {}: the code does not compile (the compiler's messages are above).",
-            day.number
+            "❌ day {}: {} of {} tests fail. The first failure, the test {name}:\n",
+            day.number,
+            run.failed,
+            run.total()
         );
+        println!("{}\n", indent(&message));
+    } else {
+        println!("❌ day {}: {} of {} tests fail.", day.number, run.failed, run.total());
     }
     for earlier in unfinished_earlier_days(&run.output, &day.number) {
         println!(
@@ -150,12 +193,18 @@ fn explain_failure(workspace: &Workspace, day: &Day, run: &TestRun) {
             day.number
         );
     }
-    if run.compiled {
-        println!("   Read the first failure above: its message says what is expected.");
-    }
-    println!("   Hint:    just hint {}", day.number);
+    println!("   {}", hints::summary(workspace, day));
     println!("   Chapter: {}", workspace.relative(&day.chapter()));
     println!("   Code:    {}", workspace.relative(&day.starter_dir.join("src/lib.rs")));
+    if !verbose {
+        println!("   Everything cargo said: `just check {} --verbose`.", day.number);
+    }
+}
+
+/// `text`, each line indented by four spaces: a quote, set off from the
+/// runner's own words.
+fn indent(text: &str) -> String {
+    text.lines().map(|line| format!("    {line}")).collect::<Vec<_>>().join("\n")
 }
 
 /// The earlier days whose `todo!("day NN: ...")` a failing test ran into: a
@@ -172,11 +221,28 @@ fn unfinished_earlier_days(output: &str, day: &str) -> Vec<String> {
     days
 }
 
-fn progress(workspace: &Workspace) -> Result<ExitCode, String> {
+/// Exit status 3 of `progress --cached`: a verdict is not in the cache, so the
+/// suites must run (the justfile then starts the local backend and asks again).
+const NEEDS_SUITES: u8 = 3;
+
+fn progress(workspace: &Workspace, cached_only: bool) -> Result<ExitCode, String> {
     let days = workspace.days()?;
+    let mut cache = cache::Cache::load(workspace);
+    // Every verdict first, then the table: a cache miss in `--cached` mode
+    // prints nothing, so the full run that follows does not repeat lines.
+    let mut verdicts = Vec::new();
     for day in &days {
-        let run = workspace.run_suite(&day.starter_package(), days::Output::Hide)?;
-        if run.solved() {
+        let verdict = match verdict(workspace, &mut cache, day, &days, !cached_only)? {
+            Some(verdict) => verdict,
+            None => return Ok(ExitCode::from(NEEDS_SUITES)),
+        };
+        verdicts.push(verdict);
+        if !verdict.solved() {
+            break;
+        }
+    }
+    for (day, verdict) in days.iter().zip(&verdicts) {
+        if verdict.solved() {
             println!("✅ day {}  {}", day.number, day.title());
             continue;
         }
@@ -185,11 +251,11 @@ fn progress(workspace: &Workspace) -> Result<ExitCode, String> {
             println!("   day {}  {}", later.number, later.title());
         }
         println!();
-        if run.compiled {
+        if verdict.compiled {
             println!(
                 "{} of {} tests of day {} fail; `just check {}` shows them.",
-                run.failed,
-                run.total(),
+                verdict.failed,
+                verdict.total(),
                 day.number,
                 day.number
             );
@@ -199,18 +265,41 @@ fn progress(workspace: &Workspace) -> Result<ExitCode, String> {
                 day.number, day.number
             );
         }
-        println!("Chapter: {}\n", workspace.relative(&day.chapter()));
-        print!("{}", day.hint()?);
+        println!("Chapter: {}", workspace.relative(&day.chapter()));
+        println!("{}", hints::summary(workspace, day));
         return Ok(ExitCode::FAILURE);
     }
     println!("\n🏁 Every day passes. Well driven!");
     Ok(ExitCode::SUCCESS)
 }
 
-fn hint(workspace: &Workspace, day: &str) -> Result<ExitCode, String> {
+/// `day`'s verdict on the student's code: remembered, when nothing it depends
+/// on changed since its suite last ran; otherwise the suite runs (when `run`
+/// allows it; `None` when not).
+fn verdict(
+    workspace: &Workspace,
+    cache: &mut cache::Cache,
+    day: &Day,
+    days: &[Day],
+    run: bool,
+) -> Result<Option<cache::Verdict>, String> {
+    let fingerprint = cache::fingerprint(workspace, day, days);
+    if let Some(verdict) = cache.get(day, &fingerprint) {
+        return Ok(Some(verdict));
+    }
+    if !run {
+        return Ok(None);
+    }
+    let tested = workspace.run_suite(&day.starter_package(), days::Output::Hide)?;
+    let verdict = cache::Verdict::of(&tested);
+    cache.put(day, &fingerprint, verdict);
+    Ok(Some(verdict))
+}
+
+fn hint(workspace: &Workspace, day: &str, level: Option<usize>) -> Result<ExitCode, String> {
     let days = workspace.days()?;
     let day = Day::select(&days, day)?;
-    print!("{}", day.hint()?);
+    print!("{}", hints::show(workspace, day, level)?);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -16,24 +16,33 @@ use crate::generate;
 pub fn run(workspace: &Workspace, wanted: &str) -> Result<ExitCode, String> {
     let days = workspace.days()?;
     let day = Day::select(&days, wanted)?;
-    let written = generate::write_starters(workspace, &[day], &days)?;
+    print!("{}", reset(workspace, day, &days)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Makes `day`'s starter again, saving the student's files first, and says
+/// what it did.
+pub fn reset(workspace: &Workspace, day: &Day, days: &[Day]) -> Result<String, String> {
+    let written = generate::write_starters(workspace, &[day], days)?;
+    let mut said = String::new();
     if let Some((folder, files)) = &written.saved {
-        println!("Your files of day {} are saved in {}/:", day.number, folder.display());
+        said += &format!("Your files of day {} are saved in {}/:\n", day.number, folder.display());
         for file in files {
-            println!("  {}", file.display());
+            said += &format!("  {}\n", file.display());
         }
     }
     if written.changed.is_empty() {
-        println!("Day {}'s starter was already as generated; nothing changed.", day.number);
+        said +=
+            &format!("Day {}'s starter was already as generated; nothing changed.\n", day.number);
     } else {
-        println!(
+        said += &format!(
             "Day {}'s starter ({}) is as generated again ({} file(s) restored): `just check {}` \
-             starts afresh.",
+             starts afresh.\n",
             day.number,
             workspace.relative(&day.starter_dir),
             written.changed.len(),
             day.number
         );
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(said)
 }

@@ -97,7 +97,7 @@ pub fn run(workspace: &Workspace) -> Result<ExitCode, String> {
             }
         }
         let todos = count_todos(&state.files);
-        let has_hint = day.starter_dir.join("HINT.md").is_file();
+        let hints = crate::hints::Hints::load(workspace, day);
         let has_chapter = day.chapter().is_file();
         let mut leftovers = Vec::new();
         find_unreviewed_snapshots(&day.starter_dir, &mut leftovers);
@@ -120,8 +120,15 @@ pub fn run(workspace: &Workspace) -> Result<ExitCode, String> {
         if todos == 0 {
             problems.push("the starter has no // TODO marker".to_owned());
         }
-        if !has_hint {
-            problems.push("HINT.md is missing".to_owned());
+        let has_hint = hints.is_ok();
+        match hints {
+            Ok(hints) if hints.levels.len() == 3 => {}
+            Ok(hints) => problems.push(format!(
+                "{} has {} hint level(s), not 3 (the concept; the types and methods; nearly the code)",
+                workspace.relative(&crate::hints::Hints::file(workspace, day)),
+                hints.levels.len()
+            )),
+            Err(message) => problems.push(message),
         }
         if !has_chapter {
             problems.push(format!("{} is missing", workspace.relative(&day.chapter())));

@@ -1,6 +1,7 @@
 //! The runner on a small workbook of its own, built in a temporary folder:
-//! the generator and verify, a student's checkout, reset, and a checkout
-//! that has been copied elsewhere.
+//! the generator and verify, a student's checkout, reset, hints, the watch
+//! mode (through a pseudo-terminal), and a checkout that has been copied
+//! elsewhere.
 //!
 //! The workbook has two days whose suites need no AWS, so each test builds
 //! a few tiny crates in seconds (into the workbook's own `target/`).
@@ -64,6 +65,11 @@ fn greets_by_name() {
 }
 "#;
 
+/// Every day's hint file: three levels, and what the day taught.
+const HINTS: &str = "# Hints\nTaught: greetings.\n\n## Level 1 — the concept\nGreetings.\n\n\
+                     ## Level 2 — the types and methods\n`format!`.\n\n\
+                     ## Level 3 — nearly the code\nHello, then the name.\n";
+
 /// A workbook with one day, `day01-hello`, in a fresh temporary folder.
 fn workbook(name: &str) -> PathBuf {
     let root = std::env::temp_dir().join(format!("pitlane-runner-{name}-{}", std::process::id()));
@@ -100,7 +106,7 @@ fn workbook(name: &str) -> PathBuf {
                 .into(),
         ),
         ("suites/day01-hello/mod.rs", SUITE.into()),
-        ("days/day01-hello/HINT.md", "Say hello.\n".into()),
+        ("hints/day01-hello.md", HINTS.into()),
         (
             "solutions/day02-twice/Cargo.toml",
             "[package]\nname = \"day02-twice-solution\"\nversion = \"0.1.0\"\n\
@@ -117,13 +123,16 @@ fn workbook(name: &str) -> PathBuf {
                 .into(),
         ),
         ("suites/day02-twice/mod.rs", SUITE_02.into()),
-        ("days/day02-twice/HINT.md", "Twice.\n".into()),
+        ("hints/day02-twice.md", HINTS.into()),
         ("book/src/day02-twice.md", "# Day 02 — twice\n".into()),
         ("book/src/day01-hello.md", "# Day 01 — hello\n".into()),
     ];
     for (path, text) in files {
         write(&root.join(path), text);
     }
+    // A checkout always has days/ (the starters `gen` writes): it is how the
+    // runner knows a course folder.
+    std::fs::create_dir_all(root.join("days")).unwrap();
     root
 }
 
@@ -282,4 +291,117 @@ fn a_copied_checkout_tests_itself_not_the_folder_it_was_built_in() {
     assert!(!pitlane(&first, &["check", "01"], false).status.success(), "the first is untouched");
     std::fs::remove_dir_all(&first).unwrap();
     std::fs::remove_dir_all(&second).unwrap();
+}
+
+#[test]
+fn each_hint_asked_for_gives_the_next_level_and_the_level_reached_is_kept() {
+    let root = workbook("hints");
+    let levels: Vec<String> =
+        (0..4).map(|_| text(&pitlane(&root, &["hint", "01"], false))).collect();
+    assert!(levels[0].contains("level 1 of 3: the concept") && levels[0].contains("Greetings."));
+    assert!(!levels[0].contains("format!"), "level 1 gives no method away: {}", levels[0]);
+    assert!(levels[1].contains("level 2 of 3") && levels[1].contains("`format!`"), "{}", levels[1]);
+    assert!(levels[2].contains("level 3 of 3") && levels[2].contains("the last level"));
+    assert_eq!(levels[3], levels[2], "past the last level, the last one again");
+    assert_eq!(read(&root.join(".pitlane/hints")), "day01-hello 3\n");
+
+    let again = text(&pitlane(&root, &["hint", "01", "1"], false));
+    assert!(again.contains("level 1 of 3"), "{again}");
+    assert_eq!(read(&root.join(".pitlane/hints")), "day01-hello 3\n", "re-reading keeps the level");
+    let other = text(&pitlane(&root, &["hint", "02"], false));
+    assert!(other.contains("day 02 · hint level 1 of 3"), "each day has its own level: {other}");
+    assert_eq!(read(&root.join(".pitlane/hints")), "day01-hello 3\nday02-twice 1\n");
+
+    let wrong = pitlane(&root, &["hint", "01", "4"], false);
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(text(&wrong).contains("hint levels 1 to 3, not 4"), "{}", text(&wrong));
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+/// `just watch` as a student meets it, through a pseudo-terminal: the screen
+/// after each key, a save that solves the day, and the terminal as it was
+/// once it quits.
+#[test]
+fn watch_redraws_on_every_save_and_answers_each_key() {
+    let root = workbook("watch");
+    assert!(pitlane(&root, &["gen"], false).status.success());
+    let mut command = Command::new("sh");
+    command
+        .arg("-c")
+        .arg(format!(
+            "echo \"before $(stty -g)\"; '{}' watch 01; echo; echo \"exit $?\"; echo \"after $(stty -g)\"",
+            env!("CARGO_BIN_EXE_pitlane")
+        ))
+        .current_dir(&root)
+        .env_remove("PITLANE_ROOT")
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("CI")
+        .env("PITLANE_WATCH_POLL_MS", "100");
+    let options =
+        rexpect::reader::Options { timeout_ms: Some(120_000), strip_ansi_escape_codes: true };
+    let screen = rexpect::session::spawn_with_options(command, options).expect("a pty");
+    let mut screen = Screen(screen);
+    let (_, before) = screen.0.exp_regex("before [^\r\n]+").expect("the terminal's settings");
+    screen.expect("Pitlane · day 01 — hello");
+    screen.expect("0 of 2 tests pass.");
+    screen.expect("The first failure, the test suite::greets_the_world:");
+    screen.expect("not yet implemented: day 01: greet");
+
+    screen.press('h');
+    screen.expect("hint level 1 of 3: the concept");
+    screen.expect("Greetings.");
+    screen.press('n');
+    screen.expect("Day 01 is not solved yet");
+    screen.press('l');
+    screen.expect("❌ day 01  hello  ← watching");
+    screen.expect("day 02  twice");
+
+    write(&root.join("days/day01-hello/src/lib.rs"), SOLVED);
+    screen.expect("⏳ running the tests");
+    screen.expect("✅ Day 01 passes: 2 of 2 tests.");
+    screen.expect("It taught: greetings.");
+    screen.expect("Next: day 02 — twice: press n.");
+
+    screen.press('n');
+    screen.expect("Pitlane · day 02 — twice");
+    screen.expect("0 of 1 tests pass.");
+    let mine = root.join("days/day02-twice/src/lib.rs");
+    write(&mine, &(read(&mine) + "// mine\n"));
+    screen.expect("⏳ running the tests");
+    screen.expect("0 of 1 tests pass.");
+    screen.press('r');
+    screen.expect("Reset day 02 to its starter?");
+    screen.press('y');
+    screen.expect("Your files of day 02 are saved in");
+    assert!(!read(&mine).contains("// mine"), "the starter is back");
+
+    screen.press('q');
+    let after = screen.0.exp_eof().unwrap();
+    assert!(after.contains("exit 0"), "q quits cleanly: {after}");
+    let before = before.trim_start_matches("before ");
+    assert!(
+        after.contains(&format!("after {before}")),
+        "the terminal's settings are back as they were ({before}): {after}"
+    );
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+/// A program in a pseudo-terminal, read as a person reads its screen.
+struct Screen(rexpect::session::PtySession);
+
+impl Screen {
+    /// Waits until the screen shows `text`.
+    fn expect(&mut self, text: &str) {
+        // rexpect reads the terminal byte by byte, each byte as one char:
+        // look for the UTF-8 bytes of `text` the same way.
+        let bytes: String = text.bytes().map(char::from).collect();
+        if let Err(error) = self.0.exp_string(&bytes) {
+            panic!("the screen never showed {text:?}: {error}");
+        }
+    }
+
+    fn press(&mut self, key: char) {
+        self.0.send(&key.to_string()).expect("a key pressed");
+        self.0.flush().expect("the key sent");
+    }
 }

@@ -13,7 +13,7 @@
 //!
 //! Work through the `TODO`s from top to bottom, then run `just check 01`.
 //! The chapter "Day 01" of the book explains each step; `just hint 01` gives
-//! a nudge.
+//! a hint, one level at a time.
 
 use std::time::{Duration, Instant};
 
@@ -91,20 +91,19 @@ pub async fn create_stream(
     name: &str,
     capacity: Capacity,
 ) -> Result<Creation, StreamError> {
-    // TODO 1: refuse `Capacity::Provisioned { shards }` with fewer than one
-    //   shard: return `Err(StreamError::InvalidShardCount(shards))` *before*
-    //   calling AWS (a request that cannot succeed should not be sent).
-    // TODO 2: build the request with `client.create_stream().stream_name(name)`:
-    //   - provisioned: `.shard_count(shards)`;
-    //   - on-demand: `.stream_mode_details(..)` with a `StreamModeDetails`
-    //     built with `.stream_mode(StreamMode::OnDemand)` (its `build()`
-    //     returns a `Result`; the mode is set, so `expect` is fine here).
-    // TODO 3: `.send().await` it and map the answer:
-    //   - `Ok(_)` → `Ok(Creation::Created)`;
-    //   - an error whose service error `is_resource_in_use_exception()` means
-    //     the name is taken → `Ok(Creation::AlreadyExists)`. Look at
-    //     `err.as_service_error()`: it is `Some` only when Kinesis answered;
-    //   - any other error → `Err(KinesisError::from(err).into())`.
+    // TODO 1: refuse a provisioned capacity of fewer than one shard *before*
+    //   calling AWS: a request that cannot succeed should not be sent, and the
+    //   caller deserves our error (see `StreamError`), not Kinesis's.
+    //   Chapter: «Day 01 › Two capacity modes».
+    // TODO 2: build the CreateStream request for `name` in the chosen mode: a
+    //   provisioned stream states its shard count, an on-demand one states its
+    //   mode and no count.
+    //   Docs: https://docs.rs/aws-sdk-kinesis/latest/aws_sdk_kinesis/operation/create_stream/builders/struct.CreateStreamFluentBuilder.html
+    // TODO 3: send it and make the call idempotent: Kinesis's answer "that name
+    //   is in use" (ResourceInUseException) is a success for us. Only an answer
+    //   *from Kinesis* can mean that; any other failure is a `StreamError::Kinesis`.
+    //   Chapter: «Day 01 › What a good "create stream" does» (point 1).
+    //   Docs: https://docs.rs/aws-sdk-kinesis/latest/aws_sdk_kinesis/operation/create_stream/enum.CreateStreamError.html
     todo!("day 01: create the stream")
 }
 // ANCHOR_END: create_stream
@@ -114,14 +113,11 @@ pub async fn create_stream(
 /// Uses `DescribeStreamSummary`, which (unlike `DescribeStream`) does not
 /// list the shards and so answers in one call whatever the stream's size.
 pub async fn describe_stream(client: &Client, name: &str) -> Result<StreamInfo, StreamError> {
-    // TODO 4: call `client.describe_stream_summary().stream_name(name).send().await`.
-    //   - an error that `is_resource_not_found_exception()` →
-    //     `Err(StreamError::NotFound(name.to_owned()))`; other errors →
-    //     `Err(KinesisError::from(err).into())`;
-    //   - from `output.stream_description_summary()` fill a `StreamInfo`.
-    //     Statuses and modes are enums in the SDK: `.as_str()` gives their
-    //     names ("ACTIVE", "ON_DEMAND"). A summary without
-    //     `stream_mode_details()` is a provisioned stream.
+    // TODO 4: fetch the stream's summary and report it as a `StreamInfo`, with
+    //   statuses and modes under their AWS names ("ACTIVE", "ON_DEMAND"; a
+    //   summary without mode details is a provisioned stream). A stream that does
+    //   not exist is `StreamError::NotFound`: callers act on that case.
+    //   Docs: https://docs.rs/aws-sdk-kinesis/latest/aws_sdk_kinesis/client/struct.Client.html#method.describe_stream_summary
     todo!("day 01: describe the stream")
 }
 
@@ -133,16 +129,11 @@ pub async fn wait_until_active(
     name: &str,
     timeout: Duration,
 ) -> Result<StreamInfo, StreamError> {
-    // TODO 5: remember when you started (`Instant::now()`), then loop:
-    //   - `describe_stream` (its errors, `NotFound` included, end the wait:
-    //     a missing stream will not appear by waiting);
-    //   - `ACTIVE` → return the info; `DELETING` → `StreamError::BeingDeleted`;
-    //     (`StreamStatus::from(info.status.as_str())` turns the text back
-    //     into the SDK's enum, so you can `match` on it);
-    //   - still `CREATING`/`UPDATING` after `timeout` →
-    //     `StreamError::NotActiveInTime` with the status and the time waited;
-    //   - otherwise `tokio::time::sleep(POLL_INTERVAL).await` and try again.
-    //     (Never `std::thread::sleep` in async code: it blocks the runtime.)
+    // TODO 5: poll until the stream is ACTIVE (a CREATING stream rejects writes).
+    //   End at once on what waiting cannot fix (a missing stream, one being
+    //   deleted), give up with `NotActiveInTime` once `timeout` has passed, and
+    //   pause between polls without blocking the async runtime's thread.
+    //   Chapter: «Day 01 › What a good "create stream" does» (point 2).
     todo!("day 01: wait until the stream is ACTIVE")
 }
 // ANCHOR_END: wait_until_active
@@ -157,14 +148,11 @@ pub async fn list_shards_paged(
     name: &str,
     page_size: i32,
 ) -> Result<Vec<ShardInfo>, StreamError> {
-    // TODO 6: keep an `Option<String>` next token, and loop:
-    //   - no token yet: `client.list_shards().stream_name(name)`;
-    //     with a token: `client.list_shards().next_token(token)` (no name!);
-    //   - `.max_results(page_size).send().await`; a missing stream →
-    //     `StreamError::NotFound`, like in `describe_stream`;
-    //   - push a `ShardInfo` per `page.shards()`; the hash keys are in
-    //     `shard.hash_key_range()`;
-    //   - a page without a (non-empty) `next_token()` is the last one.
+    // TODO 6: collect every shard, one ListShards page (of at most `page_size`)
+    //   at a time, following the pages as the doc comment above says, until the
+    //   last page; a missing stream is `NotFound`, as in `describe_stream`.
+    //   Chapter: «Day 01 › What a good "create stream" does» (point 3).
+    //   Docs: https://docs.rs/aws-sdk-kinesis/latest/aws_sdk_kinesis/operation/list_shards/builders/struct.ListShardsFluentBuilder.html
     todo!("day 01: list the shards, page after page")
 }
 

@@ -17,7 +17,7 @@
 //!
 //! Work through the `TODO`s from top to bottom, then run `just check 02`.
 //! The chapter "Day 02" of the book explains each step; `just hint 02` gives
-//! a nudge.
+//! a hint, one level at a time.
 
 use std::ops::Range;
 use std::time::Duration;
@@ -49,12 +49,11 @@ pub struct Outgoing {
 
 impl Outgoing {
     pub fn new(partition_key: impl Into<String>, data: Vec<u8>) -> Result<Self, ProduceError> {
-        // TODO 1: check Kinesis's limits before accepting the record:
-        //   - the key has 1 to MAX_PARTITION_KEY_LENGTH *characters*
-        //     (`.chars().count()`), else `ProduceError::InvalidPartitionKey`;
-        //   - key bytes + data bytes ≤ MAX_BYTES_PER_RECORD, else
-        //     `ProduceError::TooLarge` with the key and that size.
-        //   Then return `Ok(Self { partition_key, data })`.
+        // TODO 1: accept only a record Kinesis would accept (the limits are the
+        //   constants above: a key's length is counted in characters, a record's
+        //   size in bytes, key included), and refuse any other with the matching
+        //   `ProduceError`, so a bad record fails here and not a whole call later.
+        //   Chapter: «Day 02 › One at a time, or in batches».
         let partition_key = partition_key.into();
         todo!("day 02: validate the record")
     }
@@ -96,7 +95,8 @@ pub struct PutReport {
     pub records: usize,
     /// `PutRecords` calls made, retries included.
     pub calls: usize,
-    /// Records sent again because Kinesis refused them the first time.
+    /// Records sent again because Kinesis refused them: a record sent three
+    /// times counts twice.
     pub retried: usize,
 }
 
@@ -111,9 +111,21 @@ pub enum ProduceError {
     #[error("could not encode the event as JSON: {0}")]
     Encode(#[from] serde_json::Error),
     #[error("{} record(s) not stored: Kinesis still refused records after {attempts} attempts (last error: {last_error})", unsent.len())]
-    GaveUp { unsent: Vec<Outgoing>, attempts: u32, last_error: String },
+    GaveUp {
+        /// The records still refused by the last attempt (and, from
+        /// [`put_all`], those of every call not made yet).
+        unsent: Vec<Outgoing>,
+        /// The attempts made, the first one included.
+        attempts: u32,
+        /// The error code of the first refused record in the last answer,
+        /// such as `ProvisionedThroughputExceededException` (`unknown` if the
+        /// answer has none).
+        last_error: String,
+    },
     #[error("a PutRecords call failed; {} record(s) not sent: {source}", unsent.len())]
     CallFailed {
+        /// The records of the failed call (and, from [`put_all`], of every
+        /// call not made yet).
         unsent: Vec<Outgoing>,
         #[source]
         source: KinesisError,
@@ -136,15 +148,18 @@ impl ProduceError {
 /// The partition key of a reading: its sensor. Readings of one sensor then
 /// stay in order on one shard, and many sensors spread over all shards.
 pub fn partition_key(reading: &SensorReading) -> String {
-    // TODO 2: key each reading by the sensor that sent it.
+    // TODO 2: key each reading by the sensor that sent it: one sensor's readings
+    //   then stay in order on one shard, and the sensors spread over the shards.
+    //   Chapter: «Day 02 › Choosing the partition key».
     todo!("day 02: choose the partition key")
 }
 
 /// A reading as a record: its JSON, keyed by [`partition_key`].
 pub fn encode(reading: &SensorReading) -> Result<Outgoing, ProduceError> {
-    // TODO 3: serialize the reading with `serde_json::to_vec` (its error
-    //   converts into `ProduceError::Encode` with `?`) and build the record
-    //   with `Outgoing::new` and `partition_key`.
+    // TODO 3: make a reading a record: its JSON as the data, keyed by
+    //   `partition_key`, with the limits checked; a reading that cannot be
+    //   encoded is a `ProduceError::Encode`.
+    //   Docs: https://docs.rs/serde_json/latest/serde_json/
     todo!("day 02: encode a reading")
 }
 
@@ -153,12 +168,10 @@ pub fn encode(reading: &SensorReading) -> Result<Outgoing, ProduceError> {
 /// call: at most [`MAX_RECORDS_PER_CALL`] records and [`MAX_BYTES_PER_CALL`]
 /// bytes. Greedy: each run takes as many records as fit.
 pub fn plan_calls(records: &[Outgoing]) -> Vec<Range<usize>> {
-    // TODO 4: walk the records, keeping the start of the current run and
-    //   its byte count (`record.size()`). Before adding a record, close the
-    //   run (push `start..index`) if it already has MAX_RECORDS_PER_CALL
-    //   records, or if this record would take it over MAX_BYTES_PER_CALL.
-    //   At the end, push the last run if it is not empty. No records → no
-    //   calls.
+    // TODO 4: split the records, in order, into as few calls as the two limits
+    //   allow (a record counts for its `size()`): a run ends only when the next
+    //   record would not fit, so a call may be filled up to exactly a limit.
+    //   No records need no call. Chapter: «Day 02 › One at a time, or in batches».
     todo!("day 02: plan the PutRecords calls")
 }
 // ANCHOR_END: plan_calls
@@ -168,8 +181,10 @@ pub fn plan_calls(records: &[Outgoing]) -> Vec<Range<usize>> {
 /// The answer has one entry per record sent, in the same order; a refused
 /// record's entry has an `error_code` instead of a sequence number.
 pub fn refused_records(sent: &[Outgoing], answer: &PutRecordsOutput) -> Vec<Outgoing> {
-    // TODO 5: `zip` the sent records with `answer.records()` and keep (a
-    //   clone of) each record whose result has an `error_code()`.
+    // TODO 5: find the records Kinesis did not store, from the per-record
+    //   results of its answer (see the doc comment): a call that succeeds can
+    //   still have refused some. Chapter: «Day 02 › One at a time, or in batches».
+    //   Docs: https://docs.rs/aws-sdk-kinesis/latest/aws_sdk_kinesis/types/struct.PutRecordsResultEntry.html
     todo!("day 02: find the refused records")
 }
 
@@ -214,10 +229,11 @@ impl RetryPolicy {
     /// the same moment would retry at the same moment, and be throttled
     /// again together.
     pub fn backoff(&self, retry: u32) -> Duration {
-        // TODO 6: the bound is `base_delay * 2^(retry - 1)`, but never more
-        //   than `max_delay`. Use saturating arithmetic (`2u32.saturating_pow`,
-        //   `Duration::saturating_mul`): retry 40 must not overflow. Return a
-        //   random fraction of the bound: `bound.mul_f64(fastrand::f64())`.
+        // TODO 6: exponential backoff with full jitter: a random delay from zero
+        //   up to a bound that starts at `base_delay`, doubles with each retry and
+        //   never exceeds `max_delay` (see the fields). Any `retry` must work:
+        //   retry 40 must neither overflow nor panic.
+        //   Chapter: «Day 02 › One at a time, or in batches».
         todo!("day 02: compute the backoff delay")
     }
 }
@@ -228,10 +244,10 @@ pub async fn put_one(
     stream: &str,
     record: &Outgoing,
 ) -> Result<Receipt, ProduceError> {
-    // TODO 7: `client.put_record()` with the stream name, the partition key
-    //   and the data (`Blob::new(record.data())`); `.send().await`, turning
-    //   an SDK error into `ProduceError` with `.map_err(KinesisError::from)?`.
-    //   The answer has the shard id and the sequence number.
+    // TODO 7: store one record with PutRecord and report where Kinesis put it
+    //   (shard and sequence number); a failed call is a `ProduceError::Kinesis`.
+    //   Chapter: «Day 02 › One at a time, or in batches».
+    //   Docs: https://docs.rs/aws-sdk-kinesis/latest/aws_sdk_kinesis/operation/put_record/builders/struct.PutRecordFluentBuilder.html
     todo!("day 02: put one record")
 }
 
@@ -245,18 +261,12 @@ pub async fn put_batch(
     records: Vec<Outgoing>,
     policy: &RetryPolicy,
 ) -> Result<PutReport, ProduceError> {
-    // TODO 8: the heart of the day. Start with `pending = records` and a
-    //   report `{ records: records.len(), .. }`. For attempt 1..=max_attempts:
-    //   - from the second attempt on, sleep `policy.backoff(attempt - 1)`
-    //     and add `pending.len()` to `report.retried`;
-    //   - send `pending` with `client.put_records()` (`.set_records(..)`
-    //     with `Outgoing::to_entry` for each) and count the call;
-    //   - a failed call → `ProduceError::CallFailed { unsent: pending, .. }`
-    //     (`source: err.into()`): the records go back to the caller;
-    //   - `refused_records(&pending, &answer)` empty → done, `Ok(report)`;
-    //   - on the last attempt → `ProduceError::GaveUp` with the refused
-    //     records and the first `error_code()` of the answer;
-    //   - otherwise the refused records are the new `pending`.
+    // TODO 8: the heart of the day. Send the records in one PutRecords call,
+    //   then again only those refused (resending stored ones would store them
+    //   twice), after a backoff, within `policy.max_attempts` attempts. Lose
+    //   nothing: a failed call or a last refusal hands the unsent records back in
+    //   the error (see `ProduceError`). Chapter: «Day 02 › One at a time, or in batches».
+    //   Docs: https://docs.rs/aws-sdk-kinesis/latest/aws_sdk_kinesis/operation/put_records/builders/struct.PutRecordsFluentBuilder.html
     todo!("day 02: put a batch, retrying refused records")
 }
 // ANCHOR_END: put_batch
@@ -271,10 +281,8 @@ pub async fn put_all(
     records: Vec<Outgoing>,
     policy: &RetryPolicy,
 ) -> Result<PutReport, ProduceError> {
-    // TODO 9: for each range of `plan_calls(&records)`, `put_batch` a copy of
-    //   those records and add its report to the total. If a batch fails,
-    //   append every record *after* that range (`&records[range.end..]`) to
-    //   the error's `unsent` (both `GaveUp` and `CallFailed` carry one) and
-    //   return the error: the caller gets back everything not stored.
+    // TODO 9: put each planned call's records with `put_batch` and add up the
+    //   reports. When a batch fails, the calls not made yet are unsent too: the
+    //   error must carry their records as well (see the doc comment above).
     todo!("day 02: put every record")
 }

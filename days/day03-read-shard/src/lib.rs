@@ -22,7 +22,7 @@
 //!
 //! Work through the `TODO`s from top to bottom, then run `just check 03`.
 //! The chapter "Day 03" of the book explains each step; `just hint 03` gives
-//! a nudge.
+//! a hint, one level at a time.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -52,9 +52,10 @@ impl FromStr for SequenceNumber {
     /// Accepts decimal digits only. Leading zeros are dropped, so that equal
     /// numbers are equal values.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        // TODO 1: refuse an empty text or one with anything but ASCII digits
-        //   (`ReadError::InvalidSequenceNumber(text.to_owned())`). Keep the
-        //   digits without their leading zeros, but keep "0" for zero.
+        // TODO 1: accept decimal digits only (anything else, the empty text
+        //   included, is `ReadError::InvalidSequenceNumber`), and store one
+        //   canonical form per number, so "007" equals "7" and zero stays "0".
+        //   Chapter: «Day 03 › Sequence numbers are numbers».
         todo!("day 03: parse a sequence number")
     }
 }
@@ -64,8 +65,10 @@ impl Ord for SequenceNumber {
     /// Without leading zeros, a longer number is a bigger number; numbers of
     /// the same length compare digit by digit, i.e. as strings.
     fn cmp(&self, other: &Self) -> Ordering {
-        // TODO 2: compare the lengths first; only for equal lengths compare
-        //   the texts (`Ordering::then_with` chains the two).
+        // TODO 2: order sequence numbers as the numbers they are, without turning
+        //   them into an integer type (they outgrow `u128`): the canonical form of
+        //   TODO 1 and the doc comment above make it possible.
+        //   Chapter: «Day 03 › Sequence numbers are numbers».
         todo!("day 03: order sequence numbers as numbers")
     }
 }
@@ -135,12 +138,11 @@ pub enum ReadError {
 
 /// Decodes one record read from `shard_id`.
 pub fn decode(shard_id: &str, record: &Record) -> DecodedRecord {
-    // TODO 3: parse `record.data()` with `serde_json::from_slice`:
-    //   `Payload::Json(value)`, or on error `Payload::NotJson` with the
-    //   error's text and the data as text (`String::from_utf8_lossy`).
-    //   The arrival time: `approximate_arrival_timestamp()` → `.to_millis()`
-    //   → `DateTime::from_timestamp_millis` (each step may fail: `and_then`).
-    //   A missing partition key becomes "".
+    // TODO 3: decode a record without ever failing: its data as JSON, or, if it
+    //   is not JSON, the parser's message and the raw text (`Payload::NotJson`);
+    //   its arrival time to the millisecond (`None` if absent or out of range);
+    //   an empty partition key if it has none. Chapter: «Day 03 › Bad records».
+    //   Docs: https://docs.rs/aws-sdk-kinesis/latest/aws_sdk_kinesis/types/struct.Record.html
     todo!("day 03: decode a record")
 }
 
@@ -166,14 +168,11 @@ impl ShardReader {
         shard_id: &str,
         position: &StartingPosition,
     ) -> Result<Self, ReadError> {
-        // TODO 4: `client.get_shard_iterator()` with the stream and the shard,
-        //   then per position the `shard_iterator_type(ShardIteratorType::..)`
-        //   and, for the sequence-number positions,
-        //   `.starting_sequence_number(seq.as_str())`, for `AtTimestamp`
-        //   `.timestamp(SdkDateTime::from_millis(at.timestamp_millis()))`.
-        //   Send it (`.map_err(KinesisError::from)?`) and keep the returned
-        //   `shard_iterator()` in a new reader (`client.clone()` is cheap: the
-        //   client is a handle), with `calls: 0`.
+        // TODO 4: ask Kinesis for a shard iterator of this stream's shard at
+        //   `position` (each position is one iterator type; some also need the
+        //   sequence number or the time) and return a reader holding it, no call
+        //   made yet. Chapter: «Day 03 › Where to start».
+        //   Docs: https://docs.rs/aws-sdk-kinesis/latest/aws_sdk_kinesis/client/struct.Client.html#method.get_shard_iterator
         todo!("day 03: open a shard iterator")
     }
 
@@ -185,11 +184,11 @@ impl ShardReader {
 
     /// One `GetRecords` call of at most `limit` records; moves the reader on.
     pub async fn next_page(&mut self, limit: i32) -> Result<Page, ReadError> {
-        // TODO 5: `take()` the iterator; without one (closed shard) return an
-        //   empty page at 0 ms behind. Otherwise call `get_records()` with the
-        //   iterator and the limit, count the call, keep
-        //   `next_shard_iterator()` as the new iterator, and return the
-        //   decoded records with `millis_behind_latest()` (0 if absent).
+        // TODO 5: read one page at the current iterator, count the call, and move
+        //   the reader on to the iterator the answer hands over (none: the shard
+        //   is closed, see `is_open`). A closed reader calls nothing and returns
+        //   an empty page, caught up. Chapter: «Day 03 › When is a reader done?».
+        //   Docs: https://docs.rs/aws-sdk-kinesis/latest/aws_sdk_kinesis/client/struct.Client.html#method.get_records
         todo!("day 03: read one page")
     }
 
@@ -203,9 +202,9 @@ impl ShardReader {
         &mut self,
         limit: i32,
     ) -> Result<Vec<DecodedRecord>, ReadError> {
-        // TODO 6: while the reader `is_open()`, read a page and keep its
-        //   records. Stop after a page that is empty *and* 0 ms behind: only
-        //   both together mean "caught up".
+        // TODO 6: read page after page, keeping every record, until the reader
+        //   is caught up or the shard is closed. An empty page is not the end by
+        //   itself (see the doc comment). Chapter: «Day 03 › When is a reader done?».
         todo!("day 03: read until caught up")
     }
     // ANCHOR_END: read_until_caught_up

@@ -22,7 +22,7 @@
 //!
 //! Work through the `TODO`s from top to bottom, then run `just check 04`.
 //! The chapter "Day 04" of the book explains each step; `just hint 04` gives
-//! a nudge.
+//! a hint, one level at a time.
 
 pub mod lambda;
 
@@ -74,9 +74,11 @@ pub enum EventLogError {
 /// (`shardId-…:<sequence number>`), which is the same at every delivery of
 /// the record and different for every record.
 pub fn event_id(record: &KinesisEventRecord) -> String {
-    // TODO 1: derive the id from the record, never at random: take the
-    //   record's Kinesis `event_id` (an `Option<String>`; use "" if absent)
-    //   and return `Uuid::new_v5(&EVENT_ID_NAMESPACE, <its bytes>)` as text.
+    // TODO 1: derive the id from the record, never at random, so that a batch
+    //   delivered again writes the same items over themselves: a UUID v5, in
+    //   `EVENT_ID_NAMESPACE`, of the record's Kinesis event id, as text.
+    //   Chapter: «Day 04 › The bug in the classic version».
+    //   Docs: https://docs.rs/uuid/latest/uuid/struct.Uuid.html
     todo!("day 04: a deterministic event id")
 }
 // ANCHOR_END: event_id
@@ -86,24 +88,30 @@ pub fn event_id(record: &KinesisEventRecord) -> String {
 /// map, a payload can be queried and projected field by field, which a JSON
 /// string cannot.
 pub fn to_attribute(value: &Value) -> AttributeValue {
-    // TODO 2: `match` on the JSON value: Null → `AttributeValue::Null(true)`,
-    //   Bool → `Bool`, Number → `N` with `n.to_string()` (DynamoDB numbers
-    //   travel as text, which keeps them exact), String → `S`, Array → `L`
-    //   and Object → `M`, converting the elements with `to_attribute` itself.
+    // TODO 2: map every kind of JSON value to its DynamoDB attribute type, all
+    //   the way down (see the doc comment); numbers must stay exact, so they
+    //   keep their text. Chapter: «Day 04 › An item worth querying».
+    //   Docs: https://docs.rs/aws-sdk-dynamodb/latest/aws_sdk_dynamodb/types/enum.AttributeValue.html
     todo!("day 04: JSON to a DynamoDB attribute")
 }
 
 // ANCHOR: to_item
-/// One record as one `EventLogs` item.
+/// One record as one `EventLogs` item. Its attributes are strings (`S`),
+/// but for the payload:
+///
+/// - `eventId`: the record's [`event_id`]; `kinesisEventId`: its Kinesis
+///   `eventID` as it is; `shardId`: the part of that before the `:`;
+/// - `sequenceNumber` and `partitionKey`, from the record;
+/// - `arrivedAt`: when Kinesis received it, in RFC 3339 to the millisecond,
+///   in UTC (`2026-07-05T14:00:00.100Z`);
+/// - `payload`: the data as a map ([`to_attribute`]) when it is JSON;
+///   otherwise `rawPayload` (the data as text) and `payloadError` (the
+///   parser's message) in its place.
 pub fn to_item(record: &KinesisEventRecord) -> HashMap<String, AttributeValue> {
-    // TODO 3: build the item as a `HashMap` of string attributes (`S`):
-    //   "eventId" (`event_id`), "kinesisEventId" (the record's `event_id`),
-    //   "shardId" (the part of `event_id` before ':'), "sequenceNumber",
-    //   "partitionKey", and "arrivedAt": the arrival timestamp as RFC 3339
-    //   with milliseconds (`to_rfc3339_opts(SecondsFormat::Millis, true)`).
-    //   Then parse `kinesis.data` as JSON: on success add "payload"
-    //   (`to_attribute`); on error add "rawPayload" (the data as lossy UTF-8
-    //   text) and "payloadError" (the error's text). Never drop a record.
+    // TODO 3: build the item the doc comment above describes. Never drop a
+    //   record: one that is not JSON is stored with its raw text and the
+    //   parser's message, so it neither blocks the shard nor vanishes.
+    //   Chapter: «Day 04 › An item worth querying».
     todo!("day 04: a record as an item")
 }
 // ANCHOR_END: to_item
@@ -118,16 +126,12 @@ pub async fn write_items(
     items: Vec<HashMap<String, AttributeValue>>,
     policy: &RetryPolicy,
 ) -> Result<WriteReport, EventLogError> {
-    // TODO 4: for each chunk of MAX_ITEMS_PER_CALL items, turn the items into
-    //   `WriteRequest`s (`PutRequest::builder().set_item(..)`), then for
-    //   attempt 1..=policy.max_attempts:
-    //   - from the second attempt on, sleep `policy.backoff(attempt - 1)` and
-    //     count the items as retried;
-    //   - `client.batch_write_item().request_items(table, pending)`, count
-    //     the call (SDK errors: `.map_err(DynamoDbError::from)?`);
-    //   - the new pending items are `output.unprocessed_items` for `table`
-    //     (absent means none); stop when there are none.
-    //   Items still pending after the last attempt → `EventLogError::Unprocessed`.
+    // TODO 4: store the items with BatchWriteItem, `MAX_ITEMS_PER_CALL` at a
+    //   time. A call can succeed and still leave items unprocessed: send those
+    //   (only those) again after a backoff, in at most `policy.max_attempts`
+    //   calls per chunk; any still left then are an `EventLogError::Unprocessed`.
+    //   Chapter: «Day 04 › Batches of 25, and the items DynamoDB leaves behind».
+    //   Docs: https://docs.rs/aws-sdk-dynamodb/latest/aws_sdk_dynamodb/operation/batch_write_item/builders/struct.BatchWriteItemFluentBuilder.html
     todo!("day 04: batch writes with retries")
 }
 // ANCHOR_END: write_items
@@ -138,9 +142,10 @@ pub async fn handle(
     table: &str,
     event: KinesisEvent,
 ) -> Result<WriteReport, EventLogError> {
-    // TODO 5: every record `to_item`, then `write_items` with
-    //   `RetryPolicy::default()`. Return its report (an error makes the
-    //   event-source mapping deliver the batch again).
+    // TODO 5: store every record of the batch, with the system's default retry
+    //   policy, and report what was written. Let a failure reach the caller: it
+    //   makes the event-source mapping deliver the batch again, which TODO 1
+    //   makes harmless.
     todo!("day 04: the handler")
 }
 

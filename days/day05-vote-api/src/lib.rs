@@ -31,7 +31,7 @@
 //!
 //! Work through the `TODO`s from top to bottom, then run `just check 05`.
 //! The chapter "Day 05" of the book explains each step; `just hint 05` gives
-//! a nudge.
+//! a hint, one level at a time.
 
 pub mod lambda;
 
@@ -121,13 +121,11 @@ struct VoteBody {
 // ANCHOR: voter
 /// Who is voting: the JWT's `sub` claim, else (if trusted) the demo header.
 pub fn voter(request: &Request, config: &ApiConfig) -> Result<String, ApiError> {
-    // TODO 1: the identity API Gateway verified: when
-    //   `request.request_context_ref()` is `Some(RequestContext::ApiGatewayV2(ctx))`,
-    //   the `sub` claim is in `ctx.authorizer` → `.jwt` → `.claims.get("sub")`
-    //   (each an `Option`). A blank `sub` does not count.
-    //   Without one, and only if `config.trust_user_header`, take the
-    //   (trimmed, non-empty) value of the `USER_HEADER` header.
-    //   Otherwise: `Err(ApiError::Unauthorized)`.
+    // TODO 1: name the voter from the identity API Gateway verified (the JWT
+    //   authorizer's `sub` claim, in the HTTP API's request context); only when
+    //   there is none, and only if the configuration trusts it, from the demo
+    //   header. A blank value names nobody. Chapter: «Day 05 › Who is voting?».
+    //   Docs: https://docs.rs/lambda_http/latest/lambda_http/request/enum.RequestContext.html
     todo!("day 05: who is voting?")
 }
 // ANCHOR_END: voter
@@ -135,21 +133,12 @@ pub fn voter(request: &Request, config: &ApiConfig) -> Result<String, ApiError> 
 // ANCHOR: read_vote
 /// The driver voted for, once the body passed every check.
 pub fn read_vote(request: &Request) -> Result<String, ApiError> {
-    // TODO 2: check, in this order, and refuse with the matching `ApiError`:
-    //   - the Content-Type's essence (before any `;`) is `application/json`,
-    //     compared case-insensitively → else `UnsupportedMediaType`;
-    //   - the body (`request.body().as_ref()`) has at most MAX_BODY_BYTES → else
-    //     `PayloadTooLarge`;
-    //   - it is UTF-8, parses as JSON, *is an object* (serde would also read
-    //     `["NOR"]` as the struct!), and fits `VoteBody` — parse the *text*
-    //     into it: a `serde_json::Value` keeps only the last of two `"vote"`
-    //     fields, the typed parse refuses the pair → else `BadRequest`
-    //     with a message that starts `the body must be {"vote": "<driver id>"}: `
-    //     and says why ("it is not UTF-8 text", "it is not a JSON object", or
-    //     serde's error);
-    //   - the vote, trimmed and upper-cased, `is_driver` → else `BadRequest`
-    //     saying `unknown driver "<as sent>": vote for one of <ids, comma-separated>`.
-    //   Return the upper-cased driver id.
+    // TODO 2: accept only what the API promises, a JSON object with a `vote`
+    //   string and nothing else, refusing each problem with its `ApiError` in the
+    //   order of the table at the top (media type, size, then the content); the
+    //   exact refusals are in suites/day05-vote-api/snapshots/. A driver id is
+    //   matched ignoring case and surrounding spaces, and returned as the grid
+    //   writes it. Chapter: «Day 05 › Saying no, well».
     todo!("day 05: read and check the vote")
 }
 // ANCHOR_END: read_vote
@@ -160,29 +149,33 @@ pub async fn put_vote(
     stream: &str,
     vote: &Vote,
 ) -> Result<String, ApiError> {
-    // TODO 3: `client.put_record()` into `stream`, partition key = the
-    //   voter (`vote.user`), data = the vote as JSON. On error, log it with
-    //   `tracing::error!` (wrap it in `KinesisError::from` for a readable
-    //   message) and return `ApiError::Internal`: the caller learns nothing
-    //   about our internals. Return the record's sequence number.
+    // TODO 3: put the vote, as JSON, into the stream, keyed by the voter, and
+    //   return its sequence number. A failure is logged (for us) and answered
+    //   with `ApiError::Internal` (for the caller, who must learn nothing of our
+    //   internals). Chapter: «Day 05 › The partition key».
+    //   Docs: https://docs.rs/aws-sdk-kinesis/latest/aws_sdk_kinesis/client/struct.Client.html#method.put_record
     todo!("day 05: put the vote into the stream")
 }
 
 // ANCHOR: handle
-/// The Lambda handler. It never fails: every outcome is an HTTP answer.
+/// The Lambda handler. It never fails: every outcome is an HTTP answer, a
+/// [`json_response`]:
+///
+/// - a vote recorded: `202 Accepted` with
+///   `{"accepted": true, "vote": "<driver id>", "sequenceNumber": "<its record's>"}`;
+/// - a request refused: the error's [`ApiError::status`] with
+///   `{"message": "<the error's text>"}`; a `405` also has the header
+///   `Allow: POST, OPTIONS`.
 pub async fn handle(
     client: &aws_sdk_kinesis::Client,
     config: &ApiConfig,
     request: Request,
 ) -> Response<Body> {
-    // TODO 4: an `OPTIONS` request is a CORS preflight: `return preflight(..)`.
-    //   Otherwise: refuse any method but POST (`MethodNotAllowed`), then
-    //   `voter`, `read_vote`, build the `Vote` (now as `voted_at`) and
-    //   `put_vote`. Answer with `json_response`:
-    //   - success: 202 and `{"accepted": true, "vote": ..., "sequenceNumber": ...}`;
-    //   - an `ApiError`: its `status()` and `{"message": <its text>}`; a 405
-    //     also gets the header `Allow: POST, OPTIONS`.
-    //   Finish with `with_cors(response, &request, config)`.
+    // TODO 4: turn every request into an answer (see the doc comment): a CORS
+    //   preflight goes to `preflight`; any other request goes through the checks
+    //   in the order of the table at the top, and a valid vote, cast now, is put
+    //   into the stream. Every answer leaves through `with_cors`.
+    //   Chapter: «Day 05 › Saying no, well» and «Day 05 › CORS».
     todo!("day 05: the handler")
 }
 // ANCHOR_END: handle

@@ -20,7 +20,7 @@
 //!
 //! Work through the `TODO`s from top to bottom, then run `just check 06`.
 //! The chapter "Day 06" of the book explains each step; `just hint 06` gives
-//! a nudge.
+//! a hint, one level at a time.
 
 pub mod lambda;
 
@@ -68,23 +68,32 @@ pub enum CountError {
     DynamoDb(#[from] DynamoDbError),
 }
 
-/// The vote in a record's data, or the reason it is not a valid vote: not
-/// JSON or not a vote (`not a vote: ...`), a driver not on the grid, or no
-/// user. The later days check their votes with this function.
+/// The vote in a record's data, or the reason it is not a valid vote. The
+/// reasons, word for word (the logs and the tests read them):
+///
+/// - not JSON, or JSON not shaped like a [`Vote`]: `not a vote: ` followed by
+///   the parser's own error message (`not a vote: EOF while parsing ...`);
+/// - a driver who is not on the grid: `unknown driver "XYZ"` (the id as
+///   `{:?}` prints it, quoted);
+/// - a blank user (empty or only spaces): `the vote has no user`.
+///
+/// The later days check their votes with this function.
 pub fn decode_vote(data: &[u8]) -> Result<Vote, String> {
-    // TODO 1: parse `data` into a `Vote` with
-    //   `serde_json::from_slice` (error → `format!("not a vote: {e}")`);
-    //   then refuse a driver that `is_driver` does not know
-    //   (`format!("unknown driver {:?}", vote.vote)`) and a blank user
-    //   ("the vote has no user").
+    // TODO 1: turn a record's bytes into a `Vote`, or into the reason it is
+    //   not one (the reasons above, checked in that order). A consumer trusts
+    //   nothing it reads: anyone can put any bytes on a stream, and a reason
+    //   in the logs is what lets someone find the bad record later.
+    //   Chapter: «Day 06 › Bad votes»; docs: https://docs.rs/serde_json/latest/serde_json/
     todo!("day 06: decode a vote")
 }
 
 /// Counts the batch's votes per driver, setting rejected records aside.
 pub fn tally(records: &[KinesisEventRecord]) -> Tally {
-    // TODO 2: for each record, `decode_vote`: add 1 to the driver's entry
-    //   of `counts` (`*counts.entry(driver).or_default() += 1`), or push a
-    //   `Rejection` with the record's sequence number and the reason.
+    // TODO 2: count the batch in memory: every valid record is one more vote
+    //   for its driver, every invalid one a `Rejection` saying which record and
+    //   why. Never fail: a retry would not make a bad record valid. Counting
+    //   first is what lets the handler write once per driver, not per vote.
+    //   Chapter: «Day 06 › One write per driver, not per vote», «Day 06 › Bad votes».
     todo!("day 06: tally a batch")
 }
 
@@ -97,11 +106,12 @@ pub async fn add_votes(
     driver: &str,
     votes: u64,
 ) -> Result<(), CountError> {
-    // TODO 3: `client.update_item()` on `table`, key `driver` (a string),
-    //   update expression "ADD votes :votes SET updatedAt = :now", with
-    //   `:votes` a number (`AttributeValue::N(votes.to_string())`) and `:now`
-    //   the current time as RFC 3339 text. `ADD` creates the item (and the
-    //   attribute) on the first vote. Errors: `.map_err(DynamoDbError::from)?`.
+    // TODO 3: in ONE request, add `votes` to the driver's `votes` number and
+    //   stamp `updatedAt` with the current time (RFC 3339), creating the item
+    //   (shape at the top of this file) on the driver's first vote. An atomic
+    //   add needs no read first, so concurrent consumers never lose a vote.
+    //   Chapter: «Day 06 › One write per driver, not per vote»; docs:
+    //   https://docs.rs/aws-sdk-dynamodb/latest/aws_sdk_dynamodb/operation/update_item/builders/struct.UpdateItemFluentBuilder.html
     todo!("day 06: add votes to a driver")
 }
 // ANCHOR_END: add_votes
@@ -113,9 +123,11 @@ pub async fn handle(
     table: &str,
     event: KinesisEvent,
 ) -> Result<BatchSummary, CountError> {
-    // TODO 4: `tally` the batch; log each rejection with `tracing::warn!`
-    //   (its sequence number and reason); `add_votes` once per driver of the
-    //   tally; return the summary: votes counted, writes made, rejections.
+    // TODO 4: handle one batch with as few writes as possible: count it, log
+    //   each rejection (which record, why) as a warning an operator can find,
+    //   write each driver's count once, and report it all in a `BatchSummary`.
+    //   The test counts the `UpdateItem` calls.
+    //   Chapter: «Day 06 › One write per driver, not per vote».
     todo!("day 06: the handler")
 }
 // ANCHOR_END: handle

@@ -23,7 +23,7 @@
 //!
 //! Work through the `TODO`s from top to bottom, then run `just check 08`.
 //! The chapter "Day 08" of the book explains each step; `just hint 08` gives
-//! a nudge.
+//! a hint, one level at a time.
 
 pub mod lambda;
 
@@ -94,40 +94,47 @@ pub enum ResultsError {
     DynamoDb(#[from] DynamoDbError),
 }
 
-/// Every count in the table, page after page of `Scan`.
+/// Every count in the table, page after page of `Scan`. The items are day
+/// 06's: `driver` (a string), `votes` (a number) and `updatedAt` (a string,
+/// possibly missing); an item without a driver or a number of votes is
+/// skipped.
 pub async fn read_counts(client: &Client, table: &str) -> Result<Vec<Count>, ResultsError> {
-    // TODO 1: `client.scan().table_name(table)`, page after page: pass the
-    //   previous page's `last_evaluated_key()` as `set_exclusive_start_key`
-    //   until a page has none (or an empty one). From each item take
-    //   "driver" (`as_s`), "votes" (`as_n`, parsed as u64) and "updatedAt"
-    //   (`as_s`, optional); skip items without driver or votes.
-    //   Errors: `.map_err(DynamoDbError::from)?`.
+    // TODO 1: read every count, however many pages the table takes: a Scan
+    //   answers one page at a time (1 MB at most) and tells you where the
+    //   next page starts, until it says none is left. Turn each item into a
+    //   `Count`. Chapter: «Day 08 › Polling, cheaply»; docs:
+    //   https://docs.rs/aws-sdk-dynamodb/latest/aws_sdk_dynamodb/operation/scan/builders/struct.ScanFluentBuilder.html
     todo!("day 08: read the counts")
 }
 
 // ANCHOR: summarize
 /// The results of the whole grid from the stored counts.
 pub fn summarize(counts: &[Count]) -> Results {
-    // TODO 2: one `DriverResult` per driver of `grid()`, in grid order, with
-    //   its votes (0 when it has no count) and its percent of the total,
-    //   rounded to one decimal (`(votes * 1000 / total).round() / 10`; 0 when
-    //   the total is 0). Then sort by votes, most first, with a *stable*
-    //   sort (`sort_by_key` with `std::cmp::Reverse`), so that ties keep the
-    //   grid order. `updated_at` is the newest of the counts' times (RFC 3339
-    //   in UTC sorts as text: `max()`).
+    // TODO 2: the answer the page draws as is (top of this file): the whole
+    //   grid — the grid decides who is listed, not the table — each with its
+    //   votes and share to one decimal (nobody voted yet is a valid answer,
+    //   not a division by zero), most votes first with ties in grid order,
+    //   and the newest count's time. Chapter: «Day 08 › A complete, ordered answer».
     todo!("day 08: summarize the results")
 }
 // ANCHOR_END: summarize
 
 // ANCHOR: handle
-/// The Lambda handler. It never fails: every outcome is an HTTP answer.
+/// The Lambda handler. It never fails: every outcome is an HTTP answer, in
+/// JSON (see [`json_response`]), with the CORS headers when the request's
+/// origin is allowed:
+///
+/// - any method but GET: 405, with the header `Allow: GET` and
+///   `{"message": "use GET to read the results"}`;
+/// - the results: 200, the [`Results`], and `Cache-Control: public, max-age=1`;
+/// - the table could not be read: 500, never cached, and
+///   `{"message": "the results could not be read; please try again"}`.
 pub async fn handle(client: &Client, config: &ApiConfig, request: Request) -> Response<Body> {
-    // TODO 3: only GET: anything else → 405 `{"message": "use GET to read the
-    //   results"}` with `Allow: GET`. Otherwise `read_counts` → 200 with the
-    //   `summarize`d results as JSON and `Cache-Control: public, max-age=1`
-    //   (replacing `json_response`'s `no-store`); on error log it and answer
-    //   500 `{"message": "the results could not be read; please try again"}`.
-    //   Finish with `with_cors(response, &request, config)`.
+    // TODO 3: give the three answers above. Only the results may be cached,
+    //   for a second, so a crowd polling costs one Scan a second; a failure
+    //   goes to the logs and tells the caller nothing of its cause. Every
+    //   answer goes through `with_cors` (below). Chapter: «Day 08 › Polling,
+    //   cheaply»; docs: https://docs.rs/http/latest/http/response/struct.Response.html
     todo!("day 08: the handler")
 }
 // ANCHOR_END: handle

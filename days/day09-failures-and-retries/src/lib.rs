@@ -25,7 +25,7 @@
 //!
 //! Work through the `TODO`s from top to bottom, then run `just check 09`.
 //! The chapter "Day 09" of the book explains each step; `just hint 09` gives
-//! a nudge.
+//! a hint, one level at a time.
 
 pub mod lambda;
 
@@ -94,24 +94,27 @@ pub enum Poison {
 /// The vote in a record's data, or why it is poison. The size is checked
 /// first: there is no point parsing a megabyte to find it is not a vote.
 pub fn read_vote(data: &[u8]) -> Result<Vote, Poison> {
-    // TODO 1: a record longer than MAX_VOTE_BYTES is `Poison::TooLarge` —
-    // check that *before* parsing. Otherwise `decode_vote(data)` (day 06's
-    // check) gives the vote, or the reason as a `String`: wrap it in
-    // `Poison::NotAVote`.
-    todo!("size check, then decode_vote")
+    // TODO 1: the vote, or why this record is poison: too large to be a vote
+    //   (found without parsing it), or not a vote by day 06's check, with its
+    //   reason. Poison is set aside, never retried: no retry makes a record
+    //   valid. Chapter: «Day 09 › Three kinds of failure».
+    todo!("day 09: read a record")
 }
 // ANCHOR_END: read_vote
 
 /// What kind of failure a DynamoDB error is, which decides what to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum ErrorKind {
-    /// Worth retrying: throttling, a server error, a network problem.
+    /// Worth retrying: throttling, a server error, a conflicting
+    /// transaction, a network problem (DynamoDB never answered, so the error
+    /// has no code at all).
     Transient,
-    /// The request built from this record is invalid: retrying cannot help,
-    /// the record is dead-lettered.
+    /// The request built from this record is invalid (DynamoDB answers
+    /// `ValidationException`, or cancels the transaction for none of the
+    /// transient reasons): retrying cannot help, the record is dead-lettered.
     BadRecord,
     /// Nothing can succeed until the set-up is fixed (a missing table, a
-    /// denied permission): stop and report.
+    /// denied permission: any other error code): stop and report.
     Setup,
 }
 
@@ -125,19 +128,14 @@ const TRANSIENT_CANCELLATIONS: &[&str] =
 // ANCHOR: classify
 /// Sorts a failed call into one of the three [`ErrorKind`]s.
 pub fn classify(error: &DynamoDbError) -> ErrorKind {
-    // TODO 2: match on `error.inner()` (the SDK's `aws_sdk_dynamodb::Error`):
-    // - ProvisionedThroughputExceededException, RequestLimitExceeded,
-    //   InternalServerError, TransactionConflictException and
-    //   TransactionInProgressException are `Transient`;
-    // - a TransactionCanceledException is `Transient` if any of its
-    //   `cancellation_reasons()` has a code in TRANSIENT_CANCELLATIONS, and
-    //   `BadRecord` otherwise (one of the writes is invalid);
-    // - ItemCollectionSizeLimitExceededException is `BadRecord`;
-    // - anything else, by its `code()` (the `ProvideErrorMetadata` trait):
-    //   a code in TRANSIENT_CODES is `Transient`, "ValidationException" is
-    //   `BadRecord`, any other code is `Setup`, and *no* code at all means
-    //   DynamoDB never answered (a timeout, a network failure): `Transient`.
-    todo!("classify the error")
+    // TODO 2: decide what a failure calls for, by what DynamoDB said: the
+    //   exceptions the SDK models by what each one means, a cancelled
+    //   transaction by the reasons of its writes, any other answer by its
+    //   error code (the constants above), and no answer at all. Mix them up
+    //   and a shard blocks, a vote is lost, or the stream empties into the
+    //   dead letters. Chapter: «Day 09 › Three kinds of failure»; docs:
+    //   https://docs.rs/aws-sdk-dynamodb/latest/aws_sdk_dynamodb/enum.Error.html
+    todo!("day 09: classify a failure")
 }
 // ANCHOR_END: classify
 
@@ -150,13 +148,12 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, DynamoDbError>>,
 {
-    // TODO 3: call `call().await` in a loop, counting attempts from 1.
-    // - `Ok`: return it.
-    // - `Err` that `classify` says is `Transient`, with attempts left
-    //   (attempt < policy.max_attempts): sleep `policy.backoff(attempt)`
-    //   (`tokio::time::sleep`), then try again.
-    // - any other `Err`: return it at once — retrying cannot help.
-    todo!("retry transient failures with backoff")
+    // TODO 3: try again only when it can help: a transient failure, with
+    //   attempts left, after waiting the policy's jittered, doubling delay
+    //   (day 02) so that consumers throttled together do not come back
+    //   together. Any other outcome is returned at once.
+    //   Chapter: «Day 09 › The retry ladder».
+    todo!("day 09: retry what is transient")
 }
 // ANCHOR_END: with_retries
 
@@ -166,21 +163,25 @@ where
 /// record's `eventID` (shard and sequence number), so setting the same record
 /// aside twice leaves one item; every attribute comes from the record, none
 /// from the clock, so the second write is identical to the first.
+///
+/// - `eventId` (string, the key): the record's event id, or its sequence
+///   number when it has none;
+/// - `reason` (string): the [`Poison`]'s message;
+/// - `partitionKey` and `sequenceNumber` (strings): the record's;
+/// - `dataBytes` (number): the length of the whole data;
+/// - `data` (binary): the data, cut to its first [`MAX_KEPT_BYTES`] bytes;
+/// - `eventSourceArn` (string): the stream, when the record names it.
 pub fn dead_letter_item(
     record: &KinesisEventRecord,
     reason: &Poison,
 ) -> HashMap<String, AttributeValue> {
-    // TODO 4: an item with these attributes, every one taken from the record
-    // (no clock, no random id: writing it twice must change nothing):
-    // - "eventId" (S, the key): `record.event_id`, or the sequence number
-    //   when the record has no event id;
-    // - "reason" (S): `reason.to_string()`;
-    // - "partitionKey" and "sequenceNumber" (S), from `record.kinesis`;
-    // - "dataBytes" (N): the length of the data;
-    // - "data" (B): the data itself, cut to its first MAX_KEPT_BYTES bytes
-    //   (`AttributeValue::B(Blob::new(...))`);
-    // - "eventSourceArn" (S): the stream, when the record names it.
-    todo!("the dead-letter item")
+    // TODO 4: build the item described above from the record alone, so that
+    //   a record set aside twice is written twice as the same item: the write
+    //   is idempotent, as every write under at-least-once delivery must be.
+    //   Chapter: «Day 09 › At least once, never exactly once», «Day 09 ›
+    //   Poison goes to the dead-letter table»; docs:
+    //   https://docs.rs/aws-sdk-dynamodb/latest/aws_sdk_dynamodb/types/enum.AttributeValue.html
+    todo!("day 09: the dead-letter item")
 }
 // ANCHOR_END: dead_letter_item
 
@@ -229,19 +230,12 @@ pub async fn process(
     consumer: &Consumer,
     record: &KinesisEventRecord,
 ) -> Result<Processed, DynamoDbError> {
-    // TODO 5: one record.
-    // 1. `read_vote` its data; on `Err(poison)`, `dead_letter` it and return
-    //    `Processed::DeadLettered` (or the error, if that write fails).
-    // 2. Record the vote with day 07's `record_vote(&consumer.client,
-    //    &consumer.tables.counting(), &vote, sequence_number)` inside
-    //    `with_retries(&consumer.retry, || async { ... })`; it returns a
-    //    `VoteError`, turn it into the `DynamoDbError` it holds with
-    //    `.map_err(|VoteError::DynamoDb(error)| error)`.
-    // 3. `Outcome::Counted` and `Outcome::Duplicate` become `Processed`'s;
-    //    an error that `classify` says is `BadRecord` is dead-lettered with
-    //    `Poison::Refused(error.to_string())`; any other error is returned:
-    //    the record must be tried again later.
-    todo!("read, record with retries, or dead-letter")
+    // TODO 5: send the record down its path: poison is dead-lettered; a vote
+    //   is counted once by day 07's transaction, retried while the failure is
+    //   transient; a vote DynamoDB refuses as invalid is poison too
+    //   (`Poison::Refused`). Any other failure is returned, so the record is
+    //   tried again later. Chapter: «Day 09 › Poison goes to the dead-letter table».
+    todo!("day 09: process one record")
 }
 // ANCHOR_END: process
 
@@ -259,11 +253,12 @@ pub struct BatchSummary {
 /// nothing after it is attempted — the mapping redelivers from there, so the
 /// shard's order holds.
 pub async fn handle(consumer: &Consumer, event: KinesisEvent) -> KinesisEventResponse {
-    // TODO 6: `process` each record in order, counting the outcomes in a
-    // `BatchSummary`. When one returns an error, report that record
-    // (`response.add_failure(sequence_number)`), log why, and stop: the
-    // mapping redelivers the batch from there. Log the summary at the end.
-    todo!("process the batch, stopping at the first record that fails")
+    // TODO 6: process the records in order, counting what became of them.
+    //   The first one that still fails is reported as the batch's item
+    //   failure and nothing after it is attempted, or the shard's order is
+    //   lost. Log why it failed, and the summary at the end.
+    //   Chapter: «Day 09 › The retry ladder» (rung 3).
+    todo!("day 09: process the batch")
 }
 // ANCHOR_END: handle
 

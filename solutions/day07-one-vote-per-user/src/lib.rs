@@ -28,7 +28,7 @@
 //~!
 //~! Work through the `TODO`s from top to bottom, then run `just check 07`.
 //~! The chapter "Day 07" of the book explains each step; `just hint 07` gives
-//~! a nudge.
+//~! a hint, one level at a time.
 
 pub mod lambda;
 
@@ -74,20 +74,25 @@ pub enum VoteError {
 pub use day06_count_votes_solution::decode_vote;
 
 // ANCHOR: vote_transaction
-/// The two writes that accept and count `vote`, as one transaction.
+/// The two writes that accept and count `vote`, as one transaction, in this
+/// order (DynamoDB reports the cancellation reasons in the same order):
+///
+/// 1. the fan's item in `tables.votes` — `user`, `vote`, `votedAt` (RFC 3339)
+///    and `sequenceNumber` (the record's), all strings — written only if that
+///    fan has no item yet;
+/// 2. one vote more on the driver's item in `tables.results` (`votes`, and
+///    `updatedAt` set to the current time), as on day 06.
 pub fn vote_transaction(
     tables: &Tables,
     vote: &Vote,
     sequence_number: &str,
 ) -> Vec<TransactWriteItem> {
-    //~ TODO 1: two `TransactWriteItem`s, in this order:
-    //~   - a `Put` into `tables.votes` of the item {user, vote, votedAt (RFC
-    //~     3339), sequenceNumber}, with the condition
-    //~     "attribute_not_exists(#user)" and `#user` → "user" in
-    //~     `expression_attribute_names` (`user` is a reserved word);
-    //~   - an `Update` of `tables.results`, key `driver` = the vote, with
-    //~     "ADD votes :one SET updatedAt = :now".
-    //~   Wrap each with `TransactWriteItem::builder().put(..)` / `.update(..)`.
+    //~ TODO 1: build the two writes described above, the first one
+    //~   conditional on the fan having no vote yet. In one transaction they
+    //~   apply together or not at all, so a refused vote is never counted: that
+    //~   makes the count exactly once. Mind DynamoDB's reserved words.
+    //~   Chapter: «Day 07 › Accept and count in one step»; docs:
+    //~   https://docs.rs/aws-sdk-dynamodb/latest/aws_sdk_dynamodb/types/struct.TransactWriteItem.html
     // solution: todo!("day 07: the vote transaction")
     let accept = Put::builder()
         .table_name(&tables.votes)
@@ -124,11 +129,12 @@ pub async fn record_vote(
     vote: &Vote,
     sequence_number: &str,
 ) -> Result<Outcome, VoteError> {
-    //~ TODO 2: send `client.transact_write_items()` with
-    //~   `.set_transact_items(Some(vote_transaction(..)))`.
-    //~   - Ok → `Outcome::Counted`;
-    //~   - an error for which `failed_the_condition(&err)` → `Outcome::Duplicate`;
-    //~   - any other error → `Err(DynamoDbError::from(err).into())`.
+    //~ TODO 2: send the transaction and say what became of the vote: applied,
+    //~   it was counted; cancelled because the fan had voted already, it is a
+    //~   duplicate — an outcome, not an error; any other failure is an error,
+    //~   so the batch is retried instead of the vote being lost.
+    //~   Chapter: «Day 07 › Accept and count in one step»; docs:
+    //~   https://docs.rs/aws-sdk-dynamodb/latest/aws_sdk_dynamodb/client/struct.Client.html#method.transact_write_items
     // solution: todo!("day 07: record one vote")
     let result = client
         .transact_write_items()
@@ -145,13 +151,16 @@ pub async fn record_vote(
 // ANCHOR_END: record_vote
 
 /// Whether a transaction was cancelled because its first write (the vote)
-/// failed its condition: the fan had voted already.
+/// failed its condition: the fan had voted already. DynamoDB gives one
+/// cancellation reason per write, in order; a failed condition has the code
+/// `ConditionalCheckFailed`.
 fn failed_the_condition<R>(err: &SdkError<TransactWriteItemsError, R>) -> bool {
-    //~ TODO 3: `err.as_service_error()` is a `TransactWriteItemsError`; when
-    //~   it is `TransactionCanceledException(cancelled)`, look at the first of
-    //~   `cancelled.cancellation_reasons()` (one per write, in order): its
-    //~   `code()` is "ConditionalCheckFailed" when the fan had voted already.
-    //~   Anything else is not a duplicate.
+    //~ TODO 3: tell a duplicate from every other failure. DynamoDB cancels a
+    //~   transaction for many reasons (a conflict, throttling: see the suite);
+    //~   only the *vote's* condition failing means the fan had voted. Mistake
+    //~   anything else for a duplicate and a vote vanishes uncounted.
+    //~   Chapter: «Day 07 › When a write fails»; docs:
+    //~   https://docs.rs/aws-sdk-dynamodb/latest/aws_sdk_dynamodb/types/error/struct.TransactionCanceledException.html
     // solution: todo!("day 07: recognise a duplicate")
     match err.as_service_error() {
         Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => cancelled
@@ -181,12 +190,13 @@ pub async fn handle(
     tables: &Tables,
     event: KinesisEvent,
 ) -> Result<KinesisEventResponse, VoteError> {
-    //~ TODO 4: for each record, in order: `decode_vote` (a rejection is
-    //~   logged with `tracing::warn!` and skipped); `record_vote`, counting
-    //~   the outcomes. On the first `Err`, `response.add_failure(<the record's
-    //~   sequence number>)` and stop: the event-source mapping redelivers the
-    //~   batch from that record, and what was already counted is then found
-    //~   to be a duplicate. Return the response (empty = all done).
+    //~ TODO 4: record the batch's votes in order, logging and skipping the
+    //~   invalid ones (day 06's check). At the first vote that cannot be
+    //~   recorded, report that record as the batch's item failure and stop: the
+    //~   mapping redelivers from there, and what was recorded already comes
+    //~   back as duplicates. No failure reported means the whole batch is done.
+    //~   Chapter: «Day 07 › When a write fails»; docs:
+    //~   https://docs.rs/aws_lambda_events/latest/aws_lambda_events/event/streams/struct.KinesisEventResponse.html
     // solution: todo!("day 07: the handler")
     let mut summary = BatchSummary::default();
     let mut response = KinesisEventResponse::default();

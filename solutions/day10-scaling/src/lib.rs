@@ -19,7 +19,7 @@
 //~!
 //~! Work through the `TODO`s from top to bottom, then run `just check 10`.
 //~! The chapter "Day 10" of the book explains each step; `just hint 10` gives
-//~! a nudge. `just load-test plan` and `just load-test spread` run your code.
+//~! a hint, one level at a time. `just load-test plan` and `just load-test spread` run your code.
 
 use std::collections::BTreeMap;
 
@@ -84,18 +84,15 @@ fn shards_for(demand: f64, per_shard: f64) -> u32 {
 // ANCHOR: plan
 /// The shards `load` needs: the most that any one limit requires. On a tie
 /// the first limit in the order records, write bytes, read bytes is named.
+/// The partition key counts against the bytes in only (consumers read the
+/// data), and a stream has at least one reader.
 pub fn plan(load: &Load) -> Plan {
-    //~ TODO 1: the shards each limit needs on its own (`shards_for(demand,
-    //~ per_shard)` rounds up and is at least 1), and the largest of them:
-    //~ - records: `records_per_second` against SHARD_WRITE_RECORDS;
-    //~ - bytes in: records/s × (record_bytes + partition_key_bytes) — the key
-    //~   counts — against SHARD_WRITE_BYTES;
-    //~ - bytes out: records/s × record_bytes × readers against SHARD_READ_BYTES,
-    //~   where readers is `consumers` (at least 1) for standard consumers, who
-    //~   share the shard's output, and 1 with enhanced fan-out.
-    //~ `binding` names the limit that needs the most shards; on a tie, the
-    //~ first of records, bytes in, bytes out.
-    // solution: todo!("the shards the load needs, and the limit that binds")
+    //~ TODO 1: size the stream for its peak: the shards each per-shard limit
+    //~   alone would need (`shards_for` rounds up: a shard is not divisible),
+    //~   the largest of them, and the limit that binds. Mind what each limit
+    //~   counts, and who shares the 2 MiB/s out and who does not.
+    //~   Chapter: «Day 10 › Shard maths».
+    // solution: todo!("day 10: plan the shards")
     let record_size = f64::from(load.record_bytes + load.partition_key_bytes);
     let bytes_in = load.records_per_second * record_size;
     // Standard consumers share a shard's read throughput; enhanced fan-out
@@ -163,21 +160,21 @@ const GB: f64 = 1_073_741_824.0;
 /// A month of `shards` provisioned shards against on-demand, when the
 /// stream averages `average_records_per_second` of `load`'s records (peaks
 /// size the shards; the average decides what data costs). Every consumer's
-/// reads are billed in on-demand mode.
+/// reads are billed in on-demand mode. A record's size is its data and its
+/// partition key, for the PUT units and the bytes written alike; what is
+/// read is the data alone, once per consumer (at least one).
 pub fn monthly_cost(
     load: &Load,
     shards: u32,
     average_records_per_second: f64,
     prices: &Prices,
 ) -> MonthlyCost {
-    //~ TODO 2: over HOURS_PER_MONTH hours at `average_records_per_second`:
-    //~ - provisioned: shards × hours × `shard_hour`, plus the PUT payload units
-    //~   (each record takes ceil(size / 25 KiB) units, at least 1; size = data
-    //~   + key) × `million_put_units` per million;
-    //~ - on-demand: hours × `on_demand_stream_hour`, plus GB written (data +
-    //~   key) × `on_demand_gb_in`, plus GB read (data × consumers, at least 1)
-    //~   × `on_demand_gb_out`. A GB is `GB` bytes.
-    // solution: todo!("what a month costs in each mode")
+    //~ TODO 2: price a month in both capacity modes with `prices`: capacity
+    //~   billed by the hour whether used or not (the shards, or the on-demand
+    //~   stream), plus the data the *average* load moves, billed per PUT unit
+    //~   or per GB. A spiky load and a steady one come out opposite ways.
+    //~   Chapter: «Day 10 › On-demand or provisioned».
+    // solution: todo!("day 10: price a month")
     let records = average_records_per_second * HOURS_PER_MONTH * 3600.0;
     let record_size = f64::from(load.record_bytes + load.partition_key_bytes);
     // A PUT payload unit is 25 KB; each record takes at least one.
@@ -199,10 +196,11 @@ pub fn monthly_cost(
 /// `ListShards`: `(shard id, starting hash key, ending hash key)`, both ends
 /// included) holds the MD5 of the key, read as a 128-bit big-endian number.
 pub fn shard_for_key<'a>(key: &str, ranges: &'a [(String, u128, u128)]) -> Option<&'a str> {
-    //~ TODO 3: `md5::compute(key.as_bytes()).0` is 16 bytes: read them as a
-    //~ big-endian `u128` (`u128::from_be_bytes`), and return the id of the
-    //~ shard whose range (start and end both included) holds that number.
-    // solution: todo!("MD5 of the key, then the shard whose range holds it")
+    //~ TODO 3: find a key's shard as Kinesis does (described above): the MD5
+    //~   of the key is a point on a 128-bit ring that the shards' ranges share
+    //~   out. It is why one constant key, however many shards, is one hot shard.
+    //~   Chapter: «Day 10 › Hot partitions»; docs: https://docs.rs/md5/latest/md5/
+    // solution: todo!("day 10: find a key's shard")
     let hash = u128::from_be_bytes(md5::compute(key.as_bytes()).0);
     ranges
         .iter()
@@ -272,21 +270,21 @@ impl Spread {
 // ANCHOR: send_votes
 /// Sends `votes` to `stream` with `PutRecords`, [`MAX_RECORDS_PER_PUT`] per
 /// call, keyed by `keys`, and counts where each record went: the answer to
-/// `PutRecords` names each stored record's shard.
+/// `PutRecords` names each stored record's shard. A record's data is the
+/// vote as JSON.
 pub async fn send_votes(
     client: &Client,
     stream: &str,
     keys: Keys,
     votes: &[Vote],
 ) -> Result<Spread, KinesisError> {
-    //~ TODO 4: start `Spread::default()` with every shard of the stream at 0
-    //~ (`pitlane_esm::shards::shard_ids`). Then, for each chunk of
-    //~ MAX_RECORDS_PER_PUT votes, one `put_records` call whose entries carry
-    //~ the vote as JSON (`serde_json::to_vec`) and the key `keys.key_for(vote)`.
-    //~ Count the call, and each entry of the answer: a `shard_id()` without an
-    //~ `error_code()` is one more record for that shard; anything else is
-    //~ refused.
-    // solution: todo!("put the votes in batches and count where they went")
+    //~ TODO 4: send the votes in as few calls as `PutRecords` allows, and
+    //~   count where they went, every shard of the stream listed, idle ones
+    //~   too (the shards can be listed as `hash_ranges` does). One call can
+    //~   store some records and refuse others: read its answer record by record.
+    //~   Chapter: «Day 10 › Your turn: the load generator»; docs:
+    //~   https://docs.rs/aws-sdk-kinesis/latest/aws_sdk_kinesis/operation/put_records/builders/struct.PutRecordsFluentBuilder.html
+    // solution: todo!("day 10: send the votes")
     let mut spread = Spread::default();
     for shard in pitlane_esm::shards::shard_ids(client, stream).await? {
         spread.per_shard.insert(shard, 0);

@@ -1,0 +1,165 @@
+//! What a student needs from a `cargo test` run, read out of its output: which
+//! tests pass and fail, the first failure's message, or the compiler's first
+//! error.
+//!
+//! A full cargo run is a screen of `Compiling` lines, warnings and panics;
+//! a student needs the one thing to fix next. The full output stays
+//! available (`--verbose`).
+
+/// One test's verdict, from a `test suite::name ... ok` line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TestResult {
+    /// `"suite::name"`, as libtest prints it.
+    pub name: String,
+    pub passed: bool,
+}
+
+/// Every `test NAME ... ok|FAILED` line of libtest's output, in order.
+pub fn test_results(stdout: &str) -> Vec<TestResult> {
+    stdout
+        .lines()
+        .filter_map(|line| {
+            let (name, verdict) = line.strip_prefix("test ")?.split_once(" ... ")?;
+            let passed = match verdict.trim() {
+                "ok" => true,
+                "FAILED" => false,
+                _ => return None, // "ignored" and the like are no verdict
+            };
+            Some(TestResult { name: name.trim().to_owned(), passed })
+        })
+        .collect()
+}
+
+/// Puts `tests` in the order their functions appear in the suite's
+/// `source`, which follows the day's TODOs: the first failure is then the
+/// first thing to do, not whichever test happened to finish first.
+pub fn sort_by_source(tests: &mut [TestResult], source: &str) {
+    let position = |test: &TestResult| {
+        let function = test.name.rsplit("::").next().unwrap_or(&test.name);
+        source.find(&format!("fn {function}(")).unwrap_or(usize::MAX)
+    };
+    tests.sort_by_key(|test| (position(test), test.name.clone()));
+}
+
+/// The failure message libtest printed for the test `name`: its
+/// `---- name stdout ----` section, without libtest's backtrace note and
+/// without insta's advice to accept the new snapshot (the snapshots are the
+/// specification: the code changes, not them).
+pub fn failure_message(stdout: &str, name: &str) -> Option<String> {
+    let header = format!("---- {name} stdout ----");
+    let start = stdout.find(&header)? + header.len();
+    let rest = &stdout[start..];
+    let end = ["\n---- ", "\nfailures:\n", "\nsuccesses:\n"]
+        .iter()
+        .filter_map(|marker| rest.find(marker))
+        .min()
+        .unwrap_or(rest.len());
+    let message: Vec<&str> = rest[..end]
+        .lines()
+        .filter(|line| {
+            !line.starts_with("note: run with `RUST_BACKTRACE=1`")
+                && !line.contains("cargo insta review")
+                && !line.contains("cargo insta accept")
+                && !line.contains("cargo-insta")
+        })
+        .collect();
+    let message = message.join("\n").trim_matches('\n').to_owned();
+    Some(message)
+}
+
+/// The compiler's first error, from `error` to the blank line that ends it:
+/// its message, `--> file:line:column` and the source it points at.
+/// Warnings are skipped, and so is cargo's closing `could not compile`.
+pub fn first_compiler_error(stderr: &str) -> Option<String> {
+    let lines: Vec<&str> = stderr.lines().collect();
+    let start = lines.iter().position(|line| {
+        (line.starts_with("error[") || line.starts_with("error:"))
+            && !line.starts_with("error: could not compile")
+            && !line.starts_with("error: aborting")
+    })?;
+    let end = lines[start..]
+        .iter()
+        .position(|line| line.trim().is_empty())
+        .map_or(lines.len(), |n| start + n);
+    Some(lines[start..end].join("\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FAILING: &str = "\nrunning 3 tests\n\
+        test suite::orders_numbers ... ok\n\
+        test suite::reads_until_caught_up ... FAILED\n\
+        test suite::decodes_bad_json ... FAILED\n\
+        test suite::slow ... ignored\n\n\
+        failures:\n\n\
+        ---- suite::reads_until_caught_up stdout ----\n\n\
+        thread 'suite::reads_until_caught_up' panicked at suites/day03/mod.rs:9:5:\n\
+        stopped at the first empty page\n\
+        note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n\n\
+        ---- suite::decodes_bad_json stdout ----\n\
+        Snapshot: bad_json\n\
+        To update snapshots run `cargo insta review`\n\
+        left != right\n\n\
+        failures:\n    suite::reads_until_caught_up\n    suite::decodes_bad_json\n\n\
+        test result: FAILED. 1 passed; 2 failed; 1 ignored; 0 measured; 0 filtered out\n";
+
+    #[test]
+    fn reads_each_verdict_in_order() {
+        let results = test_results(FAILING);
+        let named: Vec<(&str, bool)> =
+            results.iter().map(|r| (r.name.as_str(), r.passed)).collect();
+        assert_eq!(
+            named,
+            [
+                ("suite::orders_numbers", true),
+                ("suite::reads_until_caught_up", false),
+                ("suite::decodes_bad_json", false)
+            ]
+        );
+    }
+
+    #[test]
+    fn tests_are_ordered_as_the_suite_writes_them() {
+        let mut results = test_results(FAILING);
+        let source =
+            "#[test]\nfn decodes_bad_json() {}\n#[tokio::test]\nasync fn orders_numbers() {}\n";
+        sort_by_source(&mut results, source);
+        let names: Vec<&str> = results.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["suite::decodes_bad_json", "suite::orders_numbers", "suite::reads_until_caught_up"],
+            "a test the source does not name comes last"
+        );
+    }
+
+    #[test]
+    fn a_failure_message_is_its_own_section_without_the_notes() {
+        assert_eq!(
+            failure_message(FAILING, "suite::reads_until_caught_up").unwrap(),
+            "thread 'suite::reads_until_caught_up' panicked at suites/day03/mod.rs:9:5:\n\
+             stopped at the first empty page"
+        );
+        assert_eq!(
+            failure_message(FAILING, "suite::decodes_bad_json").unwrap(),
+            "Snapshot: bad_json\nleft != right",
+            "insta's advice to accept the snapshot is left out"
+        );
+        assert_eq!(failure_message(FAILING, "suite::orders_numbers"), None);
+    }
+
+    #[test]
+    fn the_first_compiler_error_skips_warnings_and_cargos_summary() {
+        let stderr = "   Compiling day03 v0.1.0\n\
+            warning: unused variable: `x`\n  --> days/day03/src/lib.rs:3:9\n\n\
+            error[E0308]: mismatched types\n  --> days/day03/src/lib.rs:58:9\n   |\n58 |     1\n   |     ^ expected `String`\n\n\
+            error: aborting due to 1 previous error\n\n\
+            error: could not compile `day03` (lib) due to 1 previous error\n";
+        assert_eq!(
+            first_compiler_error(stderr).unwrap(),
+            "error[E0308]: mismatched types\n  --> days/day03/src/lib.rs:58:9\n   |\n58 |     1\n   |     ^ expected `String`"
+        );
+        assert_eq!(first_compiler_error("error: could not compile `x`\n"), None);
+    }
+}

@@ -1,0 +1,417 @@
+//! `pitlane watch [NN]`: the day's suite re-run on every save, on one screen.
+//!
+//! It opens at day NN, or at the first day not solved yet, runs its suite and
+//! draws what a student needs: how many tests pass, the first failure (or the
+//! compiler's first error, with its file and line), and the keys. Each save
+//! in `days/` runs the suite again; a save made while a run is under way runs
+//! it once more afterwards.
+//!
+//! Design choices, for the thirty laptops of a class:
+//! - **Saves are found by polling**, every `PITLANE_WATCH_POLL_MS` (300 by
+//!   default): the size and modification time of each file under `days/`.
+//!   File-system events never arrive from a Windows folder under WSL2
+//!   (`/mnt/c`), a network share or a container mount; polling does, the same
+//!   everywhere, costs a few hundred `stat` calls a second, and needs no
+//!   dependency. An editor that saves by writing a new file and renaming it
+//!   over the old one changes the modification time too.
+//! - **Keys are read raw** with `stty` (no line buffering, no echo, and no
+//!   signals: Ctrl-C arrives as a key and quits like `q`, so the terminal is
+//!   always put back as it was). Without a terminal (a pipe), keys are read
+//!   as they come, each followed by Enter.
+//! - **The suite runs on a thread of its own**, so keys answer at once; `q`
+//!   stops a run under way.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{self, Sender};
+use std::time::{Duration, SystemTime};
+
+use crate::cache::{self, Cache, Verdict};
+use crate::days::{self, Day, Output, TestRun, Workspace};
+use crate::{hints, reset};
+
+/// The longest failure message or compiler error shown; the rest is one
+/// `just check NN --verbose` away.
+const MESSAGE_LINES: usize = 20;
+
+enum Event {
+    Key(u8),
+    Saved,
+    Finished(Result<TestRun, String>),
+}
+
+/// What the lower part of the screen shows, below the day's state.
+enum Panel {
+    None,
+    Text(String),
+    ConfirmReset,
+}
+
+/// The run of the day's suite: under way, or its outcome.
+enum State {
+    Running,
+    Done(TestRun),
+    Failed(String),
+}
+
+pub fn run(workspace: &Workspace, wanted: Option<&str>) -> Result<ExitCode, String> {
+    let days = workspace.days()?;
+    let mut current = match wanted {
+        Some(wanted) => {
+            let day = Day::select(&days, wanted)?;
+            days.iter().position(|d| d.number == day.number).unwrap_or(0)
+        }
+        None => first_unsolved(workspace, &days)?,
+    };
+
+    let _terminal = Terminal::raw();
+    let (events, receiver) = mpsc::channel();
+    spawn_keys(events.clone());
+    spawn_polling(workspace.root.join("days"), events.clone());
+
+    let mut panel = Panel::None;
+    let mut state = start(workspace, &days[current], &events);
+    let mut again = false;
+    loop {
+        draw(workspace, &days, current, &state, &panel);
+        let Ok(event) = receiver.recv() else { break };
+        match event {
+            Event::Saved => {
+                if matches!(state, State::Running) {
+                    again = true;
+                } else {
+                    panel = Panel::None;
+                    state = start(workspace, &days[current], &events);
+                }
+            }
+            Event::Finished(outcome) => {
+                state = match outcome {
+                    Ok(run) => {
+                        remember(workspace, &days, current, &run);
+                        State::Done(run.sort_as_in(&days[current]))
+                    }
+                    Err(message) => State::Failed(message),
+                };
+                if std::mem::take(&mut again) {
+                    state = start(workspace, &days[current], &events);
+                }
+            }
+            Event::Key(key) => {
+                if matches!(panel, Panel::ConfirmReset) {
+                    panel = if key == b'y' {
+                        let said = reset::reset(workspace, &days[current], &days);
+                        Panel::Text(
+                            said.unwrap_or_else(|message| format!("Reset failed: {message}")),
+                        )
+                    } else {
+                        Panel::Text("Nothing was reset.".to_owned())
+                    };
+                    continue;
+                }
+                match key {
+                    b'q' | 3 | 4 => break, // q, Ctrl-C, Ctrl-D
+                    b'h' => {
+                        let hint = hints::show(workspace, &days[current], None);
+                        panel = Panel::Text(hint.unwrap_or_else(|message| message));
+                    }
+                    b'l' => panel = Panel::Text(list(workspace, &days, current)),
+                    b'r' => panel = Panel::ConfirmReset,
+                    b'n' => {
+                        let solved = matches!(&state, State::Done(run) if run.solved());
+                        if !solved {
+                            panel = Panel::Text(format!(
+                                "Day {} is not solved yet: `n` moves on once it passes.",
+                                days[current].number
+                            ));
+                        } else if current + 1 == days.len() {
+                            panel = Panel::Text("That was the last day. 🏁".to_owned());
+                        } else {
+                            current += 1;
+                            panel = Panel::None;
+                            state = start(workspace, &days[current], &events);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    // Stop a run under way: its cargo is killed, not waited for.
+    days::STOP.store(true, Ordering::Relaxed);
+    println!("\r");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The first day whose (remembered, or run) verdict is not solved.
+fn first_unsolved(workspace: &Workspace, days: &[Day]) -> Result<usize, String> {
+    println!("Finding the first day not solved yet (unchanged days answer from memory)…");
+    let mut cache = Cache::load(workspace);
+    for (index, day) in days.iter().enumerate() {
+        let fingerprint = cache::fingerprint(workspace, day, days);
+        let verdict = match cache.get(day, &fingerprint) {
+            Some(verdict) => verdict,
+            None => {
+                let run = workspace.run_suite(&day.starter_package(), Output::Hide)?;
+                let verdict = Verdict::of(&run);
+                cache.put(day, &fingerprint, verdict);
+                verdict
+            }
+        };
+        if !verdict.solved() {
+            return Ok(index);
+        }
+    }
+    Ok(days.len() - 1)
+}
+
+/// Runs `day`'s suite on a thread; its outcome comes back as an event.
+fn start(workspace: &Workspace, day: &Day, events: &Sender<Event>) -> State {
+    days::STOP.store(false, Ordering::Relaxed);
+    let workspace = workspace.clone();
+    let package = day.starter_package();
+    let events = events.clone();
+    std::thread::spawn(move || {
+        let outcome = workspace.run_suite(&package, Output::Hide);
+        let _ = events.send(Event::Finished(outcome));
+    });
+    State::Running
+}
+
+/// Keeps the verdict of a finished run for `progress`, keyed by the files as
+/// they are now (a save during the run makes a new key, and a new run).
+fn remember(workspace: &Workspace, days: &[Day], current: usize, run: &TestRun) {
+    let fingerprint = cache::fingerprint(workspace, &days[current], days);
+    Cache::load(workspace).put(&days[current], &fingerprint, Verdict::of(run));
+}
+
+fn list(workspace: &Workspace, days: &[Day], current: usize) -> String {
+    let cache = Cache::load(workspace);
+    let mut text =
+        String::from("The days (✅ solved, ❌ not yet, · not checked since the last change):\n");
+    for (index, day) in days.iter().enumerate() {
+        let fingerprint = cache::fingerprint(workspace, day, days);
+        let mark = match cache.get(day, &fingerprint) {
+            Some(verdict) if verdict.solved() => "✅",
+            Some(_) => "❌",
+            None => "· ",
+        };
+        let here = if index == current { "  ← watching" } else { "" };
+        text += &format!("  {mark} day {}  {}{here}\n", day.number, day.title());
+    }
+    text + "`just watch NN` opens another day."
+}
+
+fn draw(workspace: &Workspace, days: &[Day], current: usize, state: &State, panel: &Panel) {
+    let day = &days[current];
+    let mut screen = String::from("\x1b[2J\x1b[H");
+    screen += &format!("Pitlane · day {} — {}\n", day.number, day.title());
+    screen += &format!(
+        "Code: {}   Chapter: {}\n\n",
+        workspace.relative(&day.starter_dir.join("src/lib.rs")),
+        workspace.relative(&day.chapter())
+    );
+    screen += &match state {
+        State::Running => "⏳ running the tests…\n".to_owned(),
+        State::Failed(message) => format!("❌ the tests could not run: {message}\n"),
+        State::Done(run) => outcome(workspace, days, current, run),
+    };
+    screen.push('\n');
+    match panel {
+        Panel::None => {}
+        Panel::Text(text) => screen += &format!("{}\n\n", text.trim_end()),
+        Panel::ConfirmReset => {
+            screen += &format!(
+                "Reset day {} to its starter? Your files are copied to .pitlane/saved/ first. [y/N]\n\n",
+                day.number
+            );
+        }
+    }
+    screen += "h hint · l days · r reset · n next day · q quit        (re-runs on every save)\n";
+    // Raw mode: a newline only moves down, so each line also returns the cursor.
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(screen.replace('\n', "\r\n").as_bytes());
+    let _ = out.flush();
+}
+
+fn outcome(workspace: &Workspace, days: &[Day], current: usize, run: &TestRun) -> String {
+    let day = &days[current];
+    if run.solved() {
+        let mut text =
+            format!("✅ Day {} passes: {} of {} tests.\n", day.number, run.passed, run.total());
+        if let Some(taught) = hints::Hints::load(workspace, day).ok().and_then(|h| h.taught) {
+            text += &format!("   It taught: {taught}\n");
+        }
+        text += &match days.get(current + 1) {
+            Some(next) => format!("   Next: day {} — {}: press n.\n", next.number, next.title()),
+            None => "   That was the last day: every day passes. Well driven! 🏁\n".to_owned(),
+        };
+        return text;
+    }
+    if let Some(error) = run.compiler_error() {
+        return format!(
+            "❌ Day {} does not compile. The compiler's first error:\n\n{}\n",
+            day.number,
+            shorten(&error)
+        );
+    }
+    if !run.compiled {
+        return format!(
+            "❌ cargo could not build day {}: `just check {} --verbose` shows why.\n",
+            day.number, day.number
+        );
+    }
+    let mut text = format!("❌ {} of {} tests pass.\n", run.passed, run.total());
+    if let Some((name, message)) = run.first_failure() {
+        text += &format!("\nThe first failure, the test {name}:\n\n{}\n", shorten(&message));
+    }
+    text
+}
+
+/// At most [`MESSAGE_LINES`] lines, indented.
+fn shorten(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut shown: Vec<String> =
+        lines.iter().take(MESSAGE_LINES).map(|line| format!("    {line}")).collect();
+    if lines.len() > MESSAGE_LINES {
+        shown.push(format!(
+            "    … {} more lines: `just check NN --verbose`",
+            lines.len() - MESSAGE_LINES
+        ));
+    }
+    shown.join("\n")
+}
+
+/// Each byte typed, as an event.
+fn spawn_keys(events: Sender<Event>) {
+    std::thread::spawn(move || {
+        let mut stdin = std::io::stdin();
+        let mut byte = [0u8; 1];
+        while let Ok(1) = stdin.read(&mut byte) {
+            if events.send(Event::Key(byte[0])).is_err() {
+                return;
+            }
+        }
+        // End of input (a closed pipe) quits, as Ctrl-D does.
+        let _ = events.send(Event::Key(4));
+    });
+}
+
+/// An event each time a file under `folder` changes, is added or removed.
+fn spawn_polling(folder: PathBuf, events: Sender<Event>) {
+    let every = std::env::var("PITLANE_WATCH_POLL_MS")
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+        .map_or(Duration::from_millis(300), Duration::from_millis);
+    std::thread::spawn(move || {
+        let mut last = snapshot(&folder);
+        loop {
+            std::thread::sleep(every);
+            let now = snapshot(&folder);
+            if now != last {
+                last = now;
+                if events.send(Event::Saved).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+}
+
+/// Every file under `folder` with its size and modification time, sorted.
+fn snapshot(folder: &Path) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
+    let mut files = Vec::new();
+    let mut pending = vec![folder.to_owned()];
+    while let Some(folder) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&folder) else { continue };
+        for entry in entries.filter_map(Result::ok) {
+            let name = entry.file_name();
+            if name.to_string_lossy().starts_with('.') || name == "target" {
+                continue;
+            }
+            let Ok(metadata) = entry.metadata() else { continue };
+            if metadata.is_dir() {
+                pending.push(entry.path());
+            } else {
+                files.push((entry.path(), metadata.len(), metadata.modified().ok()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// The terminal in raw mode while it lives, as it was before once dropped.
+struct Terminal {
+    saved: Option<String>,
+}
+
+impl Terminal {
+    fn raw() -> Self {
+        if !std::io::stdin().is_terminal() {
+            return Self { saved: None };
+        }
+        let saved = stty(&["-g"]).map(|settings| settings.trim().to_owned());
+        if saved.is_some() {
+            let _ = stty(&["-icanon", "-echo", "-isig", "min", "1", "time", "0"]);
+            // Hide the cursor: the screen is redrawn, not typed into.
+            print!("\x1b[?25l");
+        }
+        Self { saved }
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        if let Some(saved) = &self.saved {
+            let _ = stty(&[saved.as_str()]);
+            print!("\x1b[?25h");
+            let _ = std::io::stdout().flush();
+        }
+    }
+}
+
+/// `stty ARGS` on this process's terminal, its output when it succeeds.
+fn stty(args: &[&str]) -> Option<String> {
+    let output = Command::new("stty")
+        .args(args)
+        .stdin(Stdio::inherit())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    output.status.success().then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_message_is_cut_with_a_pointer_to_the_rest() {
+        let long: String = (1..=30).map(|n| format!("line {n}\n")).collect();
+        let shown = shorten(&long);
+        assert_eq!(shown.lines().count(), MESSAGE_LINES + 1);
+        assert!(shown.starts_with("    line 1\n"));
+        assert!(shown.ends_with("… 10 more lines: `just check NN --verbose`"), "{shown}");
+    }
+
+    #[test]
+    fn a_snapshot_changes_when_a_file_is_saved_added_or_removed() {
+        let folder = std::env::temp_dir().join(format!("pitlane-watch-{}", std::process::id()));
+        std::fs::create_dir_all(folder.join("src")).unwrap();
+        std::fs::write(folder.join("src/lib.rs"), "a").unwrap();
+        let first = snapshot(&folder);
+        assert_eq!(snapshot(&folder), first, "nothing changed");
+        std::fs::write(folder.join("src/lib.rs"), "ab").unwrap();
+        let saved = snapshot(&folder);
+        assert_ne!(saved, first);
+        std::fs::write(folder.join("src/new.rs"), "").unwrap();
+        assert_ne!(snapshot(&folder), saved);
+        std::fs::create_dir_all(folder.join("target")).unwrap();
+        std::fs::write(folder.join("target/out"), "").unwrap();
+        std::fs::remove_file(folder.join("src/new.rs")).unwrap();
+        assert_eq!(snapshot(&folder), saved, "build output is not a save");
+        std::fs::remove_dir_all(&folder).unwrap();
+    }
+}
