@@ -3,7 +3,13 @@
 
 use std::time::Duration;
 
-use pitlane_testkit::{kinesis, unique_name};
+use aws_sdk_kinesis::operation::create_stream::CreateStreamInput;
+use aws_sdk_kinesis::operation::describe_stream_summary::{
+    DescribeStreamSummaryInput, DescribeStreamSummaryOutput,
+};
+use aws_sdk_kinesis::operation::list_shards::{ListShardsInput, ListShardsOutput};
+use aws_sdk_kinesis::types::StreamStatus;
+use pitlane_testkit::{CallFaults, EditOutput, kinesis, kinesis_with, unique_name};
 
 use crate::sut::{
     Capacity, Creation, StreamError, create_stream, describe_stream, list_shards,
@@ -157,4 +163,82 @@ async fn lists_every_shard_across_pages() {
         let next: u128 = pair[1].starting_hash_key.parse().unwrap();
         assert_eq!(end + 1, next);
     }
+}
+
+// Only an answer *from Kinesis* says "in use" or "not found". A call that
+// fails on the way (a network failure, here one injected before sending) is
+// an error the caller must see: taken for "already exists", a deployment
+// would carry on without its stream; taken for "not found", it would create
+// a second one.
+#[tokio::test]
+async fn a_create_call_that_fails_on_the_way_is_an_error_not_an_existing_stream() {
+    let client = kinesis_with(CallFaults::<CreateStreamInput>::new([true]));
+    let name = unique_name("day01-create-fails");
+
+    let error = create_stream(&client, &name, Capacity::Provisioned { shards: 1 }).await;
+
+    assert!(matches!(error, Err(StreamError::Kinesis(_))), "got {error:?}");
+}
+
+#[tokio::test]
+async fn a_describe_or_list_call_that_fails_on_the_way_is_an_error_not_a_missing_stream() {
+    let name = unique_name("day01-describe-fails");
+    create_stream(&kinesis(), &name, Capacity::Provisioned { shards: 1 }).await.unwrap();
+
+    let describing = kinesis_with(CallFaults::<DescribeStreamSummaryInput>::new([true]));
+    let described = describe_stream(&describing, &name).await;
+    let listing = kinesis_with(CallFaults::<ListShardsInput>::new([true]));
+    let listed = list_shards(&listing, &name).await;
+
+    assert!(matches!(described, Err(StreamError::Kinesis(_))), "got {described:?}");
+    assert!(matches!(listed, Err(StreamError::Kinesis(_))), "got {listed:?}");
+}
+
+#[tokio::test]
+async fn listing_the_shards_of_a_missing_stream_says_it_is_missing() {
+    let name = unique_name("day01-list-missing");
+
+    let error = list_shards(&kinesis(), &name).await.unwrap_err();
+
+    assert!(matches!(&error, StreamError::NotFound(n) if *n == name), "got {error:?}");
+}
+
+// A stream being deleted will never be ACTIVE again: waiting for it until the
+// timeout would only hide the problem. (The local backend deletes at once, so
+// the answer is edited to show the state AWS shows for a while.)
+#[tokio::test]
+async fn waiting_for_a_stream_being_deleted_stops_at_once() {
+    let name = unique_name("day01-deleting");
+    create_stream(&kinesis(), &name, Capacity::Provisioned { shards: 1 }).await.unwrap();
+    let deleting = EditOutput::new(|answer: &mut DescribeStreamSummaryOutput| {
+        if let Some(summary) = answer.stream_description_summary.as_mut() {
+            summary.stream_status = StreamStatus::Deleting;
+        }
+    });
+    let client = kinesis_with(deleting.clone());
+
+    let error = wait_until_active(&client, &name, TIMEOUT).await.unwrap_err();
+
+    assert!(matches!(&error, StreamError::BeingDeleted { name: n } if *n == name), "got {error:?}");
+    assert_eq!(deleting.edited(), 1, "one look is enough");
+}
+
+// Kinesis ends the pages with no NextToken; an empty one means the same, and
+// sending it back would be refused (or loop).
+#[tokio::test]
+async fn an_empty_next_token_ends_the_pages_too() {
+    let name = unique_name("day01-empty-token");
+    create_stream(&kinesis(), &name, Capacity::Provisioned { shards: 3 }).await.unwrap();
+    wait_until_active(&kinesis(), &name, TIMEOUT).await.unwrap();
+    let empty_token = EditOutput::new(|page: &mut ListShardsOutput| {
+        if page.next_token.is_none() {
+            page.next_token = Some(String::new());
+        }
+    });
+    let client = kinesis_with(empty_token.clone());
+
+    let shards = list_shards_paged(&client, &name, 2).await.unwrap();
+
+    assert_eq!(shards.len(), 3);
+    assert_eq!(empty_token.edited(), 2, "two pages, and no third call");
 }

@@ -166,6 +166,14 @@ fn backoff_grows_exponentially_with_jitter_and_is_capped() {
     }
 }
 
+/// The other days' tests count attempts with this policy, and must not wait.
+#[test]
+fn an_immediate_policy_keeps_its_attempts_and_never_waits() {
+    let policy = RetryPolicy::immediate(4);
+    assert_eq!(policy.max_attempts, 4);
+    assert!((1..=40).all(|retry| policy.backoff(retry) == Duration::ZERO));
+}
+
 #[tokio::test]
 async fn put_one_says_where_the_record_went() {
     let client = kinesis();

@@ -132,6 +132,12 @@ impl Workspace {
                 break Some(status);
             }
             if started.elapsed() > suite_timeout() || STOP.load(Ordering::Relaxed) {
+                // The test binary is cargo's child: stop it first, or it
+                // would go on (hanging, or holding the backend) without cargo.
+                let _ = Command::new("pkill")
+                    .args(["-KILL", "-P", &child.id().to_string()])
+                    .stderr(Stdio::null())
+                    .status();
                 let _ = child.kill();
                 let _ = child.wait();
                 break None;

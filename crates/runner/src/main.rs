@@ -160,15 +160,21 @@ fn check(
         }
         Ok(ExitCode::SUCCESS)
     } else {
-        explain_failure(workspace, day, &run, verbose);
+        explain_failure(workspace, day, &package, &run, verbose);
         Ok(ExitCode::FAILURE)
     }
 }
 
-fn explain_failure(workspace: &Workspace, day: &Day, run: &TestRun, verbose: bool) {
+fn explain_failure(workspace: &Workspace, day: &Day, package: &str, run: &TestRun, verbose: bool) {
     if let Some(error) = run.compiler_error() {
         println!("❌ day {}: the code does not compile. The compiler's first error:\n", day.number);
         println!("{}\n", indent(&error));
+        if let Some(other) = day_of_error(&error).filter(|other| *other != day.number) {
+            println!(
+                "   That error is in your day {other}, which day {} builds on: `just check {other}` first.",
+                day.number
+            );
+        }
     } else if !run.compiled {
         // Cargo stopped before the compiler said why (a broken Cargo.toml,
         // say): its own last words are the message.
@@ -195,10 +201,18 @@ fn explain_failure(workspace: &Workspace, day: &Day, run: &TestRun, verbose: boo
     }
     println!("   {}", hints::summary(workspace, day));
     println!("   Chapter: {}", workspace.relative(&day.chapter()));
-    println!("   Code:    {}", workspace.relative(&day.starter_dir.join("src/lib.rs")));
+    let code = if package.ends_with("-solution") { &day.solution_dir } else { &day.starter_dir };
+    println!("   Code:    {}", workspace.relative(&code.join("src/lib.rs")));
     if !verbose {
         println!("   Everything cargo said: `just check {} --verbose`.", day.number);
     }
+}
+
+/// The day whose starter a compiler error points at (`--> days/day02-…`).
+fn day_of_error(error: &str) -> Option<String> {
+    let at = error.find("--> days/day")? + "--> days/day".len();
+    let number = error.get(at..at + 2)?;
+    number.bytes().all(|b| b.is_ascii_digit()).then(|| number.to_owned())
 }
 
 /// `text`, each line indented by four spaces: a quote, set off from the
@@ -334,6 +348,13 @@ fn generate_starters(workspace: &Workspace, day: Option<&str>) -> Result<ExitCod
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_compiler_error_names_the_day_it_is_in() {
+        let error = "error[E0308]: mismatched types\n  --> days/day02-put-records/src/lib.rs:9:5";
+        assert_eq!(super::day_of_error(error).as_deref(), Some("02"));
+        assert_eq!(super::day_of_error("error: x\n  --> crates/pitlane/src/lib.rs:1:1"), None);
+    }
+
     #[test]
     fn a_todo_of_an_earlier_day_is_named() {
         let output = "thread 'suite::retries' panicked at days/day02-put-records/src/lib.rs:9:5:\n\

@@ -138,8 +138,17 @@ pub fn run(workspace: &Workspace, wanted: Option<&str>) -> Result<ExitCode, Stri
             }
         }
     }
-    // Stop a run under way: its cargo is killed, not waited for.
-    days::STOP.store(true, Ordering::Relaxed);
+    // Stop a run under way: its cargo is killed (within 50 ms), and its
+    // thread given a moment to say so, so that no cargo outlives the watch.
+    if matches!(state, State::Running) {
+        days::STOP.store(true, Ordering::Relaxed);
+        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+        while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+            if let Ok(Event::Finished(_)) | Err(_) = receiver.recv_timeout(left) {
+                break;
+            }
+        }
+    }
     println!("\r");
     Ok(ExitCode::SUCCESS)
 }

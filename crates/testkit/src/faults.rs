@@ -371,3 +371,55 @@ impl Intercept for EmptyPagesBehind {
         Ok(())
     }
 }
+
+/// Changes each parsed answer of one operation (the one whose output type is
+/// `O`) before the caller sees it: for answers that AWS gives and the local
+/// backend never does — a stream caught while `DELETING`, a last page whose
+/// `NextToken` is an empty string rather than absent.
+pub struct EditOutput<O> {
+    edit: Arc<dyn Fn(&mut O) + Send + Sync>,
+    edited: Arc<Mutex<usize>>,
+}
+
+impl<O> Clone for EditOutput<O> {
+    fn clone(&self) -> Self {
+        Self { edit: self.edit.clone(), edited: self.edited.clone() }
+    }
+}
+
+impl<O> Debug for EditOutput<O> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EditOutput").field("edited", &*self.edited.lock().unwrap()).finish()
+    }
+}
+
+impl<O: Send + Sync + Debug + 'static> EditOutput<O> {
+    pub fn new(edit: impl Fn(&mut O) + Send + Sync + 'static) -> Self {
+        Self { edit: Arc::new(edit), edited: Arc::new(Mutex::new(0)) }
+    }
+
+    /// How many answers it has changed so far.
+    pub fn edited(&self) -> usize {
+        *self.edited.lock().unwrap()
+    }
+}
+
+impl<O: Send + Sync + Debug + 'static> Intercept for EditOutput<O> {
+    fn name(&self) -> &'static str {
+        "EditOutput"
+    }
+
+    fn modify_before_attempt_completion(
+        &self,
+        context: &mut FinalizerInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let Some(Ok(output)) = context.output_or_error_mut() else { return Ok(()) };
+        if let Some(output) = output.downcast_mut::<O>() {
+            (self.edit)(output);
+            *self.edited.lock().unwrap() += 1;
+        }
+        Ok(())
+    }
+}
