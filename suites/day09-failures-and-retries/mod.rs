@@ -292,7 +292,12 @@ async fn a_write_dynamodb_refuses_is_dead_lettered_at_once() {
 
     let response = handle(&consumer(&proxy, &tables), batch.clone()).await;
 
-    assert!(failed(&response).is_empty());
+    assert_eq!(
+        failed(&response),
+        Vec::<String>::new(),
+        "a write DynamoDB refuses as invalid fails again on every retry: it is dead-lettered, \
+         not reported as the batch's failure"
+    );
     let letters = dead_letters(&tables).await;
     let third = batch.records[2].event_id.clone().unwrap();
     let letter = letters.iter().find(|l| l["eventId"]["S"] == third).expect("a dead letter");

@@ -58,8 +58,7 @@ pub fn failure_message(stdout: &str, name: &str) -> Option<String> {
         .lines()
         .filter(|line| {
             !line.starts_with("note: run with `RUST_BACKTRACE=1`")
-                && !line.contains("cargo insta review")
-                && !line.contains("cargo insta accept")
+                && !line.contains("cargo insta")
                 && !line.contains("cargo-insta")
         })
         .collect();
@@ -101,6 +100,7 @@ mod tests {
         ---- suite::decodes_bad_json stdout ----\n\
         Snapshot: bad_json\n\
         To update snapshots run `cargo insta review`\n\
+        Run `cargo insta test` to run all snapshots.\n\
         left != right\n\n\
         failures:\n    suite::reads_until_caught_up\n    suite::decodes_bad_json\n\n\
         test result: FAILED. 1 passed; 2 failed; 1 ignored; 0 measured; 0 filtered out\n";

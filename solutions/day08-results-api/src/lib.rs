@@ -134,8 +134,9 @@ pub async fn read_counts(client: &Client, table: &str) -> Result<Vec<Count>, Res
 /// The results of the whole grid from the stored counts.
 pub fn summarize(counts: &[Count]) -> Results {
     //~ TODO 2: the answer the page draws as is (top of this file): the whole
-    //~   grid — the grid decides who is listed, not the table — each with its
-    //~   votes and share to one decimal (nobody voted yet is a valid answer,
+    //~   grid — the grid decides who is listed and counted, not the table (a
+    //~   count for a driver off the grid is in neither the list nor the total) —
+    //~   each with its votes and share to one decimal (nobody voted yet is a valid answer,
     //~   not a division by zero), most votes first with ties in grid order,
     //~   and the newest count's time. Chapter: «Day 08 › A complete, ordered answer».
     // solution: todo!("day 08: summarize the results")
@@ -183,7 +184,8 @@ pub async fn handle(client: &Client, config: &ApiConfig, request: Request) -> Re
     //~ TODO 3: give the three answers above. Only the results may be cached,
     //~   for a second, so a crowd polling costs one Scan a second; a failure
     //~   goes to the logs and tells the caller nothing of its cause. Every
-    //~   answer goes through `with_cors` (below). Chapter: «Day 08 › Polling,
+    //~   answer goes through `with_cors` (below); `pitlane::apigw::json_response`
+    //~   makes an answer that says "never cache me" unless you say otherwise. Chapter: «Day 08 › Polling,
     //~   cheaply»; docs: https://docs.rs/http/latest/http/response/struct.Response.html
     // solution: todo!("day 08: the handler")
     let response = if request.method() != Method::GET {
