@@ -93,6 +93,7 @@ fn sequence_numbers_compare_as_numbers_not_as_text() {
     assert!(seq(&u64::MAX.to_string()) < seq(recorded), "sequence numbers outgrow u64");
     assert_eq!(seq("007"), seq("7"));
     assert_eq!(seq("000"), seq("0"));
+    assert_eq!((seq("007").to_string(), seq("000").as_str()), ("7".to_owned(), "0"));
 }
 // ANCHOR_END: numbers_test
 
@@ -259,4 +260,41 @@ async fn an_empty_shard_is_caught_up_at_once() {
     assert!(read.is_empty());
     assert_eq!(reader.calls, 1, "one empty page at 0 ms behind is the end");
     assert!(reader.is_open(), "the shard is open: more records may come");
+}
+
+/// After a split (or a merge) the parent shard is *closed*: it keeps its
+/// records, and once they are read Kinesis hands out no next iterator. The
+/// reader stops there and says so; the records go on in the child shards.
+#[tokio::test]
+async fn a_closed_shard_is_read_to_its_end_and_then_the_reader_is_closed() {
+    let client = kinesis();
+    let stream = unique_name("day03-closed");
+    stream_with_shards(&client, &stream, 1).await;
+    replay(&client, &stream, &records(0..10)).await;
+    let parent = client.list_shards().stream_name(&stream).send().await.unwrap().shards()[0]
+        .shard_id()
+        .to_owned();
+    client
+        .split_shard()
+        .stream_name(&stream)
+        .shard_to_split(&parent)
+        .new_starting_hash_key((1u128 << 127).to_string())
+        .send()
+        .await
+        .unwrap();
+    for _ in 0..100 {
+        let summary = client.describe_stream_summary().stream_name(&stream).send().await.unwrap();
+        let status = summary.stream_description_summary().map(|s| s.stream_status().clone());
+        if status == Some(aws_sdk_kinesis::types::StreamStatus::Active) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let mut reader =
+        ShardReader::open(&client, &stream, &parent, &StartingPosition::TrimHorizon).await.unwrap();
+    let read = reader.read_until_caught_up(100).await.unwrap();
+
+    assert_eq!(read.len(), 10, "a closed shard keeps its records");
+    assert!(!reader.is_open(), "the parent is closed: there is no next iterator");
 }
