@@ -45,7 +45,14 @@ enum Event {
 /// What the lower part of the screen shows, below the day's state.
 enum Panel {
     None,
+    /// A hint, the list of days, what a reset did: it stays while the
+    /// student works (a save does not hide the hint being followed) until
+    /// another key.
     Text(String),
+    /// A short answer to a key ("not solved yet"): gone at the next save.
+    Notice(String),
+    /// The list of days, with their verdicts as they are at each redraw.
+    Days,
     ConfirmReset,
 }
 
@@ -79,10 +86,12 @@ pub fn run(workspace: &Workspace, wanted: Option<&str>) -> Result<ExitCode, Stri
         let Ok(event) = receiver.recv() else { break };
         match event {
             Event::Saved => {
+                if matches!(panel, Panel::Notice(_)) {
+                    panel = Panel::None;
+                }
                 if matches!(state, State::Running) {
                     again = true;
                 } else {
-                    panel = Panel::None;
                     state = start(workspace, &days[current], &events);
                 }
             }
@@ -106,7 +115,7 @@ pub fn run(workspace: &Workspace, wanted: Option<&str>) -> Result<ExitCode, Stri
                             said.unwrap_or_else(|message| format!("Reset failed: {message}")),
                         )
                     } else {
-                        Panel::Text("Nothing was reset.".to_owned())
+                        Panel::Notice("Nothing was reset.".to_owned())
                     };
                     continue;
                 }
@@ -116,24 +125,25 @@ pub fn run(workspace: &Workspace, wanted: Option<&str>) -> Result<ExitCode, Stri
                         let hint = hints::show(workspace, &days[current], None);
                         panel = Panel::Text(hint.unwrap_or_else(|message| message));
                     }
-                    b'l' => panel = Panel::Text(list(workspace, &days, current)),
+                    b'l' => panel = Panel::Days,
                     b'r' => panel = Panel::ConfirmReset,
                     b'n' => {
                         let solved = matches!(&state, State::Done(run) if run.solved());
                         if !solved {
-                            panel = Panel::Text(format!(
+                            panel = Panel::Notice(format!(
                                 "Day {} is not solved yet: `n` moves on once it passes.",
                                 days[current].number
                             ));
                         } else if current + 1 == days.len() {
-                            panel = Panel::Text("That was the last day. 🏁".to_owned());
+                            panel = Panel::Notice("That was the last day. 🏁".to_owned());
                         } else {
                             current += 1;
                             panel = Panel::None;
                             state = start(workspace, &days[current], &events);
                         }
                     }
-                    _ => {}
+                    // Any other key (Enter, Esc) closes the panel.
+                    _ => panel = Panel::None,
                 }
             }
         }
@@ -229,7 +239,8 @@ fn draw(workspace: &Workspace, days: &[Day], current: usize, state: &State, pane
     screen.push('\n');
     match panel {
         Panel::None => {}
-        Panel::Text(text) => screen += &format!("{}\n\n", text.trim_end()),
+        Panel::Text(text) | Panel::Notice(text) => screen += &format!("{}\n\n", text.trim_end()),
+        Panel::Days => screen += &format!("{}\n\n", list(workspace, days, current)),
         Panel::ConfirmReset => {
             screen += &format!(
                 "Reset day {} to its starter? Your files are copied to .pitlane/saved/ first. [y/N]\n\n",

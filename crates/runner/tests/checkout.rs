@@ -361,6 +361,7 @@ fn watch_redraws_on_every_save_and_answers_each_key() {
     screen.expect("✅ Day 01 passes: 2 of 2 tests.");
     screen.expect("It taught: greetings.");
     screen.expect("Next: day 02 — twice: press n.");
+    screen.expect("✅ day 01  hello  ← watching"); // the list stays open, and is current
 
     screen.press('n');
     screen.expect("Pitlane · day 02 — twice");
