@@ -121,6 +121,32 @@ async fn a_transaction_cancelled_for_another_reason_is_an_error_not_a_duplicate(
     assert_eq!(results(&client, &tables).await, BTreeMap::from([("NOR".to_owned(), 1)]));
 }
 
+/// The handler's log line about its batch is what an operator reads: its
+/// counts must be the batch's. The first recorded batch, replayed after a
+/// fan has voted already, holds votes to count, duplicates and bad records.
+#[tokio::test]
+async fn the_batch_summary_in_the_logs_counts_each_outcome() {
+    let client = dynamodb();
+    let tables = new_tables(&client, "day07-summary").await;
+    let batch = fixture(BATCH);
+    let records = batch.records.len();
+    let expected = expected_votes(&batch.records, usize::MAX);
+    let counted: u64 = expected.counts.values().sum();
+    let rejected = expected.invalid.len();
+
+    let logs = pitlane_testkit::logs::capture();
+    let response = handle(&client, &tables, batch).await.unwrap();
+
+    assert!(response.batch_item_failures.is_empty());
+    let duplicates = records - counted as usize - rejected;
+    assert!(counted > 0 && rejected > 0 && duplicates > 0, "the batch has all three");
+    let summary = format!(
+        "BatchSummary {{ counted: {counted}, duplicates: {duplicates}, rejected: {rejected} }}"
+    );
+    let logged = logs.text();
+    assert!(logged.contains(&summary), "the log should say {summary}; it says:\n{logged}");
+}
+
 #[tokio::test]
 async fn every_fan_is_counted_once_across_all_batches() {
     let client = dynamodb();

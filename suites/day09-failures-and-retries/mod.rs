@@ -279,6 +279,30 @@ async fn poison_is_set_aside_with_its_reason_and_the_shard_goes_on() {
     insta::assert_json_snapshot!(reasons);
 }
 
+/// The handler's log line about its batch is the operators' view of it: its
+/// counts must be the batch's (counted, duplicates, and poison dead-lettered).
+#[tokio::test]
+async fn the_batch_summary_in_the_logs_counts_each_outcome() {
+    let tables = new_tables("day09-summary").await;
+    let proxy = FaultProxy::dynamodb_with(|_: &Call| Reply::Forward).await;
+    let batch = fixture(BATCH);
+    let (counts, poison) = expected(&batch.records);
+    let counted: u64 = counts.values().sum();
+    let duplicates = batch.records.len() - counted as usize - poison.len();
+    assert!(counted > 0 && duplicates > 0 && !poison.is_empty(), "the batch has all three");
+
+    let logs = pitlane_testkit::logs::capture();
+    let response = handle(&consumer(&proxy, &tables), batch).await;
+
+    assert_eq!(failed(&response), Vec::<String>::new());
+    let summary = format!(
+        "BatchSummary {{ counted: {counted}, duplicates: {duplicates}, dead_lettered: {} }}",
+        poison.len()
+    );
+    let logged = logs.text();
+    assert!(logged.contains(&summary), "the log should say {summary}; it says:\n{logged}");
+}
+
 #[tokio::test]
 async fn a_write_dynamodb_refuses_is_dead_lettered_at_once() {
     let tables = new_tables("day09-refused").await;

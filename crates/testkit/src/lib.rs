@@ -17,6 +17,7 @@ use pitlane_esm::shards::{read_pages_from_start, shard_ids};
 
 mod dynamodb;
 mod faults;
+pub mod logs;
 mod proxy;
 mod votes;
 mod workspace;

@@ -151,6 +151,8 @@ pub async fn handle(
     //   recorded, report that record as the batch's item failure and stop: the
     //   mapping redelivers from there, and what was recorded already comes
     //   back as duplicates. No failure reported means the whole batch is done.
+    //   At the end, log the batch's `BatchSummary` (its `Debug` form, as a
+    //   field of one `tracing` event): it is the operators' view of the batch.
     //   Chapter: «Day 07 › When a write fails»; docs:
     //   https://docs.rs/aws_lambda_events/latest/aws_lambda_events/event/streams/struct.KinesisEventResponse.html
     todo!("day 07: the handler")

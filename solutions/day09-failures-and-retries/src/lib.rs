@@ -350,7 +350,8 @@ pub async fn handle(consumer: &Consumer, event: KinesisEvent) -> KinesisEventRes
     //~ TODO 6: process the records in order, counting what became of them.
     //~   The first one that still fails is reported as the batch's item
     //~   failure and nothing after it is attempted, or the shard's order is
-    //~   lost. Log why it failed, and the summary at the end.
+    //~   lost. Log why it failed, and at the end the batch's `BatchSummary`
+    //~   (its `Debug` form, as a field of one `tracing` event).
     //~   Chapter: «Day 09 › The retry ladder» (rung 3).
     // solution: todo!("day 09: process the batch")
     let mut summary = BatchSummary::default();
