@@ -100,6 +100,12 @@ reset DAY:
 gen *DAY:
     @{{runner}} gen {{DAY}}
 
+# Authors: the share of each day's cargo-mutants mutants its suite catches (all days, or DAYS; want ≥ 95 %; slow)
+[no-exit-message]
+[group('authors')]
+mutants *DAYS: setup
+    @{{backend}} run scripts/mutants.sh {{DAYS}}
+
 # The days, in order
 list:
     @{{runner}} list

@@ -17,7 +17,7 @@ version="27.1.0"
 bin="$root/.tools/cargo/bin/cargo-mutants"
 want=95
 
-if [[ "$("$bin" --version 2>/dev/null || true)" != *"$version"* ]]; then
+if [[ "$("$bin" mutants --version 2>/dev/null || true)" != *"$version"* ]]; then
   echo "pitlane: installing cargo-mutants $version into .tools/cargo (from crates.io, about 3 minutes, once)" >&2
   cargo install --quiet --locked cargo-mutants --version "$version" --root "$root/.tools/cargo"
 fi
