@@ -6,8 +6,15 @@
 //! The workbook has two days whose suites need no AWS, so each test builds
 //! a few tiny crates in seconds (into the workbook's own `target/`).
 
+mod support {
+    pub mod pty;
+}
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::Duration;
+
+use support::pty::Screen;
 
 const SOLUTION: &str = r#"//! # Day 01 — hello
 //~!
@@ -337,11 +344,8 @@ fn watch_redraws_on_every_save_and_answers_each_key() {
         .env_remove("CARGO_TARGET_DIR")
         .env_remove("CI")
         .env("PITLANE_WATCH_POLL_MS", "100");
-    let options =
-        rexpect::reader::Options { timeout_ms: Some(120_000), strip_ansi_escape_codes: true };
-    let screen = rexpect::session::spawn_with_options(command, options).expect("a pty");
-    let mut screen = Screen(screen);
-    let (_, before) = screen.0.exp_regex("before [^\r\n]+").expect("the terminal's settings");
+    let mut screen = Screen::spawn(command, Duration::from_secs(120));
+    let before = screen.expect_line("before ");
     screen.expect("Pitlane · day 01 — hello");
     screen.expect("0 of 2 tests pass.");
     screen.expect("The first failure, the test suite::greets_the_world:");
@@ -377,32 +381,11 @@ fn watch_redraws_on_every_save_and_answers_each_key() {
     assert!(!read(&mine).contains("// mine"), "the starter is back");
 
     screen.press('q');
-    let after = screen.0.exp_eof().unwrap();
-    assert!(after.contains("exit 0"), "q quits cleanly: {after}");
-    let before = before.trim_start_matches("before ");
+    let (status, after) = screen.finish();
+    assert!(status.success() && after.contains("exit 0"), "q quits cleanly: {after}");
     assert!(
         after.contains(&format!("after {before}")),
         "the terminal's settings are back as they were ({before}): {after}"
     );
     std::fs::remove_dir_all(&root).unwrap();
-}
-
-/// A program in a pseudo-terminal, read as a person reads its screen.
-struct Screen(rexpect::session::PtySession);
-
-impl Screen {
-    /// Waits until the screen shows `text`.
-    fn expect(&mut self, text: &str) {
-        // rexpect reads the terminal byte by byte, each byte as one char:
-        // look for the UTF-8 bytes of `text` the same way.
-        let bytes: String = text.bytes().map(char::from).collect();
-        if let Err(error) = self.0.exp_string(&bytes) {
-            panic!("the screen never showed {text:?}: {error}");
-        }
-    }
-
-    fn press(&mut self, key: char) {
-        self.0.send(&key.to_string()).expect("a key pressed");
-        self.0.flush().expect("the key sent");
-    }
 }

@@ -4,8 +4,9 @@ use pitlane_testkit::workspace_packages;
 
 /// The crates that stay out of it, on purpose: the hack itself, and the
 /// runner with the one crate it uses. They have no dependency whose features
-/// could differ (only `md5`), and `just hint 01` or `just test`'s first step
-/// must not wait for tokio, hyper and serde to compile first.
+/// could differ (only `md5`; the runner's tests add `libc`, with its default
+/// features), and `just hint 01` or `just test`'s first step must not wait
+/// for tokio, hyper and serde to compile first.
 const BUILD_IN_A_SECOND: &[&str] = &["workspace-hack", "pitlane-runner", "pitlane-layout"];
 
 /// A crate without the `workspace-hack` dependency would ask cargo for its
