@@ -88,6 +88,24 @@ fn a_steady_heavy_load_is_cheaper_provisioned() {
     assert!(cost.provisioned < cost.on_demand, "{cost:?}");
 }
 
+/// Writes are billed per PUT payload unit of 25 KB (data and key): a record
+/// of up to 25 KB is one unit, a bigger one takes as many as it fills.
+#[test]
+fn a_record_costs_one_put_unit_per_25_kb_it_starts() {
+    let cost = |record_bytes| {
+        let load = Load { record_bytes, ..votes_per_second(10.0) };
+        monthly_cost(&load, 1, 10.0, &Prices::us_east_1()).provisioned
+    };
+    let one_unit = cost(100);
+    let key = 8; // votes_per_second's partition key
+
+    assert_eq!(cost(25 * 1024 - key), one_unit, "25 KB with its key: still one unit");
+    let second_unit = cost(25 * 1024 - key + 1) - one_unit;
+    assert!(second_unit > 0.0, "one byte more starts a second unit");
+    let two_more = cost(60 * 1024) - one_unit; // 3 units
+    assert!((two_more - 2.0 * second_unit).abs() < 1e-6, "{two_more} vs 2 × {second_unit}");
+}
+
 #[tokio::test]
 async fn a_partition_key_goes_to_the_shard_whose_hash_range_holds_its_md5() {
     let client = kinesis();

@@ -102,7 +102,7 @@ pub fn plan(load: &Load) -> Plan {
 pub struct Prices {
     /// Provisioned mode: per shard-hour...
     pub shard_hour: f64,
-    /// ...and per million PUT payload units (25 KB each, rounded up per record).
+    /// ...and per million PUT payload units (25 KB = 25 × 1,024 bytes each, rounded up per record).
     pub million_put_units: f64,
     /// On-demand mode: per stream-hour...
     pub on_demand_stream_hour: f64,
