@@ -2,7 +2,9 @@
 //! Kinesis, and records spread (or not) by their partition keys.
 
 use pitlane::votes::Crowd;
-use pitlane_testkit::{kinesis, stream_with_shards, unique_name};
+use pitlane_testkit::{
+    Fault, PutRecordsFaults, kinesis, kinesis_with, stream_with_shards, unique_name,
+};
 
 use crate::sut::{
     Keys, Limit, Load, MAX_RECORDS_PER_PUT, Prices, hash_ranges, monthly_cost, plan, send_votes,
@@ -140,6 +142,22 @@ async fn one_key_for_every_vote_sends_every_vote_to_one_shard() {
     assert_eq!(spread.per_shard.values().sum::<u64>(), 1200);
     assert_eq!(spread.hottest_share(), 1.0, "{:?}", spread.per_shard);
     assert_eq!(spread.calls as usize, 1200usize.div_ceil(MAX_RECORDS_PER_PUT));
+}
+
+/// A call can store some records and refuse others (a hot shard over its
+/// limit): the refused ones are counted as refused, not as stored.
+#[tokio::test]
+async fn records_a_call_refuses_are_counted_as_refused_not_stored() {
+    let faults = PutRecordsFaults::new([Fault::Refuse(vec![0, 7, 42])]);
+    let client = kinesis_with(faults);
+    let stream = unique_name("day10-refused");
+    stream_with_shards(&kinesis(), &stream, 2).await;
+    let votes = Crowd::new(10, 100).votes(100);
+
+    let spread = send_votes(&client, &stream, Keys::PerFan, &votes).await.unwrap();
+
+    assert_eq!(spread.refused, 3);
+    assert_eq!(spread.per_shard.values().sum::<u64>(), 97);
 }
 
 #[tokio::test]

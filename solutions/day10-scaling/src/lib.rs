@@ -304,11 +304,10 @@ pub async fn send_votes(
         let output =
             client.put_records().stream_name(stream).set_records(Some(entries)).send().await?;
         spread.calls += 1;
+        // A stored record has its shard; a refused one an error code instead.
         for result in output.records() {
-            match result.shard_id() {
-                Some(shard) if result.error_code().is_none() => {
-                    *spread.per_shard.entry(shard.to_owned()).or_default() += 1;
-                }
+            match (result.error_code(), result.shard_id()) {
+                (None, Some(shard)) => *spread.per_shard.entry(shard.to_owned()).or_default() += 1,
                 _ => spread.refused += 1,
             }
         }
