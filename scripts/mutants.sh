@@ -34,7 +34,12 @@ else
   done
 fi
 
-count() { [[ -f "$1" ]] && grep -c . "$1" || echo 0; }
+# The lines of a cargo-mutants list (0 when it is missing or empty).
+count() {
+  local lines=0
+  [[ -f "$1" ]] && lines=$(grep -c . "$1" || true)
+  echo "${lines:-0}"
+}
 
 summary=()
 status=0

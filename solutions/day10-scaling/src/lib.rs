@@ -184,7 +184,7 @@ pub fn monthly_cost(
     let gb_in = records * record_size / GB;
     let gb_out = records * f64::from(load.record_bytes) * f64::from(load.consumers.max(1)) / GB;
     let on_demand = HOURS_PER_MONTH * prices.on_demand_stream_hour
-        + gb_in * prices.on_demand_gb_in
+        - /* ~ changed by cargo-mutants ~ */ gb_in * prices.on_demand_gb_in
         + gb_out * prices.on_demand_gb_out;
     MonthlyCost { provisioned, on_demand }
     // end solution
