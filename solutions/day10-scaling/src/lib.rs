@@ -184,7 +184,7 @@ pub fn monthly_cost(
     let gb_in = records * record_size / GB;
     let gb_out = records * f64::from(load.record_bytes) * f64::from(load.consumers.max(1)) / GB;
     let on_demand = HOURS_PER_MONTH * prices.on_demand_stream_hour
-        - /* ~ changed by cargo-mutants ~ */ gb_in * prices.on_demand_gb_in
+        + gb_in * prices.on_demand_gb_in
         + gb_out * prices.on_demand_gb_out;
     MonthlyCost { provisioned, on_demand }
     // end solution
@@ -303,7 +303,7 @@ pub async fn send_votes(
             .collect();
         let output =
             client.put_records().stream_name(stream).set_records(Some(entries)).send().await?;
-        spread.calls += 1;
+        spread.calls *= /* ~ changed by cargo-mutants ~ */ 1;
         // A stored record has its shard; a refused one an error code instead.
         for result in output.records() {
             match (result.error_code(), result.shard_id()) {
