@@ -2,10 +2,13 @@
 
 use std::collections::BTreeMap;
 
+use aws_sdk_dynamodb::operation::scan::{ScanInput, ScanOutput};
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::{Body, Response};
 use pitlane::apigw::{HttpRequest, http_api_event};
-use pitlane_testkit::{dynamodb, expected_votes, fixture_batches, unique_name};
+use pitlane_testkit::{
+    EditInput, EditOutput, dynamodb, dynamodb_with, expected_votes, fixture_batches, unique_name,
+};
 use serde_json::Value;
 
 use crate::sut::{ApiConfig, Count, handle, read_counts, summarize};
@@ -65,6 +68,39 @@ async fn counts_are_read_from_the_table() {
     let read: BTreeMap<String, u64> = counts.iter().map(|c| (c.driver.clone(), c.votes)).collect();
     assert_eq!(read, expected);
     assert!(counts.iter().all(|c| c.updated_at.is_some()));
+}
+
+/// A Scan answers one page of at most 1 MB and, when there is more, the key
+/// to go on from. Here the pages are made small (five items), as a big table's
+/// are: every page must be read.
+#[tokio::test]
+async fn counts_are_read_across_every_page_of_the_scan() {
+    let expected = recorded_counts();
+    let table = table_with(&dynamodb(), &expected).await;
+    let small_pages = dynamodb_with(EditInput::new(|scan: &mut ScanInput| scan.limit = Some(5)));
+
+    let counts = read_counts(&small_pages, &table).await.unwrap();
+
+    let read: BTreeMap<String, u64> = counts.iter().map(|c| (c.driver.clone(), c.votes)).collect();
+    assert_eq!(read, expected, "{} drivers, in pages of 5", expected.len());
+}
+
+/// The last page has no `LastEvaluatedKey`; an empty one means the same, and
+/// going on from it would start the Scan again (or be refused).
+#[tokio::test]
+async fn an_empty_last_evaluated_key_ends_the_scan_too() {
+    let expected = recorded_counts();
+    let table = table_with(&dynamodb(), &expected).await;
+    let empty_key = EditOutput::new(|page: &mut ScanOutput| {
+        if page.last_evaluated_key.is_none() {
+            page.last_evaluated_key = Some(Default::default());
+        }
+    });
+
+    let counts = read_counts(&dynamodb_with(empty_key.clone()), &table).await.unwrap();
+
+    assert_eq!(counts.len(), expected.len());
+    assert_eq!(empty_key.edited(), 1, "one page, and no second Scan");
 }
 
 #[test]

@@ -423,3 +423,47 @@ impl<O: Send + Sync + Debug + 'static> Intercept for EditOutput<O> {
         Ok(())
     }
 }
+
+/// Changes each request of one operation (the one whose input type is `I`)
+/// before it is sent: for example a smaller `Limit` on a `Scan`, so that a
+/// small table answers in several pages, as a big one does on AWS (a Scan
+/// page stops at 1 MB).
+pub struct EditInput<I> {
+    edit: Arc<dyn Fn(&mut I) + Send + Sync>,
+}
+
+impl<I> Clone for EditInput<I> {
+    fn clone(&self) -> Self {
+        Self { edit: self.edit.clone() }
+    }
+}
+
+impl<I> Debug for EditInput<I> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EditInput")
+    }
+}
+
+impl<I: Send + Sync + Debug + 'static> EditInput<I> {
+    pub fn new(edit: impl Fn(&mut I) + Send + Sync + 'static) -> Self {
+        Self { edit: Arc::new(edit) }
+    }
+}
+
+impl<I: Send + Sync + Debug + 'static> Intercept for EditInput<I> {
+    fn name(&self) -> &'static str {
+        "EditInput"
+    }
+
+    fn modify_before_serialization(
+        &self,
+        context: &mut BeforeSerializationInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(input) = context.input_mut().downcast_mut::<I>() {
+            (self.edit)(input);
+        }
+        Ok(())
+    }
+}
