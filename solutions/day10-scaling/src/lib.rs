@@ -308,7 +308,7 @@ pub async fn send_votes(
         for result in output.records() {
             match (result.error_code(), result.shard_id()) {
                 (None, Some(shard)) => *spread.per_shard.entry(shard.to_owned()).or_default() += 1,
-                _ => spread.refused -= /* ~ changed by cargo-mutants ~ */ 1,
+                _ => spread.refused += 1,
             }
         }
     }
