@@ -1,6 +1,7 @@
 //! What day 01's functions must do. Each test creates its own stream (unique
 //! name) on the local backend, so the tests run in parallel.
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use aws_sdk_kinesis::operation::create_stream::CreateStreamInput;
@@ -241,4 +242,68 @@ async fn an_empty_next_token_ends_the_pages_too() {
 
     assert_eq!(shards.len(), 3);
     assert_eq!(empty_token.edited(), 2, "two pages, and no third call");
+}
+
+/// Kinesis refuses a name it cannot use (letters, digits, `_`, `.` and `-`
+/// only) with an error of its own: only "in use" means the stream is there.
+#[tokio::test]
+async fn a_name_kinesis_refuses_is_an_error_not_an_existing_stream() {
+    let error =
+        create_stream(&kinesis(), "not a valid name!", Capacity::Provisioned { shards: 1 }).await;
+
+    assert!(matches!(error, Err(StreamError::Kinesis(_))), "got {error:?}");
+}
+
+/// The mode details came with on-demand streams; a summary without them
+/// describes a provisioned stream.
+#[tokio::test]
+async fn a_summary_without_mode_details_is_a_provisioned_stream() {
+    let name = unique_name("day01-no-mode");
+    create_stream(&kinesis(), &name, Capacity::Provisioned { shards: 1 }).await.unwrap();
+    let no_mode = EditOutput::new(|answer: &mut DescribeStreamSummaryOutput| {
+        if let Some(summary) = answer.stream_description_summary.as_mut() {
+            summary.stream_mode_details = None;
+        }
+    });
+
+    let info = describe_stream(&kinesis_with(no_mode), &name).await.unwrap();
+
+    assert_eq!(info.mode, "PROVISIONED");
+}
+
+/// Waiting must not block the async runtime's thread: between two looks at
+/// the stream, the other tasks on that thread go on (here a ticker, every
+/// 10 ms, beside a wait for a stream that stays `CREATING`).
+#[tokio::test]
+async fn waiting_lets_the_other_tasks_on_its_thread_run_between_its_looks() {
+    let name = unique_name("day01-not-blocking");
+    create_stream(&kinesis(), &name, Capacity::Provisioned { shards: 1 }).await.unwrap();
+    let creating = EditOutput::new(|answer: &mut DescribeStreamSummaryOutput| {
+        if let Some(summary) = answer.stream_description_summary.as_mut() {
+            summary.stream_status = StreamStatus::Creating;
+        }
+    });
+    let client = kinesis_with(creating.clone());
+    let ticks = AtomicU32::new(0);
+    let ticker = async {
+        loop {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            ticks.fetch_add(1, Ordering::Relaxed);
+        }
+    };
+
+    let waited = tokio::select! {
+        waited = wait_until_active(&client, &name, Duration::from_millis(1500)) => waited,
+        () = ticker => unreachable!("the ticker never ends"),
+    };
+
+    assert!(matches!(waited, Err(StreamError::NotActiveInTime { .. })), "got {waited:?}");
+    let (ticks, looks) = (ticks.load(Ordering::Relaxed), creating.edited() as u32);
+    // A pause of POLL_INTERVAL (100 ms) lets the ticker tick about ten times
+    // per look; a pause that blocks the thread lets it tick only while the
+    // look itself waits for Kinesis.
+    assert!(
+        ticks >= 6 * looks,
+        "{ticks} ticks for {looks} looks: the pause between two looks blocks the thread"
+    );
 }

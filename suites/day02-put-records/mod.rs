@@ -13,7 +13,7 @@ use pitlane_testkit::{
 
 use crate::sut::{
     MAX_BYTES_PER_CALL, MAX_BYTES_PER_RECORD, Outgoing, ProduceError, PutReport, RetryPolicy,
-    encode, partition_key, plan_calls, put_all, put_one, refused_records,
+    encode, partition_key, plan_calls, put_all, put_batch, put_one, refused_records,
 };
 
 fn readings(count: usize) -> Vec<SensorReading> {
@@ -73,7 +73,10 @@ fn a_record_over_one_mebibyte_is_refused_with_a_clear_error() {
     // The partition key counts towards the limit too.
     assert!(record_of_size("turn-01", MAX_BYTES_PER_RECORD).is_ok());
 
-    let error = record_of_size("turn-01", MAX_BYTES_PER_RECORD + 1).unwrap_err();
+    // (Not `unwrap_err`: its message would print the whole mebibyte.)
+    let Err(error) = record_of_size("turn-01", MAX_BYTES_PER_RECORD + 1) else {
+        panic!("a record of {} bytes, key included, was accepted", MAX_BYTES_PER_RECORD + 1);
+    };
 
     assert!(
         matches!(&error, ProduceError::TooLarge { partition_key, size } if partition_key == "turn-01" && *size == MAX_BYTES_PER_RECORD + 1),
@@ -94,6 +97,10 @@ fn a_partition_key_has_one_to_256_characters() {
 
     assert!(matches!(empty, ProduceError::InvalidPartitionKey { length: 0 }), "got {empty:?}");
     assert!(matches!(long, ProduceError::InvalidPartitionKey { length: 257 }), "got {long:?}");
+    // Characters, not bytes: "ñ" is two bytes of UTF-8.
+    assert!(Outgoing::new("ñ".repeat(256), b"{}".to_vec()).is_ok(), "256 characters, 512 bytes");
+    let wide = Outgoing::new("ñ".repeat(257), b"{}".to_vec()).unwrap_err();
+    assert!(matches!(wide, ProduceError::InvalidPartitionKey { length: 257 }), "got {wide:?}");
 }
 
 #[test]
@@ -278,6 +285,24 @@ async fn records_still_refused_after_the_last_attempt_are_handed_back() {
     assert!(error.to_string().contains("ProvisionedThroughputExceededException"), "{error}");
     assert_eq!(faults.call_sizes(), [4, 1, 1]);
     assert_eq!(stored_seqs(&read_all(&client, &stream).await), [1, 2, 3]);
+}
+
+/// When a *retry* call fails, only the records still unsent come back: the
+/// ones the first call stored are not handed back, or the caller would store
+/// them twice.
+#[tokio::test]
+async fn a_failed_retry_hands_back_only_the_records_still_unsent() {
+    let faults = PutRecordsFaults::new([Fault::Refuse(vec![1, 3]), Fault::FailCall]);
+    let client = kinesis_with(faults.clone());
+    let stream = unique_name("day02-retry-fails");
+    stream_with_shards(&client, &stream, 1).await;
+    let sent = records(5);
+
+    let error = put_batch(&client, &stream, sent.clone(), &quick_retries(3)).await.unwrap_err();
+
+    assert!(matches!(&error, ProduceError::CallFailed { .. }), "got {error:?}");
+    assert_eq!(error.unsent(), [sent[1].clone(), sent[3].clone()]);
+    assert_eq!(faults.call_sizes(), [5, 2]);
 }
 
 #[tokio::test]

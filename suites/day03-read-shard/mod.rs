@@ -3,12 +3,13 @@
 
 use std::time::Duration;
 
+use aws_sdk_kinesis::operation::get_records::GetRecordsInput;
 use aws_sdk_kinesis::primitives::{Blob, DateTime as SdkDateTime};
 use aws_sdk_kinesis::types::Record;
 use pitlane::lambda::{KinesisEventRecord, batch};
 use pitlane_testkit::{
-    EmptyPagesBehind, KinesisEvent, fixture, kinesis, kinesis_with, replay, stream_with_shards,
-    unique_name,
+    CallFaults, EmptyPagesBehind, KinesisEvent, fixture, kinesis, kinesis_with, replay,
+    stream_with_shards, unique_name,
 };
 
 use crate::sut::{
@@ -176,7 +177,10 @@ async fn reads_a_recorded_batch_back_from_trim_horizon_page_by_page() {
     );
     assert!(records.windows(2).all(|pair| pair[0].sequence_number < pair[1].sequence_number));
     // 100 records 30 at a time: 4 pages, then an empty one that says "caught up".
-    assert_eq!(reader.calls, 5);
+    assert_eq!(
+        reader.calls, 5,
+        "4 pages of records, then one empty page at 0 ms behind: stop only after that one"
+    );
     let shown = [&records[0], &records[1], &records[CUT_SHORT]];
     insta::assert_json_snapshot!(shown, {
         "[].sequence_number" => "[sequence number]",
@@ -297,4 +301,24 @@ async fn a_closed_shard_is_read_to_its_end_and_then_the_reader_is_closed() {
 
     assert_eq!(read.len(), 10, "a closed shard keeps its records");
     assert!(!reader.is_open(), "the parent is closed: there is no next iterator");
+}
+
+/// A `GetRecords` call that fails (throttled, or the network) leaves the
+/// reader where it was: still open, at the same iterator, so that the next
+/// call reads the records. A reader that gave up its iterator first would
+/// close on the first failure and never read that shard again.
+#[tokio::test]
+async fn a_failed_call_leaves_the_reader_open_where_it_was() {
+    let (_, stream) = stream_holding(&records(0..10), "day03-call-fails").await;
+    let client = kinesis_with(CallFaults::<GetRecordsInput>::new([true]));
+    let mut reader =
+        ShardReader::open(&client, &stream, "shardId-000000000000", &StartingPosition::TrimHorizon)
+            .await
+            .unwrap();
+
+    assert!(reader.next_page(100).await.is_err(), "the first call fails");
+    assert!(reader.is_open(), "a failed call does not close the reader");
+    let page = reader.next_page(100).await.unwrap();
+
+    assert_eq!(page.records.len(), 10, "the next call reads from where the reader was");
 }

@@ -215,10 +215,11 @@ fn day_of_error(error: &str) -> Option<String> {
     number.bytes().all(|b| b.is_ascii_digit()).then(|| number.to_owned())
 }
 
-/// `text`, each line indented by four spaces: a quote, set off from the
-/// runner's own words.
+/// The longest quote of a failure or a compiler error `check` prints.
+const QUOTED_LINES: usize = 40;
+
 fn indent(text: &str) -> String {
-    text.lines().map(|line| format!("    {line}")).collect::<Vec<_>>().join("\n")
+    report::quote(text, QUOTED_LINES)
 }
 
 /// The earlier days whose `todo!("day NN: ...")` a failing test ran into: a

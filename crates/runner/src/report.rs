@@ -83,6 +83,35 @@ pub fn first_compiler_error(stderr: &str) -> Option<String> {
     Some(lines[start..end].join("\n"))
 }
 
+/// The longest line a quote shows: a `Debug` of a megabyte of data is one
+/// line of millions of characters, which would flood the terminal.
+const MAX_COLUMNS: usize = 300;
+
+/// `text` as a quote, set off from the runner's own words: each line
+/// indented, at most `max_lines` lines of at most [`MAX_COLUMNS`]
+/// characters. What is cut is counted; `just check NN --verbose` shows all.
+pub fn quote(text: &str, max_lines: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut quoted: Vec<String> = lines
+        .iter()
+        .take(max_lines)
+        .map(|line| match line.char_indices().nth(MAX_COLUMNS) {
+            Some((cut, _)) => {
+                let rest = line[cut..].chars().count();
+                format!("    {}… ({rest} more characters)", &line[..cut])
+            }
+            None => format!("    {line}"),
+        })
+        .collect();
+    if lines.len() > max_lines {
+        quoted.push(format!(
+            "    … {} more lines (`just check NN --verbose` shows them)",
+            lines.len() - max_lines
+        ));
+    }
+    quoted.join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,6 +133,21 @@ mod tests {
         left != right\n\n\
         failures:\n    suite::reads_until_caught_up\n    suite::decodes_bad_json\n\n\
         test result: FAILED. 1 passed; 2 failed; 1 ignored; 0 measured; 0 filtered out\n";
+
+    #[test]
+    fn a_quote_is_indented_and_cut_to_size() {
+        assert_eq!(quote("a\nb", 5), "    a\n    b");
+        let long = "x".repeat(MAX_COLUMNS + 7);
+        assert_eq!(
+            quote(&long, 5),
+            format!("    {}… (7 more characters)", "x".repeat(MAX_COLUMNS))
+        );
+        let many = "1\n2\n3\n4";
+        assert_eq!(
+            quote(many, 2),
+            "    1\n    2\n    … 2 more lines (`just check NN --verbose` shows them)"
+        );
+    }
 
     #[test]
     fn reads_each_verdict_in_order() {

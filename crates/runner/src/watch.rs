@@ -30,7 +30,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::cache::{self, Cache, Verdict};
 use crate::days::{self, Day, Output, TestRun, Workspace};
-use crate::{hints, reset};
+use crate::{hints, report, reset};
 
 /// The longest failure message or compiler error shown; the rest is one
 /// `just check NN --verbose` away.
@@ -289,18 +289,9 @@ fn outcome(workspace: &Workspace, days: &[Day], current: usize, run: &TestRun) -
     text
 }
 
-/// At most [`MESSAGE_LINES`] lines, indented.
+/// At most [`MESSAGE_LINES`] lines, indented (see [`report::quote`]).
 fn shorten(text: &str) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    let mut shown: Vec<String> =
-        lines.iter().take(MESSAGE_LINES).map(|line| format!("    {line}")).collect();
-    if lines.len() > MESSAGE_LINES {
-        shown.push(format!(
-            "    … {} more lines: `just check NN --verbose`",
-            lines.len() - MESSAGE_LINES
-        ));
-    }
-    shown.join("\n")
+    report::quote(text, MESSAGE_LINES)
 }
 
 /// Each byte typed, as an event.
@@ -413,7 +404,10 @@ mod tests {
         let shown = shorten(&long);
         assert_eq!(shown.lines().count(), MESSAGE_LINES + 1);
         assert!(shown.starts_with("    line 1\n"));
-        assert!(shown.ends_with("… 10 more lines: `just check NN --verbose`"), "{shown}");
+        assert!(
+            shown.ends_with("… 10 more lines (`just check NN --verbose` shows them)"),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -186,7 +186,8 @@ impl ShardReader {
     pub async fn next_page(&mut self, limit: i32) -> Result<Page, ReadError> {
         // TODO 5: read one page at the current iterator, count the call, and move
         //   the reader on to the iterator the answer hands over (none: the shard
-        //   is closed, see `is_open`). A closed reader calls nothing and returns
+        //   is closed, see `is_open`); a call that fails leaves the reader where
+        //   it was, to try again. A closed reader calls nothing and returns
         //   an empty page, caught up. Chapter: «Day 03 › When is a reader done?».
         //   Docs: https://docs.rs/aws-sdk-kinesis/latest/aws_sdk_kinesis/client/struct.Client.html#method.get_records
         todo!("day 03: read one page")

@@ -202,7 +202,8 @@ pub async fn wait_until_active(
 ///
 /// The first `ListShards` call names the stream; each following call passes
 /// only the `NextToken` of the previous page (Kinesis rejects a call that has
-/// both). The last page has no `NextToken`.
+/// both). The last page has no `NextToken` (or an empty one, which means the
+/// same: sending it back would be refused).
 pub async fn list_shards_paged(
     client: &Client,
     name: &str,

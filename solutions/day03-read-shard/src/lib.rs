@@ -237,22 +237,19 @@ impl ShardReader {
     pub async fn next_page(&mut self, limit: i32) -> Result<Page, ReadError> {
         //~ TODO 5: read one page at the current iterator, count the call, and move
         //~   the reader on to the iterator the answer hands over (none: the shard
-        //~   is closed, see `is_open`). A closed reader calls nothing and returns
+        //~   is closed, see `is_open`); a call that fails leaves the reader where
+        //~   it was, to try again. A closed reader calls nothing and returns
         //~   an empty page, caught up. Chapter: «Day 03 › When is a reader done?».
         //~   Docs: https://docs.rs/aws-sdk-kinesis/latest/aws_sdk_kinesis/client/struct.Client.html#method.get_records
         // solution: todo!("day 03: read one page")
-        let Some(iterator) = self.iterator.take() else {
+        let Some(iterator) = self.iterator.as_deref() else {
             return Ok(Page { records: Vec::new(), millis_behind_latest: 0 });
         };
-        let output = self
-            .client
-            .get_records()
-            .shard_iterator(iterator)
-            .limit(limit)
-            .send()
-            .await
-            .map_err(KinesisError::from)?;
+        // The reader keeps its iterator until an answer hands over the next
+        // one: a call that fails leaves it where it was, to try again.
+        let answer = self.client.get_records().shard_iterator(iterator).limit(limit).send().await;
         self.calls += 1;
+        let output = answer.map_err(KinesisError::from)?;
         self.iterator = output.next_shard_iterator().map(str::to_owned);
         Ok(Page {
             records: output.records().iter().map(|record| decode(&self.shard_id, record)).collect(),
