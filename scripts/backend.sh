@@ -13,17 +13,20 @@
 # AWS_ENDPOINT_URL_KINESIS and AWS_ENDPOINT_URL_DYNAMODB: the code never names
 # an endpoint, so the same binaries run on AWS when those are unset.
 #
-# Ports: PITLANE_KINESIS_PORT (default 45680, and the next one for its unused
-# TLS listener) and PITLANE_DYNAMODB_PORT (default 45670). State, pids and logs
-# live in .pitlane/ (ignored by git).
+# Ports: PITLANE_KINESIS_PORT (default 28480, and the next one for its unused
+# TLS listener) and PITLANE_DYNAMODB_PORT (default 28470). The defaults lie
+# below every system's ephemeral range (Linux 32768-60999, macOS and Windows
+# 49152-65535): in it, the tests' own connections to the backend sometimes
+# hold the port the next start wants ("EADDRINUSE"). State, pids and logs live
+# in .pitlane/ (ignored by git).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 state="$root/.pitlane"
 logs="$state/logs"
 tools="$root/.tools"
-kinesis_port="${PITLANE_KINESIS_PORT:-45680}"
-dynamodb_port="${PITLANE_DYNAMODB_PORT:-45670}"
+kinesis_port="${PITLANE_KINESIS_PORT:-28480}"
+dynamodb_port="${PITLANE_DYNAMODB_PORT:-28470}"
 kinesis_url="http://127.0.0.1:$kinesis_port"
 dynamodb_url="http://127.0.0.1:$dynamodb_port"
 

@@ -24,8 +24,8 @@ use pitlane_testkit::{
 use serde_json::Value;
 
 use crate::sut::{
-    Consumer, ErrorKind, MAX_VOTE_BYTES, Poison, RetryPolicy, Tables, classify, create_tables,
-    dead_letter_item, handle, read_vote, with_retries,
+    Consumer, ErrorKind, MAX_KEPT_BYTES, MAX_VOTE_BYTES, Poison, RetryPolicy, Tables, classify,
+    create_tables, dead_letter_item, handle, read_vote, with_retries,
 };
 
 const BATCH: &str = "votes/shardId-000000000000-batch-01.json";
@@ -134,6 +134,24 @@ fn a_record_too_large_or_not_a_vote_is_poison_with_a_reason() {
 
     assert_eq!(read_vote(&huge), Err(Poison::TooLarge { bytes: 5000 }));
     insta::assert_json_snapshot!(reasons);
+}
+
+/// The size limit is inclusive: a vote of exactly `MAX_VOTE_BYTES` (JSON
+/// may carry spaces) is still a vote; one byte more is not.
+#[test]
+fn a_vote_of_exactly_the_size_limit_is_read_one_byte_more_is_poison() {
+    let vote = br#"{"vote":"NOR","user":"fan-0042","votedAt":"2026-07-05T15:33:00Z"}"#;
+    let padded = |size: usize| {
+        let mut data = vote.to_vec();
+        data.resize(size, b' ');
+        data
+    };
+
+    assert_eq!(read_vote(&padded(MAX_VOTE_BYTES)).unwrap().vote, "NOR");
+    assert_eq!(
+        read_vote(&padded(MAX_VOTE_BYTES + 1)),
+        Err(Poison::TooLarge { bytes: MAX_VOTE_BYTES + 1 })
+    );
 }
 
 #[test]
@@ -253,6 +271,21 @@ fn a_dead_letter_keeps_the_record_and_the_reason_and_is_the_same_every_time() {
     assert_eq!(item["eventId"].as_s().unwrap(), record.event_id.as_ref().unwrap());
     assert_eq!(item["data"].as_b().unwrap().as_ref(), &record.kinesis.data[..]);
     insta::assert_json_snapshot!(item_to_json(&item));
+}
+
+/// A record can be 1 MiB and a DynamoDB item only 400 KB: the dead letter
+/// keeps the first `MAX_KEPT_BYTES` of the data, and says how long it was.
+#[test]
+fn a_dead_letter_keeps_at_most_64_kib_of_a_large_record() {
+    let mut record = fixture(BATCH).records[0].clone();
+    *record.kinesis.data = vec![b'x'; 300_000];
+    let reason = Poison::TooLarge { bytes: 300_000 };
+
+    let item = dead_letter_item(&record, &reason);
+
+    assert_eq!(MAX_KEPT_BYTES, 64 * 1024);
+    assert_eq!(item["data"].as_b().unwrap().as_ref(), &record.kinesis.data[..MAX_KEPT_BYTES]);
+    assert_eq!(item["dataBytes"].as_n().unwrap(), "300000");
 }
 
 #[tokio::test]

@@ -364,7 +364,7 @@ fn deploy_and_destroy_refuse_politely_without_aws_credentials() {
     let output = Command::new("bash")
         .arg(root().join("scripts/aws.sh"))
         .arg("deploy")
-        .env("AWS_ENDPOINT_URL_KINESIS", "http://127.0.0.1:45680")
+        .env("AWS_ENDPOINT_URL_KINESIS", "http://127.0.0.1:28480")
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));

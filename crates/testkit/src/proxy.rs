@@ -111,7 +111,7 @@ impl FaultProxy {
         Self::start(&local_endpoint("AWS_ENDPOINT_URL_DYNAMODB"), plan).await
     }
 
-    /// A proxy in front of `upstream` (`http://127.0.0.1:45670`).
+    /// A proxy in front of `upstream` (`http://127.0.0.1:28470`).
     pub async fn start(upstream: &str, plan: impl FnMut(&Call) -> Reply + Send + 'static) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("binding the fault proxy");
         let url = format!("http://{}", listener.local_addr().expect("a local address"));
