@@ -39,7 +39,8 @@ const MESSAGE_LINES: usize = 20;
 enum Event {
     Key(u8),
     Saved,
-    Finished(Result<TestRun, String>),
+    /// A run's outcome, with the fingerprint of the files it started from.
+    Finished(Result<TestRun, String>, String),
 }
 
 /// What the lower part of the screen shows, below the day's state.
@@ -79,7 +80,7 @@ pub fn run(workspace: &Workspace, wanted: Option<&str>) -> Result<ExitCode, Stri
     spawn_polling(workspace.root.join("days"), events.clone());
 
     let mut panel = Panel::None;
-    let mut state = start(workspace, &days[current], &events);
+    let mut state = start(workspace, &days[current], &days, &events);
     let mut again = false;
     loop {
         draw(workspace, &days, current, &state, &panel);
@@ -92,19 +93,22 @@ pub fn run(workspace: &Workspace, wanted: Option<&str>) -> Result<ExitCode, Stri
                 if matches!(state, State::Running) {
                     again = true;
                 } else {
-                    state = start(workspace, &days[current], &events);
+                    state = start(workspace, &days[current], &days, &events);
                 }
             }
-            Event::Finished(outcome) => {
+            Event::Finished(outcome, fingerprint) => {
                 state = match outcome {
                     Ok(run) => {
-                        remember(workspace, &days, current, &run);
+                        // Keyed by the files as the run found them: a save
+                        // during the run is a new key, and a new run.
+                        let verdict = Verdict::of(&run);
+                        Cache::load(workspace).put(&days[current], &fingerprint, verdict);
                         State::Done(run.sort_as_in(&days[current]))
                     }
                     Err(message) => State::Failed(message),
                 };
                 if std::mem::take(&mut again) {
-                    state = start(workspace, &days[current], &events);
+                    state = start(workspace, &days[current], &days, &events);
                 }
             }
             Event::Key(key) => {
@@ -139,7 +143,7 @@ pub fn run(workspace: &Workspace, wanted: Option<&str>) -> Result<ExitCode, Stri
                         } else {
                             current += 1;
                             panel = Panel::None;
-                            state = start(workspace, &days[current], &events);
+                            state = start(workspace, &days[current], &days, &events);
                         }
                     }
                     // Any other key (Enter, Esc) closes the panel.
@@ -154,7 +158,7 @@ pub fn run(workspace: &Workspace, wanted: Option<&str>) -> Result<ExitCode, Stri
         days::STOP.store(true, Ordering::Relaxed);
         let deadline = std::time::Instant::now() + Duration::from_secs(2);
         while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
-            if let Ok(Event::Finished(_)) | Err(_) = receiver.recv_timeout(left) {
+            if let Ok(Event::Finished(..)) | Err(_) = receiver.recv_timeout(left) {
                 break;
             }
         }
@@ -185,24 +189,19 @@ fn first_unsolved(workspace: &Workspace, days: &[Day]) -> Result<usize, String> 
     Ok(days.len() - 1)
 }
 
-/// Runs `day`'s suite on a thread; its outcome comes back as an event.
-fn start(workspace: &Workspace, day: &Day, events: &Sender<Event>) -> State {
+/// Runs `day`'s suite on a thread; its outcome comes back as an event, with
+/// the fingerprint of the files it started from (for the verdict cache).
+fn start(workspace: &Workspace, day: &Day, days: &[Day], events: &Sender<Event>) -> State {
     days::STOP.store(false, Ordering::Relaxed);
+    let fingerprint = cache::fingerprint(workspace, day, days);
     let workspace = workspace.clone();
     let package = day.starter_package();
     let events = events.clone();
     std::thread::spawn(move || {
         let outcome = workspace.run_suite(&package, Output::Hide);
-        let _ = events.send(Event::Finished(outcome));
+        let _ = events.send(Event::Finished(outcome, fingerprint));
     });
     State::Running
-}
-
-/// Keeps the verdict of a finished run for `progress`, keyed by the files as
-/// they are now (a save during the run makes a new key, and a new run).
-fn remember(workspace: &Workspace, days: &[Day], current: usize, run: &TestRun) {
-    let fingerprint = cache::fingerprint(workspace, &days[current], days);
-    Cache::load(workspace).put(&days[current], &fingerprint, Verdict::of(run));
 }
 
 fn list(workspace: &Workspace, days: &[Day], current: usize) -> String {
