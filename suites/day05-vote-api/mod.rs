@@ -70,6 +70,20 @@ async fn a_valid_vote_is_accepted_and_put_into_the_stream_keyed_by_the_voter() {
     assert_eq!((vote.vote.as_str(), vote.user.as_str()), ("NOR", "fan-0042"));
 }
 
+/// The body limit is inclusive: a vote padded to exactly `MAX_BODY_BYTES`
+/// (JSON may carry spaces) is still a vote; one byte more is a 413.
+#[tokio::test]
+async fn a_body_of_exactly_the_limit_is_read_one_byte_more_is_too_large() {
+    let (client, config) = api("day05-limit").await;
+    let padded = |size: usize| format!("{:<size$}", r#"{"vote": "NOR"}"#);
+
+    let at_limit = call(&client, &config, &vote_request(&padded(MAX_BODY_BYTES))).await;
+    let over = call(&client, &config, &vote_request(&padded(MAX_BODY_BYTES + 1))).await;
+
+    assert_eq!(at_limit.status(), 202, "{MAX_BODY_BYTES} bytes: within the limit");
+    assert_eq!(over.status(), 413, "{} bytes: over it", MAX_BODY_BYTES + 1);
+}
+
 #[tokio::test]
 async fn bad_requests_get_a_clear_4xx_and_nothing_is_written() {
     let (client, config) = api("day05-bad").await;
