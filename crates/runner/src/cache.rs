@@ -12,7 +12,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::days::{Day, TestRun, Workspace};
+use crate::days::{Day, Output, TestRun, Workspace};
 
 /// What a past run of a day's suite found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,6 +87,31 @@ impl Cache {
             let _ = std::fs::create_dir_all(folder);
         }
         let _ = std::fs::write(&self.file, self.lines.join("\n") + "\n");
+    }
+}
+
+impl Cache {
+    /// `day`'s verdict on the student's code: remembered, when nothing it
+    /// depends on changed since its suite last ran; otherwise the suite runs
+    /// and its verdict is remembered (when `run` allows it; `None` when not).
+    pub fn verdict(
+        &mut self,
+        workspace: &Workspace,
+        day: &Day,
+        days: &[Day],
+        run: bool,
+    ) -> Result<Option<Verdict>, String> {
+        let fingerprint = fingerprint(workspace, day, days);
+        if let Some(verdict) = self.get(day, &fingerprint) {
+            return Ok(Some(verdict));
+        }
+        if !run {
+            return Ok(None);
+        }
+        let tested = workspace.run_suite(&day.starter_package(), Output::Hide)?;
+        let verdict = Verdict::of(&tested);
+        self.put(day, &fingerprint, verdict);
+        Ok(Some(verdict))
     }
 }
 

@@ -247,7 +247,7 @@ fn progress(workspace: &Workspace, cached_only: bool) -> Result<ExitCode, String
     // prints nothing, so the full run that follows does not repeat lines.
     let mut verdicts = Vec::new();
     for day in &days {
-        let verdict = match verdict(workspace, &mut cache, day, &days, !cached_only)? {
+        let verdict = match cache.verdict(workspace, day, &days, !cached_only)? {
             Some(verdict) => verdict,
             None => return Ok(ExitCode::from(NEEDS_SUITES)),
         };
@@ -286,29 +286,6 @@ fn progress(workspace: &Workspace, cached_only: bool) -> Result<ExitCode, String
     }
     println!("\n🏁 Every day passes. Well driven!");
     Ok(ExitCode::SUCCESS)
-}
-
-/// `day`'s verdict on the student's code: remembered, when nothing it depends
-/// on changed since its suite last ran; otherwise the suite runs (when `run`
-/// allows it; `None` when not).
-fn verdict(
-    workspace: &Workspace,
-    cache: &mut cache::Cache,
-    day: &Day,
-    days: &[Day],
-    run: bool,
-) -> Result<Option<cache::Verdict>, String> {
-    let fingerprint = cache::fingerprint(workspace, day, days);
-    if let Some(verdict) = cache.get(day, &fingerprint) {
-        return Ok(Some(verdict));
-    }
-    if !run {
-        return Ok(None);
-    }
-    let tested = workspace.run_suite(&day.starter_package(), days::Output::Hide)?;
-    let verdict = cache::Verdict::of(&tested);
-    cache.put(day, &fingerprint, verdict);
-    Ok(Some(verdict))
 }
 
 fn hint(workspace: &Workspace, day: &str, level: Option<usize>) -> Result<ExitCode, String> {

@@ -172,16 +172,7 @@ fn first_unsolved(workspace: &Workspace, days: &[Day]) -> Result<usize, String> 
     println!("Finding the first day not solved yet (unchanged days answer from memory)…");
     let mut cache = Cache::load(workspace);
     for (index, day) in days.iter().enumerate() {
-        let fingerprint = cache::fingerprint(workspace, day, days);
-        let verdict = match cache.get(day, &fingerprint) {
-            Some(verdict) => verdict,
-            None => {
-                let run = workspace.run_suite(&day.starter_package(), Output::Hide)?;
-                let verdict = Verdict::of(&run);
-                cache.put(day, &fingerprint, verdict);
-                verdict
-            }
-        };
+        let verdict = cache.verdict(workspace, day, days, true)?.expect("a run gives a verdict");
         if !verdict.solved() {
             return Ok(index);
         }
