@@ -169,14 +169,15 @@ site API_URL:
 record: setup
     {{backend}} run cargo run --quiet -p pitlane-esm --bin record -- --out fixtures
 
-# Build the book into book/build/ (open book/build/index.html); fails on a broken include
+# Build the book into book/build/ (open book/build/index.html); fails on a broken rule of book/AUTHORING.md
 book: setup
     @mkdir -p .pitlane
     @{{runner}} check-book
+    @"{{tools}}/python" -c 'import sys, xml.etree.ElementTree as xml; [xml.parse(f) for f in sys.argv[1:]]' book/src/diagrams/*.svg
     "{{tools}}/mdbook" build book 2>&1 | tee .pitlane/book.log
     @! grep -E "WARN|ERROR" .pitlane/book.log
 
-# Serve the book on http://127.0.0.1:3000 and rebuild it on change
+# Serve the book on http://127.0.0.1:3000 and rebuild it on every save (a live preview)
 book-serve: setup
     "{{tools}}/mdbook" serve book --hostname 127.0.0.1 --port 3000
 

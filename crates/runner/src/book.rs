@@ -132,7 +132,10 @@ fn read_chapters(source: &Path) -> Result<Vec<Chapter>, String> {
 }
 
 fn print_figures(chapters: &[Chapter], source: &Path) -> Result<(), String> {
-    println!("{:<34} {:>6} {:>9} {:>9} {:>8}", "chapter", "words", "questions", "AWS links", "diagrams");
+    println!(
+        "{:<34} {:>6} {:>9} {:>9} {:>8}",
+        "chapter", "words", "questions", "AWS links", "diagrams"
+    );
     let (mut words, mut answered) = (0, 0);
     for chapter in chapters {
         let figures = chapter.figures();
@@ -530,7 +533,9 @@ mod tests {
     const SOLUTION: &str = "```rust\n{{#include ../../solutions/day01-x/src/lib.rs:f}}\n```\n";
 
     fn try_first(body: &str) -> String {
-        format!("<details>\n<summary>Reference solution (try first!)</summary>\n\n{body}\n</details>\n")
+        format!(
+            "<details>\n<summary>Reference solution (try first!)</summary>\n\n{body}\n</details>\n"
+        )
     }
 
     #[test]
@@ -541,14 +546,15 @@ mod tests {
         let inline = format!("# Day\n## The idea\n{SOLUTION}## Your turn\n");
         let problems = spoilers(&inline);
         assert_eq!(problems.len(), 1, "{problems:?}");
-        assert!(problems[0].starts_with("line 4: ../../solutions/day01-x/src/lib.rs is a solution"));
+        assert!(
+            problems[0].starts_with("line 4: ../../solutions/day01-x/src/lib.rs is a solution")
+        );
 
         let early = format!("# Day\n{}## Your turn\n", try_first(SOLUTION));
         assert!(spoilers(&early)[0].contains("before `## Your turn`"), "{:?}", spoilers(&early));
 
-        let other_block = format!(
-            "## Your turn\n<details>\n<summary>Answer</summary>\n{SOLUTION}</details>\n"
-        );
+        let other_block =
+            format!("## Your turn\n<details>\n<summary>Answer</summary>\n{SOLUTION}</details>\n");
         assert_eq!(spoilers(&other_block).len(), 1, "an answer block is not a try-first block");
 
         let after_block = format!("## Your turn\n{}{SOLUTION}", try_first(""));

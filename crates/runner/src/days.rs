@@ -322,6 +322,12 @@ impl Day {
     pub fn chapter(&self) -> PathBuf {
         self.root.join("book/src").join(format!("{}.md", self.slug))
     }
+
+    /// The chapter's page in the book as `just book` builds it for offline
+    /// reading (the same page name as in the published book).
+    pub fn chapter_page(&self) -> PathBuf {
+        self.root.join("book/build").join(format!("{}.html", self.slug))
+    }
 }
 
 #[cfg(test)]
@@ -351,5 +357,6 @@ mod tests {
         assert_eq!(day.title(), "put records");
         assert_eq!(day.solution_package(), "day02-put-records-solution");
         assert_eq!(day.chapter(), PathBuf::from("/w/book/src/day02-put-records.md"));
+        assert_eq!(day.chapter_page(), PathBuf::from("/w/book/build/day02-put-records.html"));
     }
 }

@@ -80,6 +80,15 @@ fn main() -> ExitCode {
 const USAGE: &str = "usage: pitlane list | watch [NN] | check NN [--solution] [FILTER] [--verbose] | progress [--cached] | hint NN [LEVEL] | reset NN \
                      | gen [NN] | verify | check-book";
 
+/// Where to read the day's chapter: its page in the book built for offline
+/// reading, and how to build it when it is not there yet.
+fn chapter_pointer(workspace: &Workspace, day: &Day) -> String {
+    let page = day.chapter_page();
+    let how =
+        if page.is_file() { "`just book-serve` serves it live" } else { "`just book` builds it" };
+    format!("{} ({how}; the published book has the same page)", workspace.relative(&page))
+}
+
 /// The command itself went wrong (a bad day number, a folder that cannot be
 /// read): exit status 2, apart from 1, "not finished yet".
 fn fail(message: &str) -> ExitCode {
@@ -200,7 +209,7 @@ fn explain_failure(workspace: &Workspace, day: &Day, package: &str, run: &TestRu
         );
     }
     println!("   {}", hints::summary(workspace, day));
-    println!("   Chapter: {}", workspace.relative(&day.chapter()));
+    println!("   Chapter: {}", chapter_pointer(workspace, day));
     let code = if package.ends_with("-solution") { &day.solution_dir } else { &day.starter_dir };
     println!("   Code:    {}", workspace.relative(&code.join("src/lib.rs")));
     if !verbose {
@@ -280,7 +289,7 @@ fn progress(workspace: &Workspace, cached_only: bool) -> Result<ExitCode, String
                 day.number, day.number
             );
         }
-        println!("Chapter: {}", workspace.relative(&day.chapter()));
+        println!("Chapter: {}", chapter_pointer(workspace, day));
         println!("{}", hints::summary(workspace, day));
         return Ok(ExitCode::FAILURE);
     }

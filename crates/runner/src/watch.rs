@@ -219,7 +219,7 @@ fn draw(workspace: &Workspace, days: &[Day], current: usize, state: &State, pane
     screen += &format!(
         "Code: {}   Chapter: {}\n\n",
         workspace.relative(&day.starter_dir.join("src/lib.rs")),
-        workspace.relative(&day.chapter())
+        workspace.relative(&day.chapter_page())
     );
     screen += &match state {
         State::Running => "⏳ running the tests…\n".to_owned(),
