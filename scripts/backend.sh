@@ -13,8 +13,9 @@
 # AWS_ENDPOINT_URL_KINESIS and AWS_ENDPOINT_URL_DYNAMODB: the code never names
 # an endpoint, so the same binaries run on AWS when those are unset.
 #
-# Ports: PITLANE_KINESIS_PORT (default 28480, and the next one for its unused
-# TLS listener) and PITLANE_DYNAMODB_PORT (default 28470). The defaults lie
+# Ports: PITLANE_KINESIS_PORT (default 28480, and the two above it: the SDK
+# talks to scripts/kinesis_limits.py there, in front of kinesis-local) and
+# PITLANE_DYNAMODB_PORT (default 28470). The defaults lie
 # below every system's ephemeral range (Linux 32768-60999, macOS and Windows
 # 49152-65535): in it, the tests' own connections to the backend sometimes
 # hold the port the next start wants ("EADDRINUSE"). State, pids and logs live
@@ -61,10 +62,11 @@ except urllib.error.HTTPError:
 PY
 }
 kinesis_answers() { answers "$kinesis_url" Kinesis_20131202.ListStreams; }
+kinesis_upstream_answers() { answers "http://127.0.0.1:$((kinesis_port + 1))" Kinesis_20131202.ListStreams; }
 dynamodb_answers() { answers "$dynamodb_url/moto-api/"; }
 
 alive() { [[ -f "$state/$1.pid" ]] && kill -0 "$(cat "$state/$1.pid")" 2>/dev/null; }
-running() { alive kinesis && alive dynamodb && kinesis_answers && dynamodb_answers; }
+running() { alive kinesis && alive kinesis-limits && alive dynamodb && kinesis_answers && dynamodb_answers; }
 
 port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -80,23 +82,32 @@ wait_ready() {
 }
 
 start_kinesis() {
-  alive kinesis && return 0
-  port_taken "$kinesis_port" && fail "port $kinesis_port is already taken by another program; choose another with PITLANE_KINESIS_PORT=<port>."
-  # kinesis-local also listens for TLS on the next port up.
-  (( kinesis_port + 1 != dynamodb_port )) \
-    || fail "PITLANE_KINESIS_PORT=$kinesis_port also takes port $((kinesis_port + 1)) (TLS), which is PITLANE_DYNAMODB_PORT: choose ports at least 2 apart."
-  port_taken "$((kinesis_port + 1))" && fail "port $((kinesis_port + 1)) (kinesis-local's TLS port, PITLANE_KINESIS_PORT + 1) is already taken by another program; choose another PITLANE_KINESIS_PORT."
+  alive kinesis && alive kinesis-limits && return 0
+  stop kinesis; stop kinesis-limits
+  # The SDK talks to scripts/kinesis_limits.py on PITLANE_KINESIS_PORT, which
+  # refuses what AWS refuses and kinesis-local does not, and passes the rest
+  # to kinesis-local on the next port up (its unused TLS listener on the one
+  # after that).
+  local port
+  for port in "$kinesis_port" "$((kinesis_port + 1))" "$((kinesis_port + 2))"; do
+    (( port != dynamodb_port )) \
+      || fail "PITLANE_KINESIS_PORT=$kinesis_port takes ports $kinesis_port-$((kinesis_port + 2)), and PITLANE_DYNAMODB_PORT=$dynamodb_port is one of them: choose ports at least 3 apart."
+    port_taken "$port" && fail "port $port (the local Kinesis takes PITLANE_KINESIS_PORT=$kinesis_port and the two ports above it) is already taken by another program; choose another PITLANE_KINESIS_PORT."
+  done
   local pkg="$tools/node/node_modules/kinesis-local"
   # The account matches moto's, so ARNs look alike across services. Streams
   # take 500 ms to become ACTIVE, as on AWS (day 01 waits for it); the limits
   # are raised because every test creates its own stream.
   (cd "$state" && exec env \
-    KINESIS_MOCK_PLAIN_PORT="$kinesis_port" KINESIS_MOCK_TLS_PORT="$((kinesis_port + 1))" \
+    KINESIS_MOCK_PLAIN_PORT="$((kinesis_port + 1))" KINESIS_MOCK_TLS_PORT="$((kinesis_port + 2))" \
     KINESIS_MOCK_CERT_PATH="$pkg/server.json" AWS_ACCOUNT_ID=123456789012 AWS_REGION=us-east-1 \
     CREATE_STREAM_DURATION=500ms DELETE_STREAM_DURATION=0ms UPDATE_SHARD_COUNT_DURATION=500ms \
     SHARD_LIMIT=100000 ON_DEMAND_STREAM_COUNT_LIMIT=10000 LOG_LEVEL=WARN \
     node "$pkg/main.js" >"$logs/kinesis.log" 2>&1) &
   echo $! > "$state/kinesis.pid"
+  "$tools/venv/bin/python" "$root/scripts/kinesis_limits.py" 127.0.0.1 "$kinesis_port" "$((kinesis_port + 1))" \
+    >"$logs/kinesis-limits.log" 2>&1 &
+  echo $! > "$state/kinesis-limits.pid"
 }
 
 start_dynamodb() {
@@ -114,7 +125,8 @@ up() {
   mkdir -p "$logs"
   start_kinesis
   start_dynamodb
-  wait_ready kinesis kinesis_answers
+  wait_ready kinesis kinesis_upstream_answers
+  wait_ready kinesis-limits kinesis_answers
   wait_ready dynamodb dynamodb_answers
   print_env > "$state/backend.env"
 }
@@ -131,6 +143,7 @@ stop() {
 }
 
 down() {
+  stop kinesis-limits
   stop kinesis
   stop dynamodb
   rm -f "$state/backend.env"
@@ -145,7 +158,8 @@ case "${1:-}" in
     say "local AWS stopped" ;;
   reset)
     if running; then
-      stop kinesis; mkdir -p "$logs"; start_kinesis; wait_ready kinesis kinesis_answers
+      stop kinesis-limits; stop kinesis; mkdir -p "$logs"; start_kinesis
+      wait_ready kinesis kinesis_upstream_answers; wait_ready kinesis-limits kinesis_answers
       "$tools/venv/bin/python" -c "import urllib.request; urllib.request.urlopen(urllib.request.Request('$dynamodb_url/moto-api/reset', method='POST'))"
       say "local AWS reset: no streams, no tables"
     else

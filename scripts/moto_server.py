@@ -18,16 +18,28 @@ names, and puts them back if it is cancelled. (The course's tables have no
 DynamoDB stream, which the whole-table copy would also have rolled back.)
 The suites check the rollback: a cancelled vote must leave no count behind.
 
+moto is also more lenient than DynamoDB: every request first goes through
+dynamodb_limits.py, which refuses what DynamoDB refuses (an item nested
+too deep, a 39-digit number, an empty attribute name, a batch of 26...) with
+DynamoDB's own error and message.
+
 Usage: python moto_server.py HOST PORT
 """
 
 import copy
+import io
+import json
 import signal
 import sys
 import threading
 
+import dynamodb_limits
+
 import moto.dynamodb.models as dynamodb_models
-from moto.dynamodb.models import DynamoDBBackend
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
+from moto.dynamodb.exceptions import ItemSizeToUpdateTooLarge
+from moto.dynamodb.models import dynamo_type
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 
@@ -93,14 +105,80 @@ def item_level_rollback() -> None:
     DynamoDBBackend.transact_write_items = transact_write_items
 
 
+def item_size_as_dynamodb_counts() -> None:
+    """Items up to 400 KB as DynamoDB counts them, no more and no less.
+
+    moto refuses an item over 405,000 bytes counted its own way (no list or
+    map overhead, a number's text length): it refuses items that DynamoDB
+    stores. Requests are checked by dynamodb_limits.py instead; an update,
+    whose result only moto knows, is undone when the item it leaves is over
+    the limit, with DynamoDB's message for that case."""
+    dynamo_type.LimitedSizeDict.__setitem__ = dict.__setitem__
+    moto_update_item = DynamoDBBackend.update_item
+
+    def update_item(self, table_name, key, *args, **kwargs):
+        table = self.get_table(table_name)
+        hash_value = DynamoType(key[table.hash_key_attr])
+        range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+        before = copy.deepcopy(table.get_item(hash_value, range_value))
+        item = moto_update_item(self, table_name, key, *args, **kwargs)
+        if dynamodb_limits.item_bytes(item.to_json()["Attributes"]) > dynamodb_limits.MAX_ITEM_BYTES:
+            rows = table.items[hash_value] if range_value is not None else table.items
+            slot = range_value if range_value is not None else hash_value
+            if before is None:
+                rows.pop(slot, None)
+            else:
+                rows[slot] = before
+            raise ItemSizeToUpdateTooLarge()
+        return item
+
+    DynamoDBBackend.update_item = update_item
+
+
+def refusal(environ, start_response):
+    """DynamoDB's answer to a request that breaks one of its limits, or None
+    (the request is then served by moto, its body read back unchanged)."""
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if not target.startswith("DynamoDB_"):
+        return None
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    try:
+        request = json.loads(body or b"{}")
+    except ValueError:
+        return None
+    region = dynamodb_limits.region_of(environ.get("HTTP_AUTHORIZATION", ""))
+    tables = dynamodb_backends[DEFAULT_ACCOUNT_ID][region].tables
+
+    def schema(name):
+        table = tables.get(name)
+        return None if table is None else dynamodb_limits.Schema(table.hash_key_attr, table.range_key_attr)
+
+    refused = dynamodb_limits.problem(target, request, schema)
+    if refused is None:
+        return None
+    error_type, message = refused
+    answer = json.dumps({"__type": error_type, "message": message}).encode()
+    start_response("400 Bad Request", [
+        ("Content-Type", "application/x-amz-json-1.0"),
+        ("Content-Length", str(len(answer))),
+    ])
+    return [answer]
+
+
 def main() -> None:
     item_level_rollback()
+    item_size_as_dynamodb_counts()
     host, port = sys.argv[1], int(sys.argv[2])
     app = DomainDispatcherApplication(create_backend_app)
     one_at_a_time = threading.Lock()
 
     def serialised(environ, start_response):
         with one_at_a_time:
+            refused = refusal(environ, start_response)
+            if refused is not None:
+                return refused
             # The body is produced inside the lock, so that the whole request
             # (not just its start) runs alone.
             return list(app(environ, start_response))

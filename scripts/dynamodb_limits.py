@@ -1,0 +1,296 @@
+"""DynamoDB's documented limits, checked before a request reaches moto.
+
+moto (the local DynamoDB) is lenient where DynamoDB is strict: it stores an
+item nested 40 levels deep (DynamoDB: 32), a map with an empty attribute name
+(which it then cannot even answer a Scan for), a number of 42 significant
+digits (DynamoDB: 38), and it accepts a BatchWriteItem of any length. Each
+would pass every local test and become a poison record on AWS. `problem()`
+answers a request the way DynamoDB does (HTTP 400, the same error type and
+message) when it breaks one of these limits, and None otherwise; moto then
+serves it as before (see moto_server.py).
+
+The limits (Amazon DynamoDB Developer Guide, "Quotas in Amazon DynamoDB" and
+"DynamoDB item sizes and formats"):
+- an item is at most 400 KB (409,600 bytes), counted as DynamoDB counts it;
+- a document is nested at most 32 levels deep;
+- a number has at most 38 significant digits, and a magnitude between
+  1E-130 and 9.9999999999999999999999999999999999999E+125;
+- an attribute name is never empty, at any depth;
+- a partition key value is at most 2,048 bytes, a sort key value 1,024;
+- BatchWriteItem takes 1 to 25 requests, never two for the same item;
+- TransactWriteItems takes 1 to 100 actions and 4 MB, one action per item.
+
+Every limit has a test that proves it is refused:
+crates/testkit/tests/local_backend.rs.
+"""
+
+import base64
+import re
+from decimal import Decimal, InvalidOperation
+
+VALIDATION = "com.amazon.coral.validate#ValidationException"
+
+MAX_ITEM_BYTES = 400 * 1024
+MAX_DEPTH = 32
+MAX_DIGITS = 38
+MAX_PARTITION_KEY_BYTES = 2048
+MAX_SORT_KEY_BYTES = 1024
+MAX_BATCH_WRITE = 25
+MAX_TRANSACT_ACTIONS = 100
+MAX_TRANSACT_BYTES = 4 * 1024 * 1024
+
+INVALID = "One or more parameter values were invalid: "
+
+
+class Refused(Exception):
+    """A request DynamoDB refuses: `.message` says why, as DynamoDB words it."""
+
+    def __init__(self, message: str, error_type: str = VALIDATION):
+        super().__init__(message)
+        self.message = message
+        self.error_type = error_type
+
+
+# ── attribute values ──────────────────────────────────────────────────────
+
+
+def check_number(text: str) -> None:
+    try:
+        number = Decimal(text)
+    except (InvalidOperation, TypeError):
+        raise Refused("A value provided cannot be converted into a number") from None
+    if not number.is_finite():
+        raise Refused("A value provided cannot be converted into a number")
+    if number == 0:
+        return
+    if significant_digits(number) > MAX_DIGITS:
+        raise Refused("Attempting to store more than 38 significant digits in a Number")
+    magnitude = number.copy_abs()
+    if magnitude >= Decimal("1E126"):
+        raise Refused("Number overflow. Attempting to store a number with magnitude larger than supported range")
+    if magnitude < Decimal("1E-130"):
+        raise Refused("Number underflow. Attempting to store a number with magnitude smaller than supported range")
+
+
+def significant_digits(number: Decimal) -> int:
+    """Digits without the leading and trailing zeros. (Not `normalize()`: it
+    rounds to the context's 28 digits.)"""
+    digits = "".join(map(str, number.as_tuple().digits)).strip("0")
+    return max(len(digits), 1)
+
+
+def number_bytes(text: str) -> int:
+    """1 byte per two significant digits, plus 1."""
+    return (significant_digits(Decimal(text)) + 1) // 2 + 1
+
+
+def check_value(value, depth: int = 1) -> None:
+    """One attribute value: its numbers, its nesting, its map keys."""
+    if depth > MAX_DEPTH:
+        raise Refused("Nesting Levels have exceeded supported limits")
+    if not isinstance(value, dict) or len(value) != 1:
+        return  # moto refuses a malformed value itself
+    (kind, inner), = value.items()
+    if kind == "N":
+        check_number(inner)
+    elif kind == "NS" and isinstance(inner, list):
+        for text in inner:
+            check_number(text)
+    elif kind == "L" and isinstance(inner, list):
+        for element in inner:
+            check_value(element, depth + 1)
+    elif kind == "M" and isinstance(inner, dict):
+        for name, element in inner.items():
+            if name == "":
+                raise Refused(INVALID + "An AttributeValue may not contain an empty attribute name")
+            check_value(element, depth + 1)
+
+
+def value_bytes(value) -> int:
+    """A value's size as DynamoDB counts it ("DynamoDB item sizes and formats")."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return 0
+    (kind, inner), = value.items()
+    if kind == "S":
+        return len(inner.encode())
+    if kind == "N":
+        return number_bytes(inner)
+    if kind == "B":
+        return len(base64.b64decode(inner))
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "SS":
+        return sum(len(text.encode()) for text in inner)
+    if kind == "NS":
+        return sum(number_bytes(text) for text in inner)
+    if kind == "BS":
+        return sum(len(base64.b64decode(blob)) for blob in inner)
+    if kind == "L":
+        # 3 bytes for the list, 1 per element.
+        return 3 + sum(1 + value_bytes(element) for element in inner)
+    if kind == "M":
+        return 3 + sum(1 + len(name.encode()) + value_bytes(element) for name, element in inner.items())
+    return 0
+
+
+def item_bytes(item: dict) -> int:
+    return sum(len(name.encode()) + value_bytes(value) for name, value in item.items())
+
+
+def check_attributes(attributes: dict) -> None:
+    for name, value in attributes.items():
+        if name == "":
+            raise Refused(INVALID + "An AttributeValue may not contain an empty attribute name")
+        check_value(value)
+
+
+# ── keys and items ────────────────────────────────────────────────────────
+
+
+class Schema:
+    """A table's key attributes, as moto knows them."""
+
+    def __init__(self, hash_key: str, range_key):
+        self.hash_key = hash_key
+        self.range_key = range_key
+
+    def key_of(self, attributes: dict):
+        names = [self.hash_key] + ([self.range_key] if self.range_key else [])
+        return tuple(repr(attributes.get(name)) for name in names)
+
+    def check_key_sizes(self, attributes: dict) -> None:
+        hash_value = attributes.get(self.hash_key)
+        if hash_value is not None and value_bytes(hash_value) > MAX_PARTITION_KEY_BYTES:
+            raise Refused(INVALID + "Size of hashkey has exceeded the maximum size limit of 2048 bytes")
+        range_value = attributes.get(self.range_key) if self.range_key else None
+        if range_value is not None and value_bytes(range_value) > MAX_SORT_KEY_BYTES:
+            raise Refused(INVALID + "Aggregated size of all range keys has exceeded the size limit of 1024 bytes")
+
+
+def check_item(item: dict, schema) -> None:
+    check_attributes(item)
+    if schema is not None:
+        schema.check_key_sizes(item)
+    if item_bytes(item) > MAX_ITEM_BYTES:
+        raise Refused("Item size has exceeded the maximum allowed size")
+
+
+def check_key(key: dict, schema) -> None:
+    check_attributes(key)
+    if schema is not None:
+        schema.check_key_sizes(key)
+
+
+def check_expression_values(body: dict) -> None:
+    for value in (body.get("ExpressionAttributeValues") or {}).values():
+        check_value(value)
+    for update in (body.get("AttributeUpdates") or {}).values():
+        if isinstance(update, dict) and "Value" in update:
+            check_value(update["Value"])
+
+
+# ── operations ────────────────────────────────────────────────────────────
+
+
+def put_item(body, schemas):
+    check_item(body.get("Item") or {}, schemas(body.get("TableName")))
+    check_expression_values(body)
+
+
+def keyed(body, schemas):
+    check_key(body.get("Key") or {}, schemas(body.get("TableName")))
+    check_expression_values(body)
+
+
+def batch_write_item(body, schemas):
+    requests = body.get("RequestItems") or {}
+    count = sum(len(writes) for writes in requests.values() if isinstance(writes, list))
+    if count > MAX_BATCH_WRITE or count == 0:
+        raise Refused(
+            "1 validation error detected: Value at 'requestItems' failed to satisfy constraint: "
+            "Map value must satisfy constraint: [Member must have length less than or equal to 25, "
+            "Member must have length greater than or equal to 1]"
+        )
+    for table, writes in requests.items():
+        schema = schemas(table)
+        seen = set()
+        for write in writes:
+            if "PutRequest" in write:
+                attributes = write["PutRequest"].get("Item") or {}
+                check_item(attributes, schema)
+            else:
+                attributes = (write.get("DeleteRequest") or {}).get("Key") or {}
+                check_key(attributes, schema)
+            if schema is not None:
+                key = schema.key_of(attributes)
+                if key in seen:
+                    raise Refused("Provided list of item keys contains duplicates")
+                seen.add(key)
+
+
+def transact_write_items(body, schemas):
+    actions = body.get("TransactItems") or []
+    if len(actions) > MAX_TRANSACT_ACTIONS or not actions:
+        raise Refused(
+            "1 validation error detected: Value at 'transactItems' failed to satisfy constraint: "
+            "Member must have length less than or equal to 100"
+        )
+    total = 0
+    seen = set()
+    for action in actions:
+        if not isinstance(action, dict) or len(action) != 1:
+            continue
+        (kind, operation), = action.items()
+        schema = schemas(operation.get("TableName"))
+        if kind == "Put":
+            attributes = operation.get("Item") or {}
+            check_item(attributes, schema)
+        else:
+            attributes = operation.get("Key") or {}
+            check_key(attributes, schema)
+        check_expression_values(operation)
+        total += item_bytes(attributes) + sum(
+            value_bytes(value) for value in (operation.get("ExpressionAttributeValues") or {}).values()
+        )
+        if schema is not None:
+            key = (operation.get("TableName"), schema.key_of(attributes))
+            if key in seen:
+                raise Refused("Transaction request cannot include multiple operations on one item")
+            seen.add(key)
+    if total > MAX_TRANSACT_BYTES:
+        raise Refused("Transaction request cannot be larger than 4 MB")
+
+
+OPERATIONS = {
+    "PutItem": put_item,
+    "UpdateItem": keyed,
+    "DeleteItem": keyed,
+    "GetItem": keyed,
+    "BatchWriteItem": batch_write_item,
+    "TransactWriteItems": transact_write_items,
+}
+
+
+def problem(target: str, body: dict, schemas):
+    """(error type, message) for a request DynamoDB would refuse, else None.
+
+    `schemas(table_name)` gives the table's `Schema`, or None when there is
+    no such table (moto then answers ResourceNotFoundException itself)."""
+    operation = OPERATIONS.get(target.rpartition(".")[2])
+    if operation is None or not isinstance(body, dict):
+        return None
+    try:
+        operation(body, schemas)
+    except Refused as refused:
+        return refused.error_type, refused.message
+    except (AttributeError, TypeError, ValueError, KeyError):
+        return None  # malformed: moto says what is wrong with it
+    return None
+
+
+_REGION = re.compile(r"Credential=[^/]+/[^/]+/([^/]+)/")
+
+
+def region_of(authorization: str) -> str:
+    match = _REGION.search(authorization or "")
+    return match.group(1) if match else "us-east-1"
