@@ -14,9 +14,11 @@
 //!   votes (most first; ties in grid order), so the page never guesses;
 //! - percentages are computed here, once, with one decimal;
 //! - `updatedAt` is the newest count's time: the page shows how fresh it is;
-//! - `Cache-Control: max-age=1`: a CDN or the browser may reuse an answer
-//!   for a second, which is as fresh as a poll every second needs — and a
-//!   crowd of viewers then costs one table scan per second, not one each.
+//! - `Cache-Control: max-age=1`: a shared cache in front of the API (a CDN
+//!   such as CloudFront, which `template.yaml` does not deploy) may reuse an
+//!   answer for a second, and a crowd of viewers then costs one table scan
+//!   per second, not one each. A browser polling every 1.5 s never reuses
+//!   its own copy: it is always older than a second.
 //!
 //! The table has one item per driver (22), so a `Scan` is cheap; it is still
 //! read page by page, as any Scan must be.
@@ -102,7 +104,7 @@ pub async fn read_counts(client: &Client, table: &str) -> Result<Vec<Count>, Res
     //~ TODO 1: read every count, however many pages the table takes: a Scan
     //~   answers one page at a time (1 MB at most) and tells you where the
     //~   next page starts, until it says none is left. Turn each item into a
-    //~   `Count`. Chapter: «Day 08 › Polling, cheaply»; docs:
+    //~   `Count`. Chapter: «Day 08 › A complete, ordered answer»; docs:
     //~   https://docs.rs/aws-sdk-dynamodb/latest/aws_sdk_dynamodb/operation/scan/builders/struct.ScanFluentBuilder.html
     // solution: todo!("day 08: read the counts")
     let mut counts = Vec::new();

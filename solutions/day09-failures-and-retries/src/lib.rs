@@ -6,7 +6,7 @@
 //!
 //! | what fails | example | what to do |
 //! |---|---|---|
-//! | the **record** | not JSON, an unknown driver, 5 MB of junk | it will never succeed: set it aside in a *dead-letter table*, with the reason, and go on |
+//! | the **record** | not JSON, an unknown driver, 5,000 bytes of junk | it will never succeed: set it aside in a *dead-letter table*, with the reason, and go on |
 //! | the **moment** | throttling, a 500, a timeout | it will probably succeed soon: retry, with exponential backoff and jitter, a bounded number of times |
 //! | the **set-up** | a missing table, a missing permission | no record can succeed until a person fixes it: stop and report |
 //!
