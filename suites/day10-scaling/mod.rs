@@ -7,8 +7,8 @@ use pitlane_testkit::{
 };
 
 use crate::sut::{
-    Keys, Limit, Load, MAX_RECORDS_PER_PUT, Prices, hash_ranges, monthly_cost, plan, send_votes,
-    shard_for_key,
+    Keys, Limit, Load, MAX_RECORDS_PER_PUT, MonthlyCost, Prices, TableWrites, hash_ranges,
+    monthly_cost, plan, send_votes, shard_for_key,
 };
 
 /// Small records, one consumer: the vote stream's shape.
@@ -20,6 +20,31 @@ fn votes_per_second(records_per_second: f64) -> Load {
         consumers: 1,
         enhanced_fan_out: false,
     }
+}
+
+/// Day 07's consumer: the fan's vote and the driver's count, small items,
+/// written in one transaction.
+const VOTE_AND_COUNT: TableWrites =
+    TableWrites { items_per_record: 2, item_bytes: 100, transactional: true };
+
+/// A month of `load` at `average` records/s, on `shards` shards.
+fn month(load: &Load, shards: u32, average: f64, prices: &Prices) -> MonthlyCost {
+    monthly_cost(load, shards, average, &VOTE_AND_COUNT, prices)
+}
+
+/// Records in a month (730 hours) at `average` records/s.
+fn records_in_a_month(average: f64) -> f64 {
+    average * 730.0 * 3600.0
+}
+
+/// Bytes in a GB as AWS bills them.
+const GB: f64 = 1_073_741_824.0;
+
+fn assert_close(actual: f64, expected: f64, what: &str) {
+    assert!(
+        (actual - expected).abs() <= 1e-9 * expected.abs().max(1.0),
+        "{what}: {actual}, expected {expected}"
+    );
 }
 
 #[test]
@@ -69,15 +94,24 @@ fn the_driver_of_the_day_peak_and_what_a_month_costs() {
     let load = Load { consumers: 2, ..votes_per_second(20_000.0) };
 
     let plan = plan(&load);
-    let cost = monthly_cost(&load, plan.shards, 50.0, &Prices::us_east_1());
+    let cost = month(&load, plan.shards, 50.0, &Prices::us_east_1());
 
     assert_eq!((plan.shards, plan.binding), (20, Limit::WriteRecords));
-    assert!(cost.on_demand < cost.provisioned, "a spiky load is cheaper on demand: {cost:?}");
+    assert!(
+        cost.on_demand_standard < cost.provisioned,
+        "a spiky load is cheaper on demand than 20 shards kept all month: {cost:?}"
+    );
+    assert!(
+        cost.on_demand_standard < cost.on_demand_advantage,
+        "a small stream pays Advantage's commitment for throughput it never uses: {cost:?}"
+    );
     let rounded = |usd: f64| (usd * 100.0).round() / 100.0;
     insta::assert_json_snapshot!(serde_json::json!({
         "plan": plan,
         "provisioned_usd_per_month": rounded(cost.provisioned),
-        "on_demand_usd_per_month": rounded(cost.on_demand),
+        "on_demand_standard_usd_per_month": rounded(cost.on_demand_standard),
+        "on_demand_advantage_usd_per_month": rounded(cost.on_demand_advantage),
+        "dynamodb_write_request_units_per_month": cost.write_request_units,
     }));
 }
 
@@ -85,9 +119,20 @@ fn the_driver_of_the_day_peak_and_what_a_month_costs() {
 fn a_steady_heavy_load_is_cheaper_provisioned() {
     let load = votes_per_second(900.0);
 
-    let cost = monthly_cost(&load, plan(&load).shards, 900.0, &Prices::us_east_1());
+    let cost = month(&load, plan(&load).shards, 900.0, &Prices::us_east_1());
 
-    assert!(cost.provisioned < cost.on_demand, "{cost:?}");
+    assert!(cost.provisioned < cost.on_demand_standard, "{cost:?}");
+}
+
+/// Above the commitment, Advantage's lower data prices beat Standard's.
+#[test]
+fn a_stream_bigger_than_the_commitment_is_cheaper_on_advantage_than_on_standard() {
+    // 40,000 records/s of 1 KB with their keys: about 39 MiB/s in.
+    let load = Load { record_bytes: 1000, partition_key_bytes: 24, ..votes_per_second(40_000.0) };
+
+    let cost = month(&load, plan(&load).shards, 40_000.0, &Prices::us_east_1());
+
+    assert!(cost.on_demand_advantage < cost.on_demand_standard, "{cost:?}");
 }
 
 /// Writes are billed per PUT payload unit of 25 KB (data and key): a record
@@ -96,7 +141,7 @@ fn a_steady_heavy_load_is_cheaper_provisioned() {
 fn a_record_costs_one_put_unit_per_25_kb_it_starts() {
     let cost = |record_bytes| {
         let load = Load { record_bytes, ..votes_per_second(10.0) };
-        monthly_cost(&load, 1, 10.0, &Prices::us_east_1()).provisioned
+        month(&load, 1, 10.0, &Prices::us_east_1()).provisioned
     };
     let one_unit = cost(100);
     let key = 8; // votes_per_second's partition key
@@ -106,6 +151,128 @@ fn a_record_costs_one_put_unit_per_25_kb_it_starts() {
     assert!(second_unit > 0.0, "one byte more starts a second unit");
     let two_more = cost(60 * 1024) - one_unit; // 3 units
     assert!((two_more - 2.0 * second_unit).abs() < 1e-6, "{two_more} vs 2 × {second_unit}");
+}
+
+/// On demand, data in is billed per record rounded up to 1 KB (1,024 bytes,
+/// data and key): a 78-byte vote is billed as a kilobyte, in Standard and in
+/// Advantage alike.
+#[test]
+fn on_demand_bills_each_record_written_as_whole_kilobytes() {
+    let gb_in = |record_bytes| {
+        let load = Load { record_bytes, ..votes_per_second(100.0) };
+        let standard = Prices { on_demand_gb_in: 1.0, ..Prices::default() };
+        let advantage = Prices { advantage_gb_in: 1.0, ..Prices::default() };
+        (
+            month(&load, 1, 100.0, &standard).on_demand_standard,
+            month(&load, 1, 100.0, &advantage).on_demand_advantage,
+        )
+    };
+    let key = 8;
+    let one_kb = records_in_a_month(100.0) * 1024.0 / GB;
+
+    let (standard, advantage) = gb_in(70);
+    assert_close(standard, one_kb, "Standard, a 78-byte record counts as 1 KB");
+    assert_close(advantage, one_kb, "Advantage, a 78-byte record counts as 1 KB");
+    assert_close(gb_in(1024 - key).0, one_kb, "exactly 1 KB with its key");
+    assert_close(gb_in(1024 - key + 1).0, 2.0 * one_kb, "one byte more: 2 KB");
+    assert_close(gb_in(4608 - key).1, 5.0 * one_kb, "AWS's example: 4.5 KB counts as 5 KB");
+}
+
+/// What is read is not rounded: the data of each record, byte for byte,
+/// once for each consumer (the key is not read back as data).
+#[test]
+fn on_demand_bills_the_bytes_each_consumer_reads() {
+    let load = Load { consumers: 3, ..votes_per_second(100.0) };
+    let standard = Prices { on_demand_gb_out: 1.0, ..Prices::default() };
+    let advantage = Prices { advantage_gb_out: 1.0, ..Prices::default() };
+    let read = records_in_a_month(100.0) * 70.0 * 3.0 / GB;
+
+    assert_close(month(&load, 1, 100.0, &standard).on_demand_standard, read, "Standard");
+    assert_close(month(&load, 1, 100.0, &advantage).on_demand_advantage, read, "Advantage");
+    let nobody = Load { consumers: 0, ..load };
+    assert_close(
+        month(&nobody, 1, 100.0, &standard).on_demand_standard,
+        read / 3.0,
+        "a stream has at least one reader",
+    );
+}
+
+/// Standard charges every stream by the hour, used or not; Advantage has no
+/// per-stream charge at all.
+#[test]
+fn standard_bills_the_stream_by_the_hour_and_advantage_does_not() {
+    let hourly = Prices { on_demand_stream_hour: 1.0, ..Prices::default() };
+    let load = votes_per_second(100.0);
+
+    for average in [0.0, 100.0] {
+        let cost = month(&load, 1, average, &hourly);
+        assert_close(cost.on_demand_standard, 730.0, "Standard: 730 stream-hours");
+        assert_close(cost.on_demand_advantage, 0.0, "Advantage: no stream-hours");
+    }
+}
+
+/// Advantage bills data in at the committed throughput at least: an idle
+/// stream pays for all of it, a stream above it pays for what it sends.
+#[test]
+fn advantage_bills_at_least_the_committed_throughput() {
+    let committed = Prices {
+        advantage_gb_in: 1.0,
+        advantage_commitment_mib_per_second: 1.0,
+        ..Prices::default()
+    };
+    let one_mib_a_second_for_a_month = 1_048_576.0 * 730.0 * 3600.0 / GB; // 2,566.40625 GB
+    let small = votes_per_second(100.0); // 100 KB/s billed: under 1 MiB/s
+    let big = Load { record_bytes: 2040, ..votes_per_second(1000.0) }; // 2 KB each: 1.95 MiB/s
+
+    let idle = month(&small, 1, 0.0, &committed).on_demand_advantage;
+    let under = month(&small, 1, 100.0, &committed).on_demand_advantage;
+    let over = month(&big, 2, 1000.0, &committed).on_demand_advantage;
+
+    assert_close(idle, one_mib_a_second_for_a_month, "idle: the commitment");
+    assert_close(under, one_mib_a_second_for_a_month, "under it: still the commitment");
+    assert_close(over, records_in_a_month(1000.0) * 2048.0 / GB, "over it: what is sent");
+}
+
+/// The provisioned bill does not depend on the on-demand prices, nor the
+/// on-demand bills on the shards.
+#[test]
+fn each_mode_is_billed_by_its_own_prices() {
+    let load = votes_per_second(100.0);
+    let provisioned_only = Prices { shard_hour: 1.0, million_put_units: 1.0, ..Prices::default() };
+    let on_demand_only = Prices { shard_hour: 0.0, million_put_units: 0.0, ..Prices::us_east_1() };
+
+    let cost = month(&load, 3, 100.0, &provisioned_only);
+    assert_close(cost.provisioned, 3.0 * 730.0 + records_in_a_month(100.0) / 1e6, "provisioned");
+    assert_eq!((cost.on_demand_standard, cost.on_demand_advantage), (0.0, 0.0));
+    let (two, three) =
+        (month(&load, 2, 100.0, &on_demand_only), month(&load, 3, 100.0, &on_demand_only));
+    assert_eq!(two.provisioned, 0.0);
+    assert_eq!(
+        (two.on_demand_standard, two.on_demand_advantage),
+        (three.on_demand_standard, three.on_demand_advantage),
+        "on demand, nobody pays for shards"
+    );
+}
+
+/// DynamoDB bills write request units: one per started kilobyte of each
+/// item, and twice that in a transaction.
+#[test]
+fn a_transactional_write_takes_twice_the_write_request_units() {
+    let load = votes_per_second(10.0);
+    let units = |writes: TableWrites| {
+        monthly_cost(&load, 1, 10.0, &writes, &Prices::default()).write_request_units
+    };
+    let records = records_in_a_month(10.0);
+
+    assert_close(units(VOTE_AND_COUNT), records * 2.0 * 2.0, "2 small items, transactional");
+    let plain = TableWrites { transactional: false, ..VOTE_AND_COUNT };
+    assert_close(units(plain.clone()), records * 2.0, "2 small items, one by one");
+    let one_kb = TableWrites { item_bytes: 1024, ..plain.clone() };
+    assert_close(units(one_kb), records * 2.0, "1 KB: still one unit an item");
+    let over = TableWrites { item_bytes: 1025, ..plain };
+    assert_close(units(over.clone()), records * 2.0 * 2.0, "1 KB and a byte: two units");
+    let both = TableWrites { transactional: true, ..over };
+    assert_close(units(both), records * 2.0 * 2.0 * 2.0, "two units, twice");
 }
 
 #[tokio::test]

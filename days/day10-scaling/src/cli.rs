@@ -9,7 +9,9 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 use pitlane::votes::Crowd;
 
-use crate::day::{Keys, Load, Prices, hash_ranges, monthly_cost, plan, send_votes, shard_for_key};
+use crate::day::{
+    Keys, Load, Prices, TableWrites, hash_ranges, monthly_cost, plan, send_votes, shard_for_key,
+};
 
 #[derive(Parser)]
 #[command(about = "Plan a Kinesis stream's shards, or measure the spread of records over them")]
@@ -40,6 +42,15 @@ enum Command {
         /// The consumers use enhanced fan-out.
         #[arg(long)]
         enhanced_fan_out: bool,
+        /// DynamoDB items the consumer writes per record (day 07: the vote and the count).
+        #[arg(long, default_value_t = 2)]
+        items_per_record: u32,
+        /// Bytes per DynamoDB item.
+        #[arg(long, default_value_t = 100)]
+        item_bytes: u32,
+        /// The items are written one by one, not in a transaction.
+        #[arg(long)]
+        no_transaction: bool,
     },
     /// Send votes to a new local stream with one constant key, then with a key
     /// per fan, and show where they went.
@@ -62,6 +73,9 @@ pub async fn main() -> Result<()> {
             key_bytes,
             consumers,
             enhanced_fan_out,
+            items_per_record,
+            item_bytes,
+            no_transaction,
         } => {
             let load = Load {
                 records_per_second,
@@ -79,11 +93,22 @@ pub async fn main() -> Result<()> {
                 plan.by_write_bytes,
                 plan.by_read_bytes
             );
-            let cost =
-                monthly_cost(&load, plan.shards, average_records_per_second, &Prices::us_east_1());
+            let writes =
+                TableWrites { items_per_record, item_bytes, transactional: !no_transaction };
+            let cost = monthly_cost(
+                &load,
+                plan.shards,
+                average_records_per_second,
+                &writes,
+                &Prices::us_east_1(),
+            );
+            println!("a month at {average_records_per_second} records/s on average:");
+            println!("  provisioned, {} shard(s)  ${:>10.2}", plan.shards, cost.provisioned);
+            println!("  on-demand Standard       ${:>10.2}", cost.on_demand_standard);
+            println!("  on-demand Advantage      ${:>10.2}", cost.on_demand_advantage);
             println!(
-                "a month at {average_records_per_second} records/s on average: provisioned ${:.2}, on-demand ${:.2}",
-                cost.provisioned, cost.on_demand
+                "  DynamoDB writes          {:>11.0} write request units",
+                cost.write_request_units
             );
         }
         Command::Spread { shards, votes } => {

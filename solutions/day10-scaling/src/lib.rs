@@ -115,20 +115,50 @@ pub fn plan(load: &Load) -> Plan {
 }
 // ANCHOR_END: plan
 
-/// Kinesis list prices (US East, N. Virginia) when this was written; check
-/// the pricing page before you rely on them.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// What a month is billed by, in US dollars: Kinesis list prices of US East
+/// (N. Virginia), and the terms of On-demand Advantage. Prices change and
+/// differ by Region: check the pricing page,
+/// <https://aws.amazon.com/kinesis/data-streams/pricing/>, before you rely on
+/// them. `Prices::default()` is every price at zero, so that a test can price
+/// one part of the bill at a time.
+///
+/// Where each figure comes from: the pricing page states the billing rules
+/// used here (a per-stream hourly charge for On-demand Standard; data in
+/// billed per record rounded up to 1 KB; 25 KB PUT payload units). Its price
+/// tables could not be read when this model was last checked: the Standard
+/// and Provisioned prices are the ones this course has used since it was
+/// written, and third-party guides quote the same. For On-demand Advantage
+/// the AWS documentation says data in and out cost "at least 60 %" less than
+/// Standard and that there is no per-stream charge; the model takes exactly
+/// 60 % less, the most Advantage can cost. Advantage is an account-level
+/// commitment to a minimum throughput (the `MinimumThroughputBillingCommitment`
+/// of `UpdateAccountSettings`); its size, 25 MiB/s of data in, was not found
+/// on an AWS page: it is the figure third-party guides give, and it agrees
+/// with AWS's own advice that Advantage pays off from about 10 MiB/s
+/// (25 MiB/s at 40 % of the Standard price costs what 10 MiB/s costs at
+/// Standard).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Prices {
-    /// Provisioned mode: per shard-hour...
+    /// Provisioned: per shard-hour, used or not...
     pub shard_hour: f64,
-    /// ...and per million PUT payload units (25 KB = 25 × 1,024 bytes each, rounded up per record).
+    /// ...and per million PUT payload units (25 KB = 25 × 1,024 bytes of
+    /// record, data and key, each unit started counting whole).
     pub million_put_units: f64,
-    /// On-demand mode: per stream-hour...
+    /// On-demand Standard: per stream-hour, used or not...
     pub on_demand_stream_hour: f64,
-    /// ...per GB written...
+    /// ...per GB written, each record rounded up to 1 KB (1,024 bytes)...
     pub on_demand_gb_in: f64,
-    /// ...and per GB read.
+    /// ...and per GB read (the data, once per consumer).
     pub on_demand_gb_out: f64,
+    /// On-demand Advantage: no per-stream charge; per GB written (rounded as
+    /// in Standard)...
+    pub advantage_gb_in: f64,
+    /// ...per GB read...
+    pub advantage_gb_out: f64,
+    /// ...and the commitment: this many MiB/s of data in are billed every
+    /// second of the month, used or not (the account's, across all its
+    /// on-demand streams: here, this stream is the only one).
+    pub advantage_commitment_mib_per_second: f64,
 }
 
 impl Prices {
@@ -139,15 +169,36 @@ impl Prices {
             on_demand_stream_hour: 0.04,
             on_demand_gb_in: 0.08,
             on_demand_gb_out: 0.04,
+            // "At least 60 % lower" than Standard's 0.08 and 0.04.
+            advantage_gb_in: 0.032,
+            advantage_gb_out: 0.016,
+            // Not found on an AWS page: see above.
+            advantage_commitment_mib_per_second: 25.0,
         }
     }
 }
 
-/// What a month costs in each capacity mode, in US dollars.
+/// What the consumer writes to DynamoDB for each record it reads.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TableWrites {
+    /// Items written per record (day 07: the fan's vote and the driver's count).
+    pub items_per_record: u32,
+    /// The size of one item, in bytes (names and values of its attributes).
+    pub item_bytes: u32,
+    /// Whether the items are written in one transaction (`TransactWriteItems`).
+    pub transactional: bool,
+}
+
+/// A month of the stream in each capacity mode, in US dollars, and of the
+/// consumer's table writes, in request units.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct MonthlyCost {
     pub provisioned: f64,
-    pub on_demand: f64,
+    pub on_demand_standard: f64,
+    pub on_demand_advantage: f64,
+    /// DynamoDB write request units: what an on-demand table bills per
+    /// million (the price is on <https://aws.amazon.com/dynamodb/pricing/on-demand/>).
+    pub write_request_units: f64,
 }
 
 /// Hours in the month of the estimates (365 × 24 / 12).
@@ -157,36 +208,60 @@ pub const HOURS_PER_MONTH: f64 = 730.0;
 const GB: f64 = 1_073_741_824.0;
 
 // ANCHOR: monthly_cost
-/// A month of `shards` provisioned shards against on-demand, when the
-/// stream averages `average_records_per_second` of `load`'s records (peaks
-/// size the shards; the average decides what data costs). Every consumer's
-/// reads are billed in on-demand mode. A record's size is its data and its
-/// partition key, for the PUT units and the bytes written alike; what is
-/// read is the data alone, once per consumer (at least one).
+/// A month of the stream in the three capacity modes, `shards` provisioned
+/// shards against on-demand, when it averages `average_records_per_second`
+/// of `load`'s records (the peak sized the shards; the average decides what
+/// the data costs), and the write request units of the consumer's `writes`.
+///
+/// What is counted: a record's size is its data and its partition key, for
+/// the PUT units and the bytes written alike. What is read is the data
+/// alone, once per consumer (at least one), as standard consumers (enhanced
+/// fan-out is priced apart, and not here). A write request unit writes up to
+/// 1 KB of an item; in a transaction each one counts twice.
 pub fn monthly_cost(
     load: &Load,
     shards: u32,
     average_records_per_second: f64,
+    writes: &TableWrites,
     prices: &Prices,
 ) -> MonthlyCost {
-    //~ TODO 2: price a month in both capacity modes with `prices`: capacity
-    //~   billed by the hour whether used or not (the shards, or the on-demand
-    //~   stream), plus the data the *average* load moves, billed per PUT unit
-    //~   or per GB. A spiky load and a steady one come out opposite ways.
-    //~   Chapter: «Day 10 › On-demand or provisioned».
+    //~ TODO 2: price a month in the three capacity modes with `prices`, and
+    //~   count the table's write request units: what is billed by the hour
+    //~   whether used or not, what the *average* load moves (and in what unit
+    //~   each mode rounds it), what Advantage commits you to, and what a
+    //~   transaction costs. A spiky load and a steady one come out opposite ways.
+    //~   Chapter: «Day 10 › On-demand or provisioned»; pricing:
+    //~   https://aws.amazon.com/kinesis/data-streams/pricing/
     // solution: todo!("day 10: price a month")
     let records = average_records_per_second * HOURS_PER_MONTH * 3600.0;
     let record_size = f64::from(load.record_bytes + load.partition_key_bytes);
-    // A PUT payload unit is 25 KB; each record takes at least one.
+
+    // Provisioned: a PUT payload unit is 25 KB; each record takes at least one.
     let units_per_record = (record_size / (25.0 * 1024.0)).ceil().max(1.0);
     let provisioned = f64::from(shards) * HOURS_PER_MONTH * prices.shard_hour
         + records * units_per_record / 1e6 * prices.million_put_units;
-    let gb_in = records * record_size / GB;
+
+    // On demand: each record written counts as whole kilobytes, at least one;
+    // what is read counts byte for byte.
+    let billed_kb = (record_size / 1024.0).ceil().max(1.0);
+    let gb_in = records * billed_kb * 1024.0 / GB;
     let gb_out = records * f64::from(load.record_bytes) * f64::from(load.consumers.max(1)) / GB;
-    let on_demand = HOURS_PER_MONTH * prices.on_demand_stream_hour
+    let on_demand_standard = HOURS_PER_MONTH * prices.on_demand_stream_hour
         + gb_in * prices.on_demand_gb_in
         + gb_out * prices.on_demand_gb_out;
-    MonthlyCost { provisioned, on_demand }
+    // Advantage: no stream-hours; data in billed at the commitment at least.
+    let committed_gb =
+        prices.advantage_commitment_mib_per_second * 1_048_576.0 * HOURS_PER_MONTH * 3600.0 / GB;
+    let on_demand_advantage =
+        gb_in.max(committed_gb) * prices.advantage_gb_in + gb_out * prices.advantage_gb_out;
+
+    // DynamoDB: a write request unit per started kilobyte of each item, twice
+    // in a transaction.
+    let units_per_item = (f64::from(writes.item_bytes) / 1024.0).ceil().max(1.0)
+        * if writes.transactional { 2.0 } else { 1.0 };
+    let write_request_units = records * f64::from(writes.items_per_record) * units_per_item;
+
+    MonthlyCost { provisioned, on_demand_standard, on_demand_advantage, write_request_units }
     // end solution
 }
 // ANCHOR_END: monthly_cost
