@@ -115,6 +115,7 @@ pub async fn record_vote(
 }
 // ANCHOR_END: record_vote
 
+// ANCHOR: failed_the_condition
 /// Whether a transaction was cancelled because its first write (the vote)
 /// failed its condition: the fan had voted already. DynamoDB gives one
 /// cancellation reason per write, in order; a failed condition has the code
@@ -128,6 +129,7 @@ fn failed_the_condition<R>(err: &SdkError<TransactWriteItemsError, R>) -> bool {
     //   https://docs.rs/aws-sdk-dynamodb/latest/aws_sdk_dynamodb/types/error/struct.TransactionCanceledException.html
     todo!("day 07: recognise a duplicate")
 }
+// ANCHOR_END: failed_the_condition
 
 /// What [`handle`] did with one batch.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]

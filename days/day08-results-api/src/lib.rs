@@ -96,6 +96,7 @@ pub enum ResultsError {
     DynamoDb(#[from] DynamoDbError),
 }
 
+// ANCHOR: read_counts
 /// Every count in the table, page after page of `Scan`. The items are day
 /// 06's: `driver` (a string), `votes` (a number) and `updatedAt` (a string,
 /// possibly missing); an item without a driver or a number of votes is
@@ -108,6 +109,7 @@ pub async fn read_counts(client: &Client, table: &str) -> Result<Vec<Count>, Res
     //   https://docs.rs/aws-sdk-dynamodb/latest/aws_sdk_dynamodb/operation/scan/builders/struct.ScanFluentBuilder.html
     todo!("day 08: read the counts")
 }
+// ANCHOR_END: read_counts
 
 // ANCHOR: summarize
 /// The results of the whole grid from the stored counts.

@@ -150,6 +150,7 @@ pub async fn record_vote(
 }
 // ANCHOR_END: record_vote
 
+// ANCHOR: failed_the_condition
 /// Whether a transaction was cancelled because its first write (the vote)
 /// failed its condition: the fan had voted already. DynamoDB gives one
 /// cancellation reason per write, in order; a failed condition has the code
@@ -172,6 +173,7 @@ fn failed_the_condition<R>(err: &SdkError<TransactWriteItemsError, R>) -> bool {
     }
     // end solution
 }
+// ANCHOR_END: failed_the_condition
 
 /// What [`handle`] did with one batch.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]

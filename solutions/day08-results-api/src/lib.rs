@@ -96,6 +96,7 @@ pub enum ResultsError {
     DynamoDb(#[from] DynamoDbError),
 }
 
+// ANCHOR: read_counts
 /// Every count in the table, page after page of `Scan`. The items are day
 /// 06's: `driver` (a string), `votes` (a number) and `updatedAt` (a string,
 /// possibly missing); an item without a driver or a number of votes is
@@ -131,6 +132,7 @@ pub async fn read_counts(client: &Client, table: &str) -> Result<Vec<Count>, Res
     }
     // end solution
 }
+// ANCHOR_END: read_counts
 
 // ANCHOR: summarize
 /// The results of the whole grid from the stored counts.
