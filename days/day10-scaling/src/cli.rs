@@ -103,12 +103,13 @@ pub async fn main() -> Result<()> {
                 &Prices::us_east_1(),
             );
             println!("a month at {average_records_per_second} records/s on average:");
-            println!("  provisioned, {} shard(s)  ${:>10.2}", plan.shards, cost.provisioned);
-            println!("  on-demand Standard       ${:>10.2}", cost.on_demand_standard);
-            println!("  on-demand Advantage      ${:>10.2}", cost.on_demand_advantage);
+            let provisioned = format!("provisioned, {} shard(s)", plan.shards);
+            println!("  {provisioned:<26} ${:>10.2}", cost.provisioned);
+            println!("  {:<26} ${:>10.2}", "on-demand Standard", cost.on_demand_standard);
+            println!("  {:<26} ${:>10.2}", "on-demand Advantage", cost.on_demand_advantage);
             println!(
-                "  DynamoDB writes          {:>11.0} write request units",
-                cost.write_request_units
+                "  {:<26} {:>11.0} write request units",
+                "DynamoDB writes", cost.write_request_units
             );
         }
         Command::Spread { shards, votes } => {
