@@ -10,6 +10,8 @@
 //! - Every «Day NN › Section» reference (hints, TODOs, the book) names a
 //!   heading of that day's chapter, so renaming a section cannot leave a
 //!   hint pointing nowhere.
+//! - Every link between chapters names a chapter that exists and, with a
+//!   `#fragment`, a heading of it (mdBook checks neither).
 //! - Every day's chapter has its exercise, recap, 3–5 answered practice
 //!   questions, AWS documentation links and enough prose; the book has
 //!   enough words and diagrams; every diagram is referenced and exists.
@@ -56,6 +58,7 @@ pub fn run(workspace: &Workspace) -> Result<ExitCode, String> {
         }
     }
     problems.extend(broken_references(workspace, &chapters)?);
+    problems.extend(broken_links(&chapters));
     problems.extend(diagram_problems(&source, &chapters)?);
 
     print_figures(&chapters, &source)?;
@@ -465,6 +468,75 @@ fn broken_references(workspace: &Workspace, chapters: &[Chapter]) -> Result<Vec<
     Ok(problems)
 }
 
+/// Links from one chapter to another (`day03-read-shard.md#where-to-start`,
+/// or `#fragment` within the chapter) whose chapter or heading does not
+/// exist.
+fn broken_links(chapters: &[Chapter]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for chapter in chapters {
+        for target in link_targets(&chapter.text) {
+            let (file, fragment) = target.split_once('#').unwrap_or((target, ""));
+            let file = if file.is_empty() { chapter.name.as_str() } else { file };
+            if !file.ends_with(".md") || file.contains('/') {
+                continue; // not a link between chapters
+            }
+            let Some(linked) = chapters.iter().find(|c| c.name == file) else {
+                problems.push(format!("{}: links to {file}, which does not exist", chapter.name));
+                continue;
+            };
+            if !fragment.is_empty() && !heading_ids(&linked.text).iter().any(|id| id == fragment) {
+                problems.push(format!(
+                    "{}: links to {file}#{fragment}, but {file} has no heading with that id",
+                    chapter.name
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// The targets of Markdown links and images, `[text](target)`, outside code.
+fn link_targets(text: &str) -> Vec<&str> {
+    lines_with_fences(text)
+        .into_iter()
+        .filter(|(_, _, in_fence)| !in_fence)
+        .flat_map(|(_, line, _)| {
+            line.split("](").skip(1).filter_map(|rest| {
+                let target = rest.split(')').next()?.split_whitespace().next()?;
+                (!target.contains("://") && !target.starts_with("mailto:")).then_some(target)
+            })
+        })
+        .collect()
+}
+
+/// The ids mdBook gives a chapter's headings: the text lower-cased, spaces
+/// as `-`, other punctuation dropped, `-1`, `-2`… for repeats; or the id of
+/// a `{#custom-id}` attribute.
+fn heading_ids(text: &str) -> Vec<String> {
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    headings(text)
+        .iter()
+        .map(|heading| {
+            let id = match heading.rsplit_once("{#") {
+                Some((_, custom)) => custom.trim_end_matches('}').to_owned(),
+                None => heading
+                    .chars()
+                    .filter_map(|c| match c {
+                        c if c.is_alphanumeric() || c == '_' || c == '-' => {
+                            Some(c.to_ascii_lowercase())
+                        }
+                        c if c.is_whitespace() => Some('-'),
+                        _ => None,
+                    })
+                    .collect(),
+            };
+            let repeats = seen.entry(id.clone()).or_default();
+            *repeats += 1;
+            if *repeats == 1 { id } else { format!("{id}-{}", *repeats - 1) }
+        })
+        .collect()
+}
+
 fn collect_files(folder: &Path, extension: &str, files: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(folder) else { return };
     for entry in entries.flatten() {
@@ -637,6 +709,43 @@ mod tests {
                 ("07".to_owned(), "Accept and count in one step".to_owned()),
                 ("10".to_owned(), "Shard maths".to_owned()),
                 ("03".to_owned(), "When is a reader done?".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn heading_ids_are_mdbooks() {
+        let text = "# Day 03 — read a shard\n## Where to start?\n## `GetRecords`, page by page\n\
+                    ## Recap\n## Recap\n## Custom {#mine}\n";
+        assert_eq!(
+            heading_ids(text),
+            [
+                "day-03--read-a-shard",
+                "where-to-start",
+                "getrecords-page-by-page",
+                "recap",
+                "recap-1",
+                "mine"
+            ]
+        );
+    }
+
+    #[test]
+    fn links_between_chapters_name_real_headings() {
+        let chapter = |name: &str, text: &str| Chapter { name: name.into(), text: text.into() };
+        let chapters = [
+            chapter(
+                "a.md",
+                "# A\n[ok](b.md#where-to-start) [ok](b.md) [self](#a) [web](https://x.y/b.md#no)\n\
+                             [gone](b.md#nowhere) [missing](c.md) ![img](diagrams/x.svg)\n```\n[code](b.md#not-checked)\n```\n",
+            ),
+            chapter("b.md", "# B\n## Where to start\n"),
+        ];
+        assert_eq!(
+            broken_links(&chapters),
+            [
+                "a.md: links to b.md#nowhere, but b.md has no heading with that id",
+                "a.md: links to c.md, which does not exist",
             ]
         );
     }
