@@ -84,7 +84,7 @@ fn a_record_over_one_mebibyte_is_refused_with_a_clear_error() {
     );
     assert_eq!(
         error.to_string(),
-        "record with partition key \"turn-01\" is 1048577 bytes; Kinesis takes at most 1 MiB"
+        "record with partition key \"turn-01\" is 1048577 bytes; a stream takes at most 1 MiB by default"
     );
 }
 

@@ -94,7 +94,7 @@ pub async fn create_stream(
     // TODO 1: refuse a provisioned capacity of fewer than one shard *before*
     //   calling AWS: a request that cannot succeed should not be sent, and the
     //   caller deserves our error (see `StreamError`), not Kinesis's.
-    //   Chapter: «Day 01 › Two capacity modes».
+    //   Chapter: «Day 01 › Capacity modes».
     // TODO 2: build the CreateStream request for `name` in the chosen mode: a
     //   provisioned stream states its shard count, an on-demand one states its
     //   mode and no count.

@@ -16,7 +16,7 @@
 //! | `AFTER_SEQUENCE_NUMBER` | the record after it: resuming a checkpoint  |
 //! | `AT_TIMESTAMP`          | the first record that arrived at that time  |
 //!
-//! Sequence numbers are decimal strings of up to 128 digits, too big for any
+//! Sequence numbers are decimal strings of up to 129 digits, too big for any
 //! integer type. Comparing them as strings is wrong ("9" > "10"), so they get
 //! a type of their own that compares them as numbers.
 //!

@@ -4,7 +4,7 @@
 //! of bytes) and sends them. Two calls do it:
 //!
 //! - `PutRecord`: one record, one round trip. Simple, and slow at volume.
-//! - `PutRecords`: up to 500 records and 5 MiB in one call. Fast, but the
+//! - `PutRecords`: up to 500 records and, by default, 5 MiB in one call. Fast, but the
 //!   call can *partly* fail: Kinesis stores some records and refuses others
 //!   (typically `ProvisionedThroughputExceededException` when a shard is
 //!   over its write limit), and says which in the answer. A producer that
@@ -31,9 +31,11 @@ use pitlane::sensors::SensorReading;
 
 /// At most this many records in one `PutRecords` call.
 pub const MAX_RECORDS_PER_CALL: usize = 500;
-/// At most this many bytes (data and partition keys) in one `PutRecords` call.
+/// At most this many bytes (data and partition keys) in one `PutRecords` call,
+/// by default (a stream can opt in to 10 MiB records and calls).
 pub const MAX_BYTES_PER_CALL: usize = 5 * 1024 * 1024;
-/// At most this many bytes (data and partition key) in one record.
+/// At most this many bytes (data and partition key) in one record, by
+/// default.
 pub const MAX_BYTES_PER_RECORD: usize = 1024 * 1024;
 /// A partition key has 1 to 256 characters.
 pub const MAX_PARTITION_KEY_LENGTH: usize = 256;
@@ -115,7 +117,7 @@ pub enum ProduceError {
     #[error("a partition key needs 1 to 256 characters, this one has {length}")]
     InvalidPartitionKey { length: usize },
     #[error(
-        "record with partition key {partition_key:?} is {size} bytes; Kinesis takes at most 1 MiB"
+        "record with partition key {partition_key:?} is {size} bytes; a stream takes at most 1 MiB by default"
     )]
     TooLarge { partition_key: String, size: usize },
     #[error("could not encode the event as JSON: {0}")]
