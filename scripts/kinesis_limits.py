@@ -1,12 +1,16 @@
 """A front for kinesis-local (the local Kinesis) that refuses what AWS refuses.
 
-kinesis-local checks a record's partition key (1 to 256 characters) and its
-size (1 MiB), as AWS does, but it accepts a PutRecords call of any length
-and any total size. AWS refuses more than 500 records in one call, and more
-than 5 MiB in all (data and partition keys). A producer that batches wrongly
-would pass every local test and fail on its first day on AWS, so this front
-refuses those calls the way AWS does (HTTP 400, the same error type and
-message), and passes every other request through unchanged.
+kinesis-local accepts a PutRecords call of any length and any total size,
+counts a record's data but not its partition key against the 1 MiB record
+size, turns an oversized record of a PutRecords call into a failed entry
+(AWS refuses the whole call), and words its refusals its own way. AWS
+refuses more than 500 records in one call, more than 5 MiB in all (data and
+partition keys), and a record whose data and key exceed 1 MiB (the default
+record size). A producer that batches wrongly would pass every local test
+and fail on its first day on AWS, so this front refuses those calls the way
+AWS does (HTTP 400, AWS's error type and message), and passes every other
+request through unchanged. (Streams of up to 10 MiB records, an opt-in on
+AWS, do not exist locally.)
 
 Every limit here has a test that proves it is refused: crates/testkit/tests/
 local_backend.rs. The local-backend appendix of the book lists each AWS limit
@@ -26,37 +30,77 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MAX_RECORDS_PER_PUT_RECORDS = 500
 MAX_PUT_RECORDS_BYTES = 5 * 1024 * 1024
+MAX_RECORD_BYTES = 1024 * 1024
+MAX_PARTITION_KEY_LENGTH = 256
+
+
+def validation(message: str):
+    return "ValidationException", f"1 validation error detected: {message}"
+
+
+def record_problem(record: dict, path: str):
+    """A record's own limits: a partition key of 1 to 256 characters (as Java
+    counts them, in UTF-16 units), and data and key within 1 MiB together
+    (the default record size; kinesis-local counts the data alone)."""
+    key = record.get("PartitionKey")
+    if not isinstance(key, str):
+        return None
+    length = len(key.encode("utf-16-le")) // 2
+    if length > MAX_PARTITION_KEY_LENGTH:
+        return validation(
+            f"Value '{key}' at '{path}partitionKey' failed to satisfy constraint: "
+            f"Member must have length less than or equal to {MAX_PARTITION_KEY_LENGTH}"
+        )
+    if length == 0:
+        return validation(
+            f"Value '' at '{path}partitionKey' failed to satisfy constraint: "
+            "Member must have length greater than or equal to 1"
+        )
+    if record_bytes(record) > MAX_RECORD_BYTES:
+        return validation(
+            f"Value at '{path}data' failed to satisfy constraint: "
+            f"Member must have length less than or equal to {MAX_RECORD_BYTES}"
+        )
+    return None
+
+
+def record_bytes(record: dict) -> int:
+    """Data (before base64) and partition key: what AWS counts against a
+    record's size and a request's."""
+    try:
+        data = base64.b64decode(record.get("Data", ""), validate=True)
+    except (ValueError, TypeError):
+        data = b""  # kinesis-local answers malformed data itself
+    return len(data) + len(str(record.get("PartitionKey", "")).encode())
+
+
+def put_record_problem(body: dict):
+    return record_problem(body, "")
 
 
 def put_records_problem(body: dict):
     """The (error type, message) AWS answers a PutRecords request with, or None."""
     records = body.get("Records")
-    if not isinstance(records, list):
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
         return None  # kinesis-local answers malformed requests itself
     if len(records) > MAX_RECORDS_PER_PUT_RECORDS:
-        return (
-            "ValidationException",
-            "1 validation error detected: Value at 'records' failed to satisfy constraint: "
-            f"Member must have length less than or equal to {MAX_RECORDS_PER_PUT_RECORDS}",
+        return validation(
+            "Value at 'records' failed to satisfy constraint: "
+            f"Member must have length less than or equal to {MAX_RECORDS_PER_PUT_RECORDS}"
         )
-    total = 0
-    for record in records:
-        if not isinstance(record, dict):
-            return None
-        try:
-            data = base64.b64decode(record.get("Data", ""), validate=True)
-        except (ValueError, TypeError):
-            return None
-        total += len(data) + len(str(record.get("PartitionKey", "")).encode())
-    if total > MAX_PUT_RECORDS_BYTES:
-        return (
-            "InvalidArgumentException",
-            f"Records size exceeds {MAX_PUT_RECORDS_BYTES // (1024 * 1024)} MB limit",
-        )
+    for number, record in enumerate(records, start=1):
+        problem = record_problem(record, f"records.{number}.member.")
+        if problem is not None:
+            return problem
+    if sum(record_bytes(record) for record in records) > MAX_PUT_RECORDS_BYTES:
+        return "InvalidArgumentException", "Records size exceeds 5 MB limit"
     return None
 
 
-CHECKS = {"Kinesis_20131202.PutRecords": put_records_problem}
+CHECKS = {
+    "Kinesis_20131202.PutRecord": put_record_problem,
+    "Kinesis_20131202.PutRecords": put_records_problem,
+}
 
 
 def serve(host: str, port: int, upstream_port: int) -> None:

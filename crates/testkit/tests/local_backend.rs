@@ -145,7 +145,10 @@ async fn a_document_nests_32_levels_deep_and_no_deeper() {
     put(&client, &table, item("a", "32", [("doc", nested(32))])).await.expect("32 levels");
     assert_eq!(
         put(&client, &table, item("a", "33", [("doc", nested(33))])).await,
-        Err(validation("Nesting Levels have exceeded supported limits"))
+        Err(validation(
+            "Nesting Levels have exceeded supported limits: \
+             Attributes in the item have nested levels beyond supported limit"
+        ))
     );
     assert!(!stored(&client, &table, "a", "33").await);
 }
@@ -168,18 +171,20 @@ async fn a_number_has_at_most_38_significant_digits_within_dynamodbs_range() {
     }
     assert_eq!(
         put(&client, &table, number(&"1".repeat(39))).await,
-        Err(validation("Attempting to store more than 38 significant digits in a Number"))
+        Err(validation(
+            "1 validation error detected: Attempting to store more than 38 significant digits in a Number"
+        ))
     );
     assert_eq!(
         put(&client, &table, number("1E+126")).await,
         Err(validation(
-            "Number overflow. Attempting to store a number with magnitude larger than supported range"
+            "1 validation error detected: Number overflow. Attempting to store a number with magnitude larger than supported range"
         ))
     );
     assert_eq!(
         put(&client, &table, number("1E-131")).await,
         Err(validation(
-            "Number underflow. Attempting to store a number with magnitude smaller than supported range"
+            "1 validation error detected: Number underflow. Attempting to store a number with magnitude smaller than supported range"
         ))
     );
     assert!(!stored(&client, &table, "a", &"1".repeat(39)).await);
@@ -195,7 +200,9 @@ async fn a_number_has_at_most_38_significant_digits_within_dynamodbs_range() {
         .await;
     assert_eq!(
         refused(update),
-        validation("Attempting to store more than 38 significant digits in a Number")
+        validation(
+            "1 validation error detected: Attempting to store more than 38 significant digits in a Number"
+        )
     );
 }
 
@@ -205,9 +212,7 @@ async fn an_attribute_name_is_never_empty_at_any_depth() {
     let empty_inside = Av::M(HashMap::from([("".into(), Av::S("x".into()))]));
     assert_eq!(
         put(&client, &table, item("a", "b", [("map", empty_inside)])).await,
-        Err(validation(
-            "One or more parameter values were invalid: An AttributeValue may not contain an empty attribute name"
-        ))
+        Err(validation("1 validation error detected: Empty attribute name"))
     );
     assert!(!stored(&client, &table, "a", "b").await);
 }
@@ -221,7 +226,7 @@ async fn a_partition_key_holds_2048_bytes_and_a_sort_key_1024() {
     assert_eq!(
         put(&client, &table, item(&"p".repeat(2049), "s", [])).await,
         Err(validation(
-            "One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of 2048 bytes"
+            "One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of2048 bytes"
         ))
     );
     assert_eq!(
@@ -324,14 +329,34 @@ async fn a_record_has_a_partition_key_of_1_to_256_characters_and_at_most_1_mib_o
     };
 
     put(1, "é".repeat(256)).await.expect("256 characters, 512 bytes");
-    let (code, message) = refused(put(1, "k".repeat(257)).await);
-    assert_eq!(code, "InvalidArgumentException");
-    assert!(message.contains("256"), "{message}");
+    assert_eq!(
+        refused(put(1, "k".repeat(257)).await),
+        (
+            "ValidationException".to_owned(),
+            format!(
+                "1 validation error detected: Value '{}' at 'partitionKey' failed to satisfy \
+                 constraint: Member must have length less than or equal to 256",
+                "k".repeat(257)
+            )
+        )
+    );
 
-    put(MIB, "k".into()).await.expect("1 MiB of data");
-    let (code, message) = refused(put(MIB + 1, "k".into()).await);
-    assert_eq!(code, "InvalidArgumentException");
-    assert!(message.contains("1048576"), "{message}");
+    // Data and partition key count together (kinesis-local counts the data alone).
+    put(MIB - 1, "k".into()).await.expect("1 MiB with the key");
+    let too_big = "1 validation error detected: Value at 'data' failed to satisfy constraint: \
+                   Member must have length less than or equal to 1048576";
+    assert_eq!(refused(put(MIB, "k".into()).await), validation(too_big));
+
+    // In a PutRecords call, one such record refuses the whole call (kinesis-local
+    // would fail that entry alone).
+    let call = client
+        .put_records()
+        .stream_name(&stream)
+        .records(entry(1, "a"))
+        .records(entry(MIB, "b"))
+        .send()
+        .await;
+    assert_eq!(refused(call), validation(&too_big.replace("'data'", "'records.2.member.data'")));
 }
 
 #[tokio::test]
@@ -350,8 +375,11 @@ async fn a_put_records_call_takes_500_records_and_5_mib_with_the_partition_keys(
 
     // Five records of 1 MiB minus one byte, with one-byte keys: 5 MiB exactly.
     put_records(vec![entry(MIB - 1, "k"); 5]).await.expect("5 MiB");
-    // The same data with two-byte keys: 5 bytes over.
-    let (code, message) = refused(put_records(vec![entry(MIB - 1, "kk"); 5]).await);
-    assert_eq!(code, "InvalidArgumentException");
-    assert!(message.contains("5 MB"), "{message}");
+    // One more record of one byte and a one-byte key: 2 bytes over.
+    let mut over = vec![entry(MIB - 1, "k"); 5];
+    over.push(entry(1, "k"));
+    assert_eq!(
+        refused(put_records(over).await),
+        ("InvalidArgumentException".to_owned(), "Records size exceeds 5 MB limit".to_owned())
+    );
 }
