@@ -6,7 +6,7 @@
 //! reviewer sees it.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use pitlane_testkit::workspace_packages;
@@ -342,31 +342,48 @@ fn every_function_logs_to_its_own_group_kept_for_a_limited_time() {
     }
 }
 
+/// `scripts/aws.sh` with no AWS settings at all: an empty environment but
+/// `PATH`, a `HOME` without `~/.aws`, no instance metadata, plus `extra`.
+/// If the script's refusal ever broke, the call would still reach no
+/// account: there are no credentials to find.
+fn aws_sh_without_an_account(home: &Path, command: &str, extra: &[(&str, &str)]) -> Command {
+    let mut aws_sh = Command::new("bash");
+    aws_sh
+        .arg(root().join("scripts/aws.sh"))
+        .arg(command)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .envs(extra.iter().copied());
+    aws_sh
+}
+
 #[test]
 fn deploy_and_destroy_refuse_politely_without_aws_credentials() {
     let home = std::env::temp_dir().join(format!("pitlane-no-aws-{}", std::process::id()));
     std::fs::create_dir_all(&home).unwrap();
+
+    // The environment the script gets holds no AWS setting but the ones
+    // given here, and its HOME no AWS configuration.
+    let mut env = aws_sh_without_an_account(&home, "deploy", &[("AWS_ENDPOINT_URL_KINESIS", "x")]);
+    let seen =
+        env.get_envs().map(|(name, _)| name.to_string_lossy().into_owned()).collect::<Vec<_>>();
+    let aws: Vec<&String> = seen.iter().filter(|name| name.starts_with("AWS_")).collect();
+    assert_eq!(aws, ["AWS_EC2_METADATA_DISABLED", "AWS_ENDPOINT_URL_KINESIS"]);
+    assert!(env.get_envs().all(|(name, value)| name != "HOME" || value == Some(home.as_os_str())));
+    assert!(!home.join(".aws").exists(), "no ~/.aws for the script to read");
+
     for command in ["deploy", "destroy"] {
-        let output = Command::new("bash")
-            .arg(root().join("scripts/aws.sh"))
-            .arg(command)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", &home)
-            .output()
-            .expect("bash runs");
+        let output = aws_sh_without_an_account(&home, command, &[]).output().expect("bash runs");
         let message = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(1), "{command}: {message}");
         assert!(message.contains("No AWS credentials are configured"), "{command}: {message}");
         assert!(message.contains(&format!("just {command}")), "{command}: says what to do");
     }
-    // Pointed at the local emulators, it refuses too.
-    let output = Command::new("bash")
-        .arg(root().join("scripts/aws.sh"))
-        .arg("deploy")
-        .env("AWS_ENDPOINT_URL_KINESIS", "http://127.0.0.1:28480")
-        .output()
-        .unwrap();
+    // Pointed at the local emulators, it refuses too (and would find no
+    // credentials even if it did not).
+    let output = env.output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("local emulators"));
     let _ = std::fs::remove_dir_all(&home);
