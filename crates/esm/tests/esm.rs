@@ -34,10 +34,15 @@ fn is_json(data: &[u8]) -> bool {
     serde_json::from_slice::<serde_json::Value>(data).is_ok()
 }
 
+/// Fast settings for tests. Retries are bounded: a regression that makes a
+/// handler fail then ends the run with records given up, which the test's
+/// assertions see, instead of retrying until the test runner's timeout
+/// (AWS's default is to retry until the record expires).
 fn quick(stream: &str) -> EsmConfig {
     EsmConfig {
         retry_delay: Duration::ZERO,
         poll_interval: Duration::from_millis(50),
+        maximum_retry_attempts: Some(5),
         ..EsmConfig::new(stream)
     }
 }
@@ -95,22 +100,33 @@ async fn delivers_every_record_once_in_order_per_shard_in_batches_of_at_most_bat
 #[tokio::test]
 async fn the_event_is_what_lambda_sends() {
     let (client, stream) = stream_holding(&all_votes(), 1, "esm-shape").await;
-    let events: Arc<Mutex<Vec<KinesisEvent>>> = Arc::default();
+    // Kept and checked after the run: an assertion inside the handler would
+    // only make the mapping retry the batch.
+    let events: Arc<Mutex<Vec<(KinesisEvent, String, String)>>> = Arc::default();
     let kept = events.clone();
     let function =
         InProcess::new("shape", Duration::from_secs(3), move |event: LambdaEvent<KinesisEvent>| {
             let kept = kept.clone();
             async move {
-                assert!(event.context.request_id.starts_with("pitlane-esm-"));
-                assert!(event.context.invoked_function_arn.ends_with(":function:shape"));
-                kept.lock().unwrap().push(event.payload);
+                let context = event.context;
+                kept.lock().unwrap().push((
+                    event.payload,
+                    context.request_id,
+                    context.invoked_function_arn,
+                ));
                 Ok::<_, FunctionError>(())
             }
         });
 
-    run_until_caught_up(&client, &quick(&stream), Arc::new(function)).await.unwrap();
+    let report = run_until_caught_up(&client, &quick(&stream), Arc::new(function)).await.unwrap();
 
+    assert_eq!(report.records_given_up, 0);
     let events = events.lock().unwrap();
+    for (_, request_id, arn) in events.iter() {
+        assert!(request_id.starts_with("pitlane-esm-"), "{request_id}");
+        assert!(arn.ends_with(":function:shape"), "{arn}");
+    }
+    let events: Vec<&KinesisEvent> = events.iter().map(|(event, _, _)| event).collect();
     assert_eq!(events.iter().map(|e| e.records.len()).collect::<Vec<_>>(), [100, 100, 100, 100]);
     let record = &events[0].records[0];
     let sent = &all_votes().records[0];
