@@ -8,7 +8,7 @@ use pitlane::votes::Vote;
 use pitlane_testkit::{kinesis, read_all, stream_with_shards, unique_name};
 use serde_json::{Value, json};
 
-use crate::sut::{ApiConfig, MAX_BODY_BYTES, USER_HEADER, handle};
+use crate::sut::{ApiConfig, MAX_BODY_BYTES, MAX_IDENTITY_CHARS, USER_HEADER, handle};
 
 const ORIGIN: &str = "https://vote.pitlane.example";
 
@@ -82,6 +82,25 @@ async fn a_body_of_exactly_the_limit_is_read_one_byte_more_is_too_large() {
 
     assert_eq!(at_limit.status(), 202, "{MAX_BODY_BYTES} bytes: within the limit");
     assert_eq!(over.status(), 413, "{} bytes: over it", MAX_BODY_BYTES + 1);
+}
+
+/// The voter keys the record, and Kinesis refuses a partition key over 256
+/// characters: such an identity is the caller's mistake, a 400 said now,
+/// not a write that fails as a 500.
+#[tokio::test]
+async fn an_identity_too_long_to_key_a_record_is_a_400_and_nothing_is_written() {
+    let (client, config) = api("day05-identity").await;
+    let signed_in_as =
+        |sub: String| HttpRequest { jwt_subject: Some(sub), ..vote_request(r#"{"vote": "NOR"}"#) };
+
+    let longest = call(&client, &config, &signed_in_as("f".repeat(MAX_IDENTITY_CHARS))).await;
+    assert_eq!(longest.status(), 202, "{MAX_IDENTITY_CHARS} characters key a record");
+    let too_long = call(&client, &config, &signed_in_as("f".repeat(MAX_IDENTITY_CHARS + 1))).await;
+
+    assert_eq!(too_long.status(), 400);
+    let message = body_json(&too_long)["message"].as_str().unwrap_or_default().to_owned();
+    assert!(message.contains("identity") && message.contains("256"), "{message:?}");
+    assert_eq!(read_all(&client, &config.stream).await.len(), 1, "only the valid vote was written");
 }
 
 #[tokio::test]

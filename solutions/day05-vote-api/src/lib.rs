@@ -14,6 +14,7 @@
 //! | nobody signed in                          | 401    |
 //! | not `Content-Type: application/json`      | 415    |
 //! | body over 1 KiB                           | 413    |
+//! | an identity too long to key a record      | 400    |
 //! | not JSON, no `vote`, unknown driver, ...  | 400    |
 //! | the stream refused the vote               | 500    |
 //!
@@ -52,6 +53,11 @@ pub const TRUST_USER_HEADER_ENV: &str = "TRUST_USER_HEADER";
 pub const USER_HEADER: &str = "x-pitlane-user";
 /// The largest body accepted: a vote is about 20 bytes.
 pub const MAX_BODY_BYTES: usize = 1024;
+/// The longest identity a vote can have: it becomes the record's partition
+/// key, which Kinesis takes from 1 to 256 characters (counted as Java counts
+/// them, in UTF-16 units). Cognito's `sub` is a 36-character UUID, and OpenID
+/// Connect allows at most 255; a longer one is no identity a provider issued.
+pub const MAX_IDENTITY_CHARS: usize = 256;
 
 /// How the API is set up.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -124,7 +130,10 @@ pub fn voter(request: &Request, config: &ApiConfig) -> Result<String, ApiError> 
     //~ TODO 1: name the voter from the identity API Gateway verified (the JWT
     //~   authorizer's `sub` claim, in the HTTP API's request context); only when
     //~   there is none, and only if the configuration trusts it, from the demo
-    //~   header. A blank value names nobody. Chapter: «Day 05 › Who is voting?».
+    //~   header. A blank value names nobody. The identity keys the vote's record,
+    //~   so one that Kinesis would refuse as a partition key is a bad request
+    //~   (told to the caller now), not a failed write (a 500 later).
+    //~   Chapter: «Day 05 › Who is voting?».
     //~   Docs: https://docs.rs/lambda_http/latest/lambda_http/request/enum.RequestContext.html
     // solution: todo!("day 05: who is voting?")
     let from_jwt = match request.request_context_ref() {
@@ -140,7 +149,17 @@ pub fn voter(request: &Request, config: &ApiConfig) -> Result<String, ApiError> 
         let header = request.headers().get(USER_HEADER)?.to_str().ok()?.trim();
         (config.trust_user_header && !header.is_empty()).then(|| header.to_owned())
     };
-    from_jwt.filter(|sub| !sub.trim().is_empty()).or_else(from_header).ok_or(ApiError::Unauthorized)
+    let user = from_jwt
+        .filter(|sub| !sub.trim().is_empty())
+        .or_else(from_header)
+        .ok_or(ApiError::Unauthorized)?;
+    if user.encode_utf16().count() > MAX_IDENTITY_CHARS {
+        return Err(ApiError::BadRequest(format!(
+            "the voter's identity is longer than {MAX_IDENTITY_CHARS} characters, \
+             the most a vote can be keyed by"
+        )));
+    }
+    Ok(user)
     // end solution
 }
 // ANCHOR_END: voter
