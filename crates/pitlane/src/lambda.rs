@@ -164,6 +164,33 @@ fn arrival_millis(record: &aws_sdk_kinesis::types::Record) -> DateTime<Utc> {
         .unwrap_or_default()
 }
 
+/// What Lambda is told when a handler fails: the error's message (with its
+/// causes), and an `errorType` that names it, `TypeName::Variant`, for a
+/// person searching the logs or an alarm filtering on it. Without this the
+/// runtime reports the Rust type of a boxed error,
+/// `&alloc::boxed::Box<dyn core::error::Error + ...>`, for every failure.
+pub fn diagnostic<E: std::error::Error + std::fmt::Debug>(
+    error: E,
+) -> lambda_http::lambda_runtime::Diagnostic {
+    let type_name = std::any::type_name::<E>();
+    let type_name = type_name.split('<').next().unwrap_or(type_name);
+    let type_name = type_name.rsplit("::").next().unwrap_or(type_name);
+    let debug = format!("{error:?}");
+    let variant = debug.split(['(', ' ', '{']).next().unwrap_or_default();
+    let error_type = if variant.is_empty() || variant == type_name {
+        type_name.to_owned()
+    } else {
+        format!("{type_name}::{variant}")
+    };
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message = format!("{message}: {cause}");
+        source = cause.source();
+    }
+    lambda_http::lambda_runtime::Diagnostic { error_type, error_message: message }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,5 +235,27 @@ mod tests {
         assert!(kinesis.get("encryptionType").is_none());
         let back: KinesisEvent = serde_json::from_str(&json).unwrap();
         assert_eq!(back, event);
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    enum WriteError {
+        #[error("the table refused the batch")]
+        Refused(#[source] std::io::Error),
+        #[error("no table")]
+        NoTable,
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("plain")]
+    struct Plain;
+
+    #[test]
+    fn a_failure_is_reported_by_its_type_and_variant_with_every_cause() {
+        let cause = std::io::Error::other("throttled");
+        let refused = diagnostic(WriteError::Refused(cause));
+        assert_eq!(refused.error_type, "WriteError::Refused");
+        assert_eq!(refused.error_message, "the table refused the batch: throttled");
+        assert_eq!(diagnostic(WriteError::NoTable).error_type, "WriteError::NoTable");
+        assert_eq!(diagnostic(Plain).error_type, "Plain");
     }
 }

@@ -19,7 +19,7 @@ pub async fn main() -> Result<(), Error> {
     let client = aws_sdk_dynamodb::Client::new(&pitlane::aws::load_config().await);
     let (client, tables) = (&client, &tables);
     run(service_fn(move |event: LambdaEvent<KinesisEvent>| async move {
-        handle(client, tables, event.payload).await.map_err(Error::from)
+        handle(client, tables, event.payload).await.map_err(pitlane::lambda::diagnostic)
     }))
     .await
 }

@@ -17,7 +17,7 @@ pub async fn main() -> Result<(), Error> {
     let client = aws_sdk_dynamodb::Client::new(&pitlane::aws::load_config().await);
     let (client, table) = (&client, table.as_str());
     run(service_fn(move |event: LambdaEvent<KinesisEvent>| async move {
-        handle(client, table, event.payload).await.map_err(Error::from)
+        handle(client, table, event.payload).await.map_err(pitlane::lambda::diagnostic)
     }))
     .await
 }
