@@ -19,8 +19,9 @@ use serde::Serialize;
 pub type InvokeFuture<'a> =
     Pin<Box<dyn Future<Output = Result<serde_json::Value, FunctionError>> + Send + 'a>>;
 
-/// Why an invocation failed. Every kind counts as a *function error* for the
-/// event-source mapping: the batch is retried.
+/// Why an invocation failed. The batch is retried in every case; all but
+/// [`FunctionError::Invoke`] are *function errors*, which count against
+/// `MaximumRetryAttempts` and may bisect the batch.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum FunctionError {
     /// The handler returned an error.
@@ -32,9 +33,27 @@ pub enum FunctionError {
     /// The handler ran longer than the function's timeout.
     #[error("function timed out after {0:?}")]
     TimedOut(Duration),
-    /// The function could not be reached or answered nonsense.
+    /// The function's process exited or was killed during the invocation
+    /// (Lambda's `Runtime.ExitError`).
+    #[error("function crashed: {0}")]
+    Crashed(String),
+    /// The function answered something that is not JSON.
+    #[error("function answered nonsense: {0}")]
+    BadAnswer(String),
+    /// The function was never run: it could not be reached, its process not
+    /// started, or the invoke itself was refused (an HTTP error status, as
+    /// Lambda's throttling is). AWS does not count these as retries: the
+    /// mapping retries with backoff until the function can be invoked.
     #[error("invoke failed: {0}")]
     Invoke(String),
+}
+
+impl FunctionError {
+    /// Whether the function ran and failed: a retry that counts against
+    /// `MaximumRetryAttempts`, and a reason to bisect.
+    pub fn is_function_error(&self) -> bool {
+        !matches!(self, FunctionError::Invoke(_))
+    }
 }
 
 /// Something that runs the function with one batch and returns its JSON
@@ -86,7 +105,7 @@ where
                 Ok(Err(join)) => Err(FunctionError::Panicked(panic_message(join))),
                 Ok(Ok(Err(error))) => Err(FunctionError::Unhandled(error.to_string())),
                 Ok(Ok(Ok(answer))) => serde_json::to_value(answer)
-                    .map_err(|e| FunctionError::Invoke(format!("the answer is not JSON: {e}"))),
+                    .map_err(|e| FunctionError::BadAnswer(format!("the answer is not JSON: {e}"))),
             }
         })
     }
@@ -176,7 +195,7 @@ impl HttpInvoker {
             return Ok(serde_json::Value::Null);
         }
         serde_json::from_slice(&body)
-            .map_err(|e| FunctionError::Invoke(format!("the answer is not JSON ({e}): {text}")))
+            .map_err(|e| FunctionError::BadAnswer(format!("the answer is not JSON ({e}): {text}")))
     }
 }
 

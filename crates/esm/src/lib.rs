@@ -47,5 +47,8 @@ pub mod shards;
 
 pub use config::{EsmConfig, StartingPosition};
 pub use invoke::{FunctionError, HttpInvoker, InProcess, Invoke};
-pub use mapping::{EsmError, EsmReport, EventSourceMapping, FailureRecord, run_until_caught_up};
+pub use mapping::{
+    EsmError, EsmReport, EventSourceMapping, FailureRecord, MAX_PAYLOAD_BYTES,
+    MIN_GET_RECORDS_INTERVAL, run_until_caught_up,
+};
 pub use runtime_api::RuntimeApiProcess;

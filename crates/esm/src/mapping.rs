@@ -218,7 +218,7 @@ impl Mapping {
     }
 
     fn worker(&self, shard: String) -> ShardWorker {
-        ShardWorker { mapping: self.clone(), shard }
+        ShardWorker { mapping: self.clone(), shard, last_read: std::sync::Mutex::new(None) }
     }
 
     fn report(&self) -> EsmReport {
@@ -237,24 +237,75 @@ enum Verdict {
     Success,
     /// `batchItemFailures`: records from this index on are to be retried.
     FailedFrom(usize),
-    /// The whole batch failed.
+    /// The whole batch failed: a function error.
     Failed(String),
+    /// The function was never run (unreachable, throttled, not started):
+    /// retried, but not a function error.
+    NotInvoked(String),
 }
 
 struct ShardWorker {
     mapping: Mapping,
     shard: String,
+    /// When this shard was last read: `GetRecords` is paced to
+    /// [`MIN_GET_RECORDS_INTERVAL`].
+    last_read: std::sync::Mutex<Option<Instant>>,
+}
+
+/// A shard serves at most 5 `GetRecords` calls a second, shared by every
+/// consumer reading it; past that it throttles them all.
+pub const MIN_GET_RECORDS_INTERVAL: Duration = Duration::from_millis(200);
+
+/// The largest event Lambda accepts for a synchronous invocation, 6 MB
+/// (6,291,456 bytes); an event-source mapping never sends a bigger one, and
+/// cuts the batch short instead.
+pub const MAX_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
+
+/// Reads of a shard that fail in a row before a one-shot run
+/// ([`run_until_caught_up`]) gives up; a mapping running in the background
+/// keeps retrying, as Lambda does.
+const MAX_READ_FAILURES_UNTIL_CAUGHT_UP: u32 = 10;
+
+/// Where a worker reads next.
+enum Next {
+    /// From this iterator.
+    Iterator(String),
+    /// From a fresh iterator at the checkpoint (at the start, or after a
+    /// failed read or an expired iterator).
+    Reopen,
+    /// Nowhere: the shard is closed and read to its end.
+    Finished,
 }
 
 impl ShardWorker {
     async fn run(self, mode: Mode, mut stopped: watch::Receiver<bool>) -> Result<(), EsmError> {
-        let mut iterator = Some(self.open_iterator().await?);
-        while let Some(current) = iterator.take() {
-            let (records, caught_up, next) = self.gather(current).await?;
+        let mut next = Next::Reopen;
+        let mut read_failures = 0;
+        loop {
+            let read = match std::mem::replace(&mut next, Next::Reopen) {
+                Next::Finished => break,
+                Next::Iterator(iterator) => self.gather(iterator).await,
+                Next::Reopen => match self.open_iterator().await {
+                    Ok(iterator) => self.gather(iterator).await,
+                    Err(error) => Err(error),
+                },
+            };
+            let (records, caught_up, following) = match read {
+                Ok(read) => read,
+                Err(error) => {
+                    read_failures += 1;
+                    self.read_failed(error, read_failures, mode, &mut stopped).await?;
+                    if *stopped.borrow() {
+                        break;
+                    }
+                    continue; // from a fresh iterator at the checkpoint
+                }
+            };
+            read_failures = 0;
             if !records.is_empty() {
                 self.deliver(records).await?;
             }
-            iterator = next;
+            next = following.map_or(Next::Finished, Next::Iterator);
             if *stopped.borrow() {
                 break;
             }
@@ -271,24 +322,72 @@ impl ShardWorker {
         Ok(())
     }
 
-    async fn open_iterator(&self) -> Result<String, EsmError> {
+    /// A failed `GetShardIterator` or `GetRecords` (throttled, a network
+    /// error, an iterator that expired after its 5 minutes): logged, then
+    /// retried after a growing pause from a fresh iterator at the checkpoint,
+    /// so that no record is skipped or delivered twice. A stream that no
+    /// longer exists ends the worker.
+    async fn read_failed(
+        &self,
+        error: KinesisError,
+        failures: u32,
+        mode: Mode,
+        stopped: &mut watch::Receiver<bool>,
+    ) -> Result<(), EsmError> {
+        let gone = matches!(error.inner(), aws_sdk_kinesis::Error::ResourceNotFoundException(_));
+        let tried_enough =
+            mode == Mode::UntilCaughtUp && failures > MAX_READ_FAILURES_UNTIL_CAUGHT_UP;
+        if gone || tried_enough {
+            return Err(error.into());
+        }
+        let pause = backoff(self.mapping.config.retry_delay, failures);
+        tracing::warn!(shard = %self.shard, failures, ?pause, %error, "reading the shard failed: retrying from the checkpoint");
+        tokio::select! {
+            _ = tokio::time::sleep(pause) => {}
+            _ = stopped.changed() => {}
+        }
+        Ok(())
+    }
+
+    /// An iterator just after the checkpoint, or at the starting position
+    /// when nothing is checkpointed yet.
+    async fn open_iterator(&self) -> Result<String, KinesisError> {
         let request = self
             .mapping
             .kinesis
             .get_shard_iterator()
             .stream_name(&self.mapping.config.stream)
             .shard_id(&self.shard);
-        let request = match self.mapping.config.starting_position {
-            StartingPosition::TrimHorizon => {
+        let checkpoint =
+            self.mapping.report.lock().expect("report lock").checkpoints.get(&self.shard).cloned();
+        let request = match (checkpoint, self.mapping.config.starting_position) {
+            (Some(sequence_number), _) => request
+                .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
+                .starting_sequence_number(sequence_number),
+            (None, StartingPosition::TrimHorizon) => {
                 request.shard_iterator_type(ShardIteratorType::TrimHorizon)
             }
-            StartingPosition::Latest => request.shard_iterator_type(ShardIteratorType::Latest),
-            StartingPosition::AtTimestamp(at) => request
+            (None, StartingPosition::Latest) => {
+                request.shard_iterator_type(ShardIteratorType::Latest)
+            }
+            (None, StartingPosition::AtTimestamp(at)) => request
                 .shard_iterator_type(ShardIteratorType::AtTimestamp)
                 .timestamp(SdkDateTime::from_millis(at.timestamp_millis())),
         };
-        let output = request.send().await.map_err(KinesisError::from)?;
+        let output = request.send().await?;
         Ok(output.shard_iterator().unwrap_or_default().to_owned())
+    }
+
+    /// Waits until a `GetRecords` call on this shard keeps within
+    /// [`MIN_GET_RECORDS_INTERVAL`] of the last one.
+    async fn pace(&self) {
+        let wait = self.last_read.lock().expect("pace lock").map(|last| {
+            (last + MIN_GET_RECORDS_INTERVAL).saturating_duration_since(Instant::now())
+        });
+        if let Some(wait) = wait.filter(|wait| !wait.is_zero()) {
+            tokio::time::sleep(wait).await;
+        }
+        *self.last_read.lock().expect("pace lock") = Some(Instant::now());
     }
 
     /// Gathers up to `batch_size` records, polling for up to the batching
@@ -297,13 +396,14 @@ impl ShardWorker {
     async fn gather(
         &self,
         iterator: String,
-    ) -> Result<(Vec<Record>, bool, Option<String>), EsmError> {
+    ) -> Result<(Vec<Record>, bool, Option<String>), KinesisError> {
         let config = &self.mapping.config;
         let deadline = Instant::now() + config.maximum_batching_window;
         let mut records = Vec::new();
         let mut iterator = Some(iterator);
         loop {
             let Some(current) = iterator.take() else { return Ok((records, true, None)) };
+            self.pace().await;
             let page = self
                 .mapping
                 .kinesis
@@ -311,8 +411,7 @@ impl ShardWorker {
                 .shard_iterator(current)
                 .limit((config.batch_size - records.len()) as i32)
                 .send()
-                .await
-                .map_err(KinesisError::from)?;
+                .await?;
             let caught_up = crate::shards::is_caught_up(&page);
             records.extend(page.records().iter().cloned());
             iterator = page.next_shard_iterator().map(str::to_owned);
@@ -322,20 +421,54 @@ impl ShardWorker {
             {
                 return Ok((records, caught_up, iterator));
             }
-            if caught_up {
-                // Within the batching window: wait for more records to come.
-                tokio::time::sleep(Duration::from_millis(100).min(deadline - Instant::now())).await;
-            }
+            // Within the batching window: poll again (paced) for more records.
         }
+    }
+
+    /// The first records of `records` whose event stays within
+    /// [`MAX_PAYLOAD_BYTES`] (at least one), and the rest.
+    fn within_payload_limit(&self, records: Vec<Record>) -> (Vec<Record>, Vec<Record>) {
+        let envelope = pitlane::lambda::to_lambda_json(&batch(Vec::new())).len();
+        let mut size = envelope;
+        let mut fit = 0;
+        for record in &records {
+            let one = batch(vec![self.mapping.source.event_record(&self.shard, record)]);
+            // Each record adds its own JSON and a comma.
+            size += pitlane::lambda::to_lambda_json(&one).len() - envelope + 1;
+            if size > MAX_PAYLOAD_BYTES && fit > 0 {
+                break;
+            }
+            fit += 1;
+        }
+        let mut records = records;
+        let rest = records.split_off(fit);
+        (records, rest)
     }
 
     // ANCHOR: deliver
     /// Invokes the function with `records` until they are all processed or
     /// given up, moving the checkpoint as it goes.
+    ///
+    /// - A function error retries the batch (counting against
+    ///   `MaximumRetryAttempts`), or with `BisectBatchOnFunctionError` splits
+    ///   it in halves, each retried on its own.
+    /// - A partial failure (`batchItemFailures`) checkpoints before the
+    ///   lowest reported record and retries from it; with bisect on too, AWS
+    ///   splits the batch *at* that record rather than in halves, which is
+    ///   the same thing: only the records from it on are retried.
+    /// - An invocation that never ran the function (unreachable, refused,
+    ///   not started) is retried with a growing pause and counts for nothing:
+    ///   AWS does not count it as a retry.
     async fn deliver(&self, records: Vec<Record>) -> Result<(), EsmError> {
         let config = &self.mapping.config;
         let mut queue = VecDeque::from([(records, 0u32)]);
+        let mut not_invoked = 0u32;
         while let Some((records, retries)) = queue.pop_front() {
+            let (records, rest) = self.within_payload_limit(records);
+            if !rest.is_empty() {
+                // Delivered after these (and their retries), as a batch of its own.
+                queue.push_front((rest, 0));
+            }
             let event = batch(
                 records.iter().map(|r| self.mapping.source.event_record(&self.shard, r)).collect(),
             );
@@ -348,20 +481,30 @@ impl ShardWorker {
                 self.mapping.function.invoke(event).await,
                 config.report_batch_item_failures,
             );
-            let (failed_from, error) = match verdict {
+            let (failed_from, error, whole_batch) = match verdict {
                 Verdict::Success => {
+                    not_invoked = 0;
                     self.checkpoint(&records, records.len());
                     continue;
                 }
-                Verdict::FailedFrom(index) => {
-                    (index, "the function reported batch item failures".to_owned())
+                Verdict::NotInvoked(error) => {
+                    not_invoked += 1;
+                    let pause = backoff(config.retry_delay, not_invoked);
+                    tracing::warn!(shard = %self.shard, %error, ?pause, "the function could not be invoked: retrying, not counted");
+                    tokio::time::sleep(pause).await;
+                    queue.push_front((records, retries));
+                    continue;
                 }
-                Verdict::Failed(error) => (0, error),
+                Verdict::FailedFrom(index) => {
+                    (index, "the function reported batch item failures".to_owned(), false)
+                }
+                Verdict::Failed(error) => (0, error, true),
             };
+            not_invoked = 0;
             tracing::warn!(shard = %self.shard, records = records.len(), failed_from, retries, %error, "batch failed");
             self.checkpoint(&records, failed_from);
             let rest = records[failed_from..].to_vec();
-            if failed_from == 0 && config.bisect_batch_on_function_error && rest.len() > 1 {
+            if whole_batch && config.bisect_batch_on_function_error && rest.len() > 1 {
                 // Split and retry the halves, each with a fresh retry count.
                 let second = rest[rest.len() / 2..].to_vec();
                 let first = rest[..rest.len() / 2].to_vec();
@@ -447,6 +590,14 @@ impl ShardWorker {
     }
 }
 
+/// The pause before the `attempt`-th retry of something that keeps failing
+/// for reasons outside the function (a read, an invoke): doubling from
+/// `base` (at least 100 ms), at most 30 s.
+fn backoff(base: Duration, attempt: u32) -> Duration {
+    let first = base.max(Duration::from_millis(100));
+    first.saturating_mul(1 << attempt.saturating_sub(1).min(16)).min(Duration::from_secs(30))
+}
+
 // ANCHOR: judge
 /// Judges the function's answer as Lambda does.
 ///
@@ -461,6 +612,7 @@ fn judge(
 ) -> Verdict {
     let answer = match answer {
         Ok(answer) => answer,
+        Err(error) if !error.is_function_error() => return Verdict::NotInvoked(error.to_string()),
         Err(error) => return Verdict::Failed(error.to_string()),
     };
     if !report_item_failures {

@@ -203,21 +203,21 @@ impl RuntimeApiProcess {
             answer = answer_rx => match answer {
                 Ok(Answer::Response(body)) if body.is_empty() => Ok(serde_json::Value::Null),
                 Ok(Answer::Response(body)) => serde_json::from_slice(&body).map_err(|e| {
-                    FunctionError::Invoke(format!("the answer is not JSON: {e}"))
+                    FunctionError::BadAnswer(format!("the answer is not JSON: {e}"))
                 }),
                 Ok(Answer::Error(body)) => {
                     Err(FunctionError::Unhandled(String::from_utf8_lossy(&body).into_owned()))
                 }
                 Err(_) => Err(FunctionError::Invoke("the Runtime API stopped".into())),
             },
-            status = child.wait() => Err(FunctionError::Invoke(format!(
+            status = child.wait() => Err(FunctionError::Crashed(format!(
                 "Runtime.ExitError: the process exited during the invocation ({})",
                 status.map_or_else(|e| e.to_string(), |s| s.to_string())
             ))),
             () = self.crash.notified() => {
                 let _ = child.kill().await;
                 self.crashes.fetch_add(1, Ordering::Relaxed);
-                Err(FunctionError::Invoke(
+                Err(FunctionError::Crashed(
                     "Runtime.ExitError: the process was killed (SIGKILL) during the invocation".into(),
                 ))
             }

@@ -8,13 +8,17 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_lambda_events::event::streams::KinesisEventResponse;
+use aws_sdk_kinesis::operation::get_records::GetRecordsInput;
+use aws_sdk_kinesis::operation::get_shard_iterator::GetShardIteratorInput;
 use lambda_runtime::LambdaEvent;
 use pitlane::lambda::{KinesisEvent, batch};
 use pitlane_esm::{
     EsmConfig, EventSourceMapping, FailureRecord, FunctionError, HttpInvoker, InProcess, Invoke,
     run_until_caught_up,
 };
-use pitlane_testkit::{all_records, replay, stream_holding, unique_name};
+use pitlane_testkit::{
+    CallFaults, all_records, kinesis, kinesis_with, replay, stream_holding, unique_name,
+};
 
 /// Every batch the handler saw: (shard, sequence numbers), in call order.
 type Seen = Arc<Mutex<Vec<(String, Vec<String>)>>>;
@@ -396,4 +400,151 @@ impl FakeLambda {
     fn requests(&self) -> Vec<(String, String)> {
         self.seen.lock().unwrap().clone()
     }
+}
+
+/// Lambda's own refusals (throttling, a service error) never ran the
+/// function: AWS retries them without counting a retry.
+#[tokio::test]
+async fn an_invoke_that_never_ran_the_function_is_retried_without_using_up_retries() {
+    let (client, stream) =
+        stream_holding(&batch(all_votes().records[..3].to_vec()), 1, "esm-throttled").await;
+    let server = FakeLambda::start(vec![
+        (429, None, r#"{"message":"Rate Exceeded."}"#),
+        (500, None, r#"{"message":"ServiceException"}"#),
+        (200, None, r#"{"batchItemFailures":[]}"#),
+    ]);
+    let function = HttpInvoker::new(&server.endpoint, "count-votes", Duration::from_secs(3));
+    let config = EsmConfig {
+        report_batch_item_failures: true,
+        maximum_retry_attempts: Some(0),
+        ..quick(&stream)
+    };
+
+    let report = run_until_caught_up(&client, &config, Arc::new(function)).await.unwrap();
+
+    assert_eq!((report.invocations, report.records_succeeded, report.records_given_up), (3, 3, 0));
+}
+
+/// With `BisectBatchOnFunctionError` and `ReportBatchItemFailures` both on,
+/// a partial failure splits the batch *at* the reported record: the records
+/// from it on are retried together, not half the batch.
+#[tokio::test]
+async fn a_partial_failure_with_bisect_on_is_retried_from_the_reported_record() {
+    let votes = batch(all_votes().records[..10].to_vec());
+    for (failed, retried) in [(0, 10), (4, 6)] {
+        let (client, stream) = stream_holding(&votes, 1, "esm-split").await;
+        let seen = Seen::default();
+        let remembered = seen.clone();
+        let function = InProcess::new(
+            "split",
+            Duration::from_secs(3),
+            move |event: LambdaEvent<KinesisEvent>| {
+                let seen = remembered.clone();
+                async move {
+                    remember(&seen, &event.payload);
+                    let mut response = KinesisEventResponse::default();
+                    if seen.lock().unwrap().len() == 1 {
+                        let id = event.payload.records[failed].kinesis.sequence_number.clone();
+                        response.add_failure(id);
+                    }
+                    Ok::<_, FunctionError>(response)
+                }
+            },
+        );
+        let config = EsmConfig {
+            report_batch_item_failures: true,
+            bisect_batch_on_function_error: true,
+            ..quick(&stream)
+        };
+
+        run_until_caught_up(&client, &config, Arc::new(function)).await.unwrap();
+
+        let calls = seen.lock().unwrap().clone();
+        let sizes: Vec<usize> = calls.iter().map(|(_, seqs)| seqs.len()).collect();
+        assert_eq!(sizes, [10, retried], "reported record {failed}");
+        assert_eq!(calls[1].1, calls[0].1[failed..], "the retry starts at the reported record");
+    }
+}
+
+/// A failed read (throttled, a network error, an expired iterator) is
+/// retried from a fresh iterator at the checkpoint: every record is still
+/// delivered, once, in order.
+#[tokio::test]
+async fn failed_reads_are_retried_from_the_checkpoint_and_lose_or_repeat_nothing() {
+    let (_, stream) = stream_holding(&all_votes(), 2, "esm-read-faults").await;
+    let get_records = CallFaults::<GetRecordsInput>::new([false, true, true, false, true]);
+    let client = kinesis_with(get_records.clone());
+    let iterators = CallFaults::<GetShardIteratorInput>::new([true]);
+    let client = aws_sdk_kinesis::Client::from_conf(
+        client.config().to_builder().interceptor(iterators.clone()).build(),
+    );
+    let seen = Seen::default();
+    let config = EsmConfig { batch_size: 50, ..quick(&stream) };
+
+    let report = run_until_caught_up(&client, &config, recording(seen.clone())).await.unwrap();
+
+    let shards = per_shard(&seen);
+    assert_eq!(shards.values().map(Vec::len).sum::<usize>(), 400, "every record, once");
+    assert!(shards.values().all(|seqs| numeric_order(seqs)), "out of order or repeated");
+    assert_eq!(report.records_given_up, 0);
+    assert!(get_records.calls() > 5 && iterators.calls() > 2, "the faults were met and retried");
+}
+
+/// Lambda takes at most 6 MB in one synchronous invocation; the mapping cuts
+/// a batch short rather than send a bigger event.
+#[tokio::test]
+async fn a_batch_is_cut_short_so_that_its_event_stays_within_6_mb() {
+    let client = kinesis();
+    let stream = unique_name("esm-6mb");
+    pitlane_testkit::stream_with_shards(&client, &stream, 1).await;
+    for n in 0..8 {
+        let data = aws_sdk_kinesis::primitives::Blob::new(vec![b'x'; 1_000_000]);
+        client
+            .put_record()
+            .stream_name(&stream)
+            .partition_key(format!("k{n}"))
+            .data(data)
+            .send()
+            .await
+            .unwrap();
+    }
+    let events: Arc<Mutex<Vec<usize>>> = Arc::default();
+    let sizes = events.clone();
+    let function =
+        InProcess::new("big", Duration::from_secs(3), move |event: LambdaEvent<KinesisEvent>| {
+            let sizes = sizes.clone();
+            async move {
+                let json = pitlane::lambda::to_lambda_json(&event.payload);
+                assert!(event.payload.records.len() <= 8);
+                sizes.lock().unwrap().push(json.len());
+                Ok::<_, FunctionError>(())
+            }
+        });
+
+    let report = run_until_caught_up(&client, &quick(&stream), Arc::new(function)).await.unwrap();
+
+    let sizes = events.lock().unwrap().clone();
+    assert_eq!(report.records_succeeded, 8);
+    assert!(sizes.iter().all(|&size| size <= pitlane_esm::MAX_PAYLOAD_BYTES), "{sizes:?}");
+    // Each record is about 1.33 MB of base64: four fit in 6 MB, five do not.
+    assert_eq!(report.invocations, 2, "{sizes:?}");
+}
+
+/// A shard serves 5 `GetRecords` calls a second; the mapping, polling within
+/// its batching window, stays under that.
+#[tokio::test]
+async fn a_shard_is_read_at_most_five_times_a_second() {
+    let (_, stream) =
+        stream_holding(&batch(all_votes().records[..3].to_vec()), 1, "esm-pace").await;
+    let calls = CallFaults::<GetRecordsInput>::counting();
+    let client = kinesis_with(calls.clone());
+    let config = EsmConfig { maximum_batching_window: Duration::from_secs(2), ..quick(&stream) };
+
+    let started = std::time::Instant::now();
+    run_until_caught_up(&client, &config, recording(Seen::default())).await.unwrap();
+    let elapsed = started.elapsed();
+
+    let allowed = elapsed.as_millis() / pitlane_esm::MIN_GET_RECORDS_INTERVAL.as_millis() + 1;
+    assert!(calls.calls() as u128 <= allowed, "{} calls in {elapsed:?}", calls.calls());
+    assert!(calls.calls() >= 5, "it kept polling through the window: {}", calls.calls());
 }
