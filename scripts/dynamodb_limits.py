@@ -1,7 +1,7 @@
 """DynamoDB's documented limits, checked before a request reaches moto.
 
 moto (the local DynamoDB) is lenient where DynamoDB is strict: it stores an
-item nested 40 levels deep (DynamoDB: 32), a map with an empty attribute name
+item nested far deeper than DynamoDB's 32 levels, a map with an empty attribute name
 (which it then cannot even answer a Scan for), a number of 42 significant
 digits (DynamoDB: 38), and it accepts a BatchWriteItem of any length. Each
 would pass every local test and become a poison record on AWS. `problem()`

@@ -68,6 +68,7 @@ pub enum CountError {
     DynamoDb(#[from] DynamoDbError),
 }
 
+// ANCHOR: decode_vote
 /// The vote in a record's data, or the reason it is not a valid vote. The
 /// reasons, word for word (the logs and the tests read them):
 ///
@@ -86,7 +87,9 @@ pub fn decode_vote(data: &[u8]) -> Result<Vote, String> {
     //   Chapter: «Day 06 › Bad votes»; docs: https://docs.rs/serde_json/latest/serde_json/
     todo!("day 06: decode a vote")
 }
+// ANCHOR_END: decode_vote
 
+// ANCHOR: tally
 /// Counts the batch's votes per driver, setting rejected records aside.
 pub fn tally(records: &[KinesisEventRecord]) -> Tally {
     // TODO 2: count the batch in memory: every valid record is one more vote
@@ -96,6 +99,7 @@ pub fn tally(records: &[KinesisEventRecord]) -> Tally {
     //   Chapter: «Day 06 › One write per driver, not per vote», «Day 06 › Bad votes».
     todo!("day 06: tally a batch")
 }
+// ANCHOR_END: tally
 
 // ANCHOR: add_votes
 /// Adds `votes` to `driver`'s count, creating the item on its first vote:

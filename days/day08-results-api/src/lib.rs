@@ -5,7 +5,7 @@
 //! answers with everything the page draws:
 //!
 //! ```json
-//! { "total": 211, "updatedAt": "2026-07-05T15:40:02Z",
+//! { "total": 211, "updatedAt": "2026-07-05T15:40:02+00:00",
 //!   "results": [ { "driver": "PIA", "name": "Oscar Piastri", "team": "McLaren",
 //!                  "votes": 20, "percent": 9.5 }, ... ] }
 //! ```

@@ -68,6 +68,7 @@ pub enum CountError {
     DynamoDb(#[from] DynamoDbError),
 }
 
+// ANCHOR: decode_vote
 /// The vote in a record's data, or the reason it is not a valid vote. The
 /// reasons, word for word (the logs and the tests read them):
 ///
@@ -95,7 +96,9 @@ pub fn decode_vote(data: &[u8]) -> Result<Vote, String> {
     Ok(vote)
     // end solution
 }
+// ANCHOR_END: decode_vote
 
+// ANCHOR: tally
 /// Counts the batch's votes per driver, setting rejected records aside.
 pub fn tally(records: &[KinesisEventRecord]) -> Tally {
     //~ TODO 2: count the batch in memory: every valid record is one more vote
@@ -117,6 +120,7 @@ pub fn tally(records: &[KinesisEventRecord]) -> Tally {
     tally
     // end solution
 }
+// ANCHOR_END: tally
 
 // ANCHOR: add_votes
 /// Adds `votes` to `driver`'s count, creating the item on its first vote:
