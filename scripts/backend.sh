@@ -29,6 +29,11 @@ tools="$root/.tools"
 kinesis_port="${PITLANE_KINESIS_PORT:-28480}"
 dynamodb_port="${PITLANE_DYNAMODB_PORT:-28470}"
 kinesis_url="http://127.0.0.1:$kinesis_port"
+# Backends on other ports run side by side (two checkouts, a test of the
+# course itself): each keeps its own pid and log files, so that stopping one
+# never stops another.
+suffix=""
+[[ "$kinesis_port-$dynamodb_port" == "28480-28470" ]] || suffix="-$kinesis_port-$dynamodb_port"
 dynamodb_url="http://127.0.0.1:$dynamodb_port"
 
 say() { echo "pitlane: $*" >&2; }
@@ -65,7 +70,9 @@ kinesis_answers() { answers "$kinesis_url" Kinesis_20131202.ListStreams; }
 kinesis_upstream_answers() { answers "http://127.0.0.1:$((kinesis_port + 1))" Kinesis_20131202.ListStreams; }
 dynamodb_answers() { answers "$dynamodb_url/moto-api/"; }
 
-alive() { [[ -f "$state/$1.pid" ]] && kill -0 "$(cat "$state/$1.pid")" 2>/dev/null; }
+pid_file() { echo "$state/$1$suffix.pid"; }
+log_file() { echo "$logs/$1$suffix.log"; }
+alive() { [[ -f "$(pid_file "$1")" ]] && kill -0 "$(cat "$(pid_file "$1")")" 2>/dev/null; }
 running() { alive kinesis && alive kinesis-limits && alive dynamodb && kinesis_answers && dynamodb_answers; }
 
 port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -75,10 +82,10 @@ wait_ready() {
   local name="$1" check="$2"
   for _ in $(seq 1 600); do
     "$check" && return 0
-    alive "$name" || { tail -n 20 "$logs/$name.log" >&2 || true; fail "$name stopped while starting (log: .pitlane/logs/$name.log)"; }
+    alive "$name" || { tail -n 20 "$(log_file "$name")" >&2 || true; fail "$name stopped while starting (log: ${root}/.pitlane/logs/$name$suffix.log)"; }
     sleep 0.1
   done
-  fail "$name did not answer within 60 s (log: .pitlane/logs/$name.log)"
+  fail "$name did not answer within 60 s (log: ${root}/.pitlane/logs/$name$suffix.log)"
 }
 
 start_kinesis() {
@@ -103,11 +110,11 @@ start_kinesis() {
     KINESIS_MOCK_CERT_PATH="$pkg/server.json" AWS_ACCOUNT_ID=123456789012 AWS_REGION=us-east-1 \
     CREATE_STREAM_DURATION=500ms DELETE_STREAM_DURATION=0ms UPDATE_SHARD_COUNT_DURATION=500ms \
     SHARD_LIMIT=100000 ON_DEMAND_STREAM_COUNT_LIMIT=10000 LOG_LEVEL=WARN \
-    node "$pkg/main.js" >"$logs/kinesis.log" 2>&1) &
-  echo $! > "$state/kinesis.pid"
+    node "$pkg/main.js" >"$(log_file kinesis)" 2>&1) &
+  echo $! > "$(pid_file kinesis)"
   "$tools/venv/bin/python" "$root/scripts/kinesis_limits.py" 127.0.0.1 "$kinesis_port" "$((kinesis_port + 1))" \
-    >"$logs/kinesis-limits.log" 2>&1 &
-  echo $! > "$state/kinesis-limits.pid"
+    >"$(log_file kinesis-limits)" 2>&1 &
+  echo $! > "$(pid_file kinesis-limits)"
 }
 
 start_dynamodb() {
@@ -115,8 +122,8 @@ start_dynamodb() {
   port_taken "$dynamodb_port" && fail "port $dynamodb_port is already taken by another program; choose another with PITLANE_DYNAMODB_PORT=<port>."
   # moto, one request at a time (see scripts/moto_server.py for why).
   MOTO_PORT="$dynamodb_port" "$tools/venv/bin/python" "$root/scripts/moto_server.py" 127.0.0.1 "$dynamodb_port" \
-    >"$logs/dynamodb.log" 2>&1 &
-  echo $! > "$state/dynamodb.pid"
+    >"$(log_file dynamodb)" 2>&1 &
+  echo $! > "$(pid_file dynamodb)"
 }
 
 up() {
@@ -133,20 +140,23 @@ up() {
 
 stop() {
   local name="$1" pid
-  [[ -f "$state/$name.pid" ]] || return 0
-  pid="$(cat "$state/$name.pid")"
+  [[ -f "$(pid_file "$name")" ]] || return 0
+  pid="$(cat "$(pid_file "$name")")"
   if kill "$pid" 2>/dev/null; then
     for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
   fi
-  rm -f "$state/$name.pid"
+  rm -f "$(pid_file "$name")"
 }
 
 down() {
   stop kinesis-limits
   stop kinesis
   stop dynamodb
-  rm -f "$state/backend.env"
+  # The editor's pointer (testkit reads it) goes only if it points here.
+  if [[ -f "$state/backend.env" ]] && [[ "$(cat "$state/backend.env")" == "$(print_env)" ]]; then
+    rm -f "$state/backend.env"
+  fi
 }
 
 case "${1:-}" in
