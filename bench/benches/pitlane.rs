@@ -26,7 +26,7 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemInput;
 use hyper_util::rt::TokioExecutor;
 use pitlane::lambda::{KinesisEvent, batch};
 use pitlane_bench::vote_batch;
-use pitlane_demo::crowd::post_vote;
+use pitlane_demo::crowd::{post_vote, sign_in};
 use pitlane_esm::{Invoke, RuntimeApiProcess};
 use pitlane_testkit::{CallFaults, dynamodb, dynamodb_with, unique_name};
 
@@ -269,8 +269,9 @@ async fn end_to_end(root: &Path, rows: &mut Vec<[String; 4]>) {
     let mut latencies = Vec::new();
     for n in 0..30 {
         let before: u64 = system.counts().await.unwrap().values().sum();
+        let token = sign_in(&client, &system.url, &format!("latency-fan-{n}")).await.unwrap();
         let started = Instant::now();
-        assert!(post_vote(&client, &url, "VER", &format!("latency-fan-{n}")).await, "vote refused");
+        assert!(post_vote(&client, &url, "VER", &token).await, "vote refused");
         loop {
             let now: BTreeMap<String, u64> = system.counts().await.unwrap();
             if now.values().sum::<u64>() > before {

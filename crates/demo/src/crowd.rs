@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -57,11 +57,12 @@ pub async fn send(base_url: &str, count: usize, concurrency: usize, seed: u64) -
     for (_, fan_votes) in per_fan {
         let (client, done, accepted, slots) =
             (client.clone(), done.clone(), accepted.clone(), slots.clone());
-        let url = format!("{base_url}/vote");
+        let (base_url, url) = (base_url.to_owned(), format!("{base_url}/vote"));
         fans.spawn(async move {
             let _slot = slots.acquire_owned().await.expect("the semaphore is never closed");
+            let token = sign_in(&client, &base_url, &fan_votes[0].user).await.unwrap_or_default();
             for vote in fan_votes {
-                if post_vote(&client, &url, &vote.vote, &vote.user).await {
+                if post_vote(&client, &url, &vote.vote, &token).await {
                     accepted.fetch_add(1, Ordering::Relaxed);
                 }
                 done.fetch_add(1, Ordering::Relaxed);
@@ -81,24 +82,42 @@ pub async fn send(base_url: &str, count: usize, concurrency: usize, seed: u64) -
     }
 }
 
-/// Sends one vote for `driver` by `fan` to the vote API at `url`, as the
-/// browser page does (demo identity header); whether it was accepted (202).
+/// Signs `fan` in with the local identity provider of the gateway at
+/// `base_url` (the demo's stand-in for Cognito); the token to vote with.
+pub async fn sign_in(
+    client: &Client<HttpConnector, Full<Bytes>>,
+    base_url: &str,
+    fan: &str,
+) -> Option<String> {
+    let body = serde_json::json!({ "fan": fan }).to_string();
+    let request = hyper::Request::post(format!("{base_url}{}", crate::gateway::SIGN_IN_PATH))
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(body)))
+        .expect("a valid request");
+    let response = client.request(request).await.ok()?;
+    let body = response.into_body().collect().await.ok()?.to_bytes();
+    let answer: serde_json::Value = serde_json::from_slice(&body).ok()?;
+    answer["token"].as_str().map(str::to_owned)
+}
+
+/// Sends one vote for `driver` to the vote API at `url` with a fan's
+/// `token`, as the browser page does; whether it was accepted (202).
 pub async fn post_vote(
     client: &Client<HttpConnector, Full<Bytes>>,
     url: &str,
     driver: &str,
-    fan: &str,
+    token: &str,
 ) -> bool {
     let body = serde_json::json!({ "vote": driver }).to_string();
     let request = hyper::Request::post(url)
         .header("content-type", "application/json")
-        .header(day05_vote_api_solution::USER_HEADER, fan)
+        .header("authorization", format!("Bearer {token}"))
         .body(Full::new(Bytes::from(body)))
         .expect("a valid request");
     match client.request(request).await {
         Ok(response) if response.status() == 202 => true,
         Ok(response) => {
-            tracing::warn!(status = %response.status(), %fan, "vote refused");
+            tracing::warn!(status = %response.status(), "vote refused");
             false
         }
         Err(error) => {

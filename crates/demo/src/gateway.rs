@@ -1,14 +1,26 @@
-//! A local API Gateway on loopback.
+//! A local API Gateway on loopback, behaving as the HTTP API that
+//! `template.yaml` declares (its routes, CORS and JWT authorizer are read from
+//! the template: one source).
 //!
-//! It does what an HTTP API does in front of the Lambda functions: each
-//! request to a route becomes an API Gateway (payload 2.0) event, the
-//! function is invoked with it — here the very handler function the Lambda
-//! binary wraps, in this process — and its answer becomes the HTTP response.
+//! - **Routes.** A request to a route becomes an API Gateway (payload 2.0)
+//!   event and the route's function is invoked with it — here the very
+//!   handler function the Lambda binary wraps, in this process. A path that
+//!   has routes, asked with another method, gets API Gateway's
+//!   `404 {"message":"Not Found"}`: the function never sees it.
+//! - **The authorizer.** A route behind the JWT authorizer needs a valid
+//!   token in its identity-source header, or the gateway answers
+//!   `401 {"message":"Unauthorized"}` before the function runs; the
+//!   function gets the token's claims in `requestContext.authorizer.jwt`.
+//!   Tokens come from the local identity provider (`POST /local-sign-in`,
+//!   see `local_idp.rs`), the demo's stand-in for Cognito.
+//! - **CORS.** The gateway answers preflights itself, and sets the CORS
+//!   headers of every answer, replacing the function's, as API Gateway does
+//!   with a `CorsConfiguration`.
+//! - **Limits.** A body of up to 10 MB is passed on; a larger one gets
+//!   `413 {"message":"Request Entity Too Large"}`. Every error is JSON.
+//!
 //! It also serves the web pages (`web/`) and the grid (`data/grid.json`),
 //! as an S3 website would.
-//!
-//! Routes: `POST|OPTIONS /vote` → day 05's vote API; `GET /results` → day
-//! 08's results API; anything else → a file of `web/`.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -19,17 +31,24 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
+use hyper::header::{HeaderName, HeaderValue};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use pitlane::apigw::{HttpRequest, http_api_event};
+use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-/// The largest body the gateway reads (API Gateway allows 10 MB; the vote
-/// API refuses anything over 1 KiB itself).
-const MAX_BODY: usize = 64 * 1024;
+use crate::local_idp::LocalIdp;
+use crate::template::{HttpApi, Route};
+
+/// The largest body API Gateway's HTTP API passes on: 10 MB.
+pub const MAX_BODY: usize = 10 * 1024 * 1024;
+
+/// Where the page asks the local identity provider for a token.
+pub const SIGN_IN_PATH: &str = "/local-sign-in";
 
 /// What the gateway serves.
 pub struct Gateway {
@@ -37,11 +56,20 @@ pub struct Gateway {
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub vote_api: day05_vote_api_solution::ApiConfig,
     pub results_api: day08_results_api_solution::ApiConfig,
+    /// The HTTP API as `template.yaml` declares it.
+    pub api: HttpApi,
+    /// The origins CORS allows (the template's `AllowedOrigin` parameter);
+    /// `*` for any.
+    pub allowed_origins: Vec<String>,
+    /// Issues and checks the tokens of the JWT authorizer.
+    pub idp: Arc<LocalIdp>,
     /// The folder of the web pages.
     pub web_root: PathBuf,
     /// The season's grid, served as `/grid.json`.
     pub grid_file: PathBuf,
 }
+
+type Answer = Response<Full<Bytes>>;
 
 impl Gateway {
     /// Serves on `listener` until `stop` turns true.
@@ -68,32 +96,117 @@ impl Gateway {
         }
     }
 
-    async fn route(
-        self: Arc<Self>,
-        request: Request<Incoming>,
-    ) -> Result<Response<Full<Bytes>>, Infallible> {
+    async fn route(self: Arc<Self>, request: Request<Incoming>) -> Result<Answer, Infallible> {
         let path = request.uri().path().to_owned();
-        let response = match path.as_str() {
-            "/vote" | "/results" => self.invoke(request).await,
-            "/" => redirect("/vote.html"),
-            "/grid.json" => self.file(&request, self.grid_file.clone()).await,
-            _ => match safe_file_name(&path) {
-                Some(name) => self.file(&request, self.web_root.join(name)).await,
-                None => plain(StatusCode::NOT_FOUND, "not found"),
-            },
+        let response = if self.api.serves(&path) {
+            self.api_request(request).await
+        } else if path == SIGN_IN_PATH {
+            self.sign_in(request).await
+        } else {
+            match path.as_str() {
+                "/" => redirect("/vote.html"),
+                "/grid.json" => self.file(&request, self.grid_file.clone()).await,
+                _ => match safe_file_name(&path) {
+                    Some(name) => self.file(&request, self.web_root.join(name)).await,
+                    None => error(StatusCode::NOT_FOUND, "Not Found"),
+                },
+            }
         };
         tracing::debug!(%path, status = %response.status(), "served");
         Ok(response)
     }
 
-    /// Turns the request into an API Gateway event and invokes the route's
-    /// function with it.
-    async fn invoke(&self, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    /// A request to the HTTP API: a preflight, or a route with its
+    /// authorizer, and CORS headers on every answer.
+    async fn api_request(&self, request: Request<Incoming>) -> Answer {
+        let origin = header_text(request.headers(), "origin");
+        let is_preflight = request.method() == Method::OPTIONS
+            && request.headers().contains_key("access-control-request-method");
+        let mut answer = if is_preflight {
+            self.preflight(&request)
+        } else {
+            match self.api.route(request.method().as_str(), request.uri().path()).cloned() {
+                None => error(StatusCode::NOT_FOUND, "Not Found"),
+                Some(route) => self.invoke(&route, request).await,
+            }
+        };
+        self.set_cors_headers(&mut answer, origin.as_deref(), is_preflight);
+        answer
+    }
+
+    fn origin_allowed(&self, origin: &str) -> bool {
+        self.allowed_origins.iter().any(|allowed| allowed == "*" || allowed == origin)
+    }
+
+    /// API Gateway answers a CORS preflight itself: 204, with the allowed
+    /// methods and headers when the origin may call.
+    fn preflight(&self, request: &Request<Incoming>) -> Answer {
+        let mut answer = Response::builder().status(StatusCode::NO_CONTENT);
+        let origin = header_text(request.headers(), "origin");
+        let method = header_text(request.headers(), "access-control-request-method");
+        let method_allowed = method.is_some_and(|m| {
+            self.api.cors.allow_methods.iter().any(|a| a == "*" || a.eq_ignore_ascii_case(&m))
+        });
+        if origin.is_some_and(|o| self.origin_allowed(&o)) && method_allowed {
+            answer = answer
+                .header("access-control-allow-methods", self.api.cors.allow_methods.join(","))
+                .header("access-control-allow-headers", self.api.cors.allow_headers.join(","));
+            if let Some(max_age) = self.api.cors.max_age {
+                answer = answer.header("access-control-max-age", max_age.to_string());
+            }
+        }
+        answer.body(Full::new(Bytes::new())).expect("a static response is valid")
+    }
+
+    /// The gateway's CORS headers replace whatever the function set.
+    fn set_cors_headers(&self, answer: &mut Answer, origin: Option<&str>, preflight: bool) {
+        let headers = answer.headers_mut();
+        let function_set: Vec<HeaderName> = headers
+            .keys()
+            .filter(|name| name.as_str().starts_with("access-control-"))
+            .cloned()
+            .collect();
+        if !preflight {
+            for name in function_set {
+                headers.remove(name);
+            }
+        }
+        if let Some(origin) = origin.filter(|o| self.origin_allowed(o))
+            && let Ok(value) = HeaderValue::from_str(origin)
+        {
+            headers.insert("access-control-allow-origin", value);
+            headers.insert("vary", HeaderValue::from_static("Origin"));
+        }
+    }
+
+    /// Checks the route's authorizer, turns the request into an API Gateway
+    /// event and invokes the route's function with it.
+    async fn invoke(&self, route: &Route, request: Request<Incoming>) -> Answer {
         static REQUEST_ID: AtomicU64 = AtomicU64::new(1);
         let (parts, body) = request.into_parts();
+        let claims = match &route.authorizer {
+            None => None,
+            Some(authorizer) => {
+                let header = self.api.authorizers.get(authorizer).map(String::as_str);
+                let token = header.and_then(|name| header_text(&parts.headers, name));
+                let token = token.as_deref().map(|t| t.strip_prefix("Bearer ").unwrap_or(t));
+                match token.map(|token| self.idp.verify(token)) {
+                    Some(Ok(claims)) => Some(claims),
+                    Some(Err(why)) => {
+                        tracing::info!(%why, route = %route.path, "token refused");
+                        return error(StatusCode::UNAUTHORIZED, "Unauthorized");
+                    }
+                    None => return error(StatusCode::UNAUTHORIZED, "Unauthorized"),
+                }
+            }
+        };
         let body = match Limited::new(body, MAX_BODY).collect().await {
             Ok(collected) => collected.to_bytes(),
-            Err(_) => return plain(StatusCode::PAYLOAD_TOO_LARGE, "request body too large"),
+            Err(_) => return error(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large"),
+        };
+        let (jwt_subject, jwt_claims) = match claims {
+            Some(mut claims) => (claims.remove("sub"), claims.into_iter().collect()),
+            None => (None, Vec::new()),
         };
         let http = HttpRequest {
             method: parts.method.to_string(),
@@ -107,31 +220,60 @@ impl Gateway {
                 })
                 .collect(),
             body: body.to_vec(),
-            jwt_subject: None,
+            jwt_subject,
+            jwt_claims,
             time: chrono::Utc::now(),
         };
-        let route = format!("{} {}", http.method, http.path);
+        let route_key = format!("{} {}", route.method, route.path);
         let id = format!("local-{:08}", REQUEST_ID.fetch_add(1, Ordering::Relaxed));
-        let event = http_api_event(&http, &route, &id).to_string();
+        let event = http_api_event(&http, &route_key, &id).to_string();
         let Ok(lambda_request) = lambda_http::request::from_str(&event) else {
-            return plain(
-                StatusCode::BAD_REQUEST,
-                "the request could not be turned into an API Gateway event",
-            );
+            return error(StatusCode::BAD_REQUEST, "the request could not be turned into an event");
         };
-        let answer = if http.path == "/vote" {
-            day05_vote_api_solution::handle(&self.kinesis, &self.vote_api, lambda_request).await
-        } else {
-            day08_results_api_solution::handle(&self.dynamodb, &self.results_api, lambda_request)
+        let answer = match route.function.as_str() {
+            "VoteApiFunction" => {
+                day05_vote_api_solution::handle(&self.kinesis, &self.vote_api, lambda_request).await
+            }
+            "ResultsApiFunction" => {
+                day08_results_api_solution::handle(
+                    &self.dynamodb,
+                    &self.results_api,
+                    lambda_request,
+                )
                 .await
+            }
+            other => {
+                tracing::error!(function = other, "no local stand-in for this function");
+                return error(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error");
+            }
         };
         let (parts, body) = answer.into_parts();
         Response::from_parts(parts, Full::new(Bytes::copy_from_slice(body.as_ref())))
     }
 
-    async fn file(&self, request: &Request<Incoming>, path: PathBuf) -> Response<Full<Bytes>> {
+    /// `POST /local-sign-in` with `{"fan": "<name>"}`: a token for that fan.
+    /// The demo's stand-in for signing in with Cognito (no password).
+    async fn sign_in(&self, request: Request<Incoming>) -> Answer {
+        if request.method() != Method::POST {
+            return error(StatusCode::NOT_FOUND, "Not Found");
+        }
+        let body = match Limited::new(request.into_body(), 1024).collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(_) => return error(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large"),
+        };
+        let fan = serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|body| body["fan"].as_str().map(str::trim).map(str::to_owned))
+            .filter(|fan| !fan.is_empty());
+        match fan {
+            Some(fan) => json_answer(StatusCode::OK, &json!({ "token": self.idp.token_for(&fan) })),
+            None => error(StatusCode::BAD_REQUEST, "the body must be {\"fan\": \"<a name>\"}"),
+        }
+    }
+
+    async fn file(&self, request: &Request<Incoming>, path: PathBuf) -> Answer {
         if request.method() != Method::GET && request.method() != Method::HEAD {
-            return plain(StatusCode::METHOD_NOT_ALLOWED, "use GET");
+            return error(StatusCode::METHOD_NOT_ALLOWED, "use GET");
         }
         match tokio::fs::read(&path).await {
             Ok(content) => Response::builder()
@@ -139,9 +281,13 @@ impl Gateway {
                 .header("cache-control", "no-cache")
                 .body(Full::new(Bytes::from(content)))
                 .expect("a static response is valid"),
-            Err(_) => plain(StatusCode::NOT_FOUND, "not found"),
+            Err(_) => error(StatusCode::NOT_FOUND, "Not Found"),
         }
     }
+}
+
+fn header_text(headers: &hyper::HeaderMap, name: &str) -> Option<String> {
+    headers.get(name).and_then(|value| value.to_str().ok()).map(str::to_owned)
 }
 
 /// `/vote.html` → `vote.html`; anything with a folder or odd characters is
@@ -166,12 +312,17 @@ fn content_type(path: &std::path::Path) -> &'static str {
     }
 }
 
-fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
+/// An error as API Gateway writes one: `{"message": "..."}`.
+fn error(status: StatusCode, message: &str) -> Answer {
+    json_answer(status, &json!({ "message": message }))
+}
+
+fn json_answer(status: StatusCode, body: &serde_json::Value) -> Answer {
     Response::builder()
         .status(status)
-        .header("content-type", "text/plain; charset=utf-8")
-        .body(Full::new(Bytes::from_static(text.as_bytes())))
-        .expect("a static response is valid")
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(body.to_string())))
+        .expect("a JSON response is valid")
 }
 
 fn redirect(to: &'static str) -> Response<Full<Bytes>> {

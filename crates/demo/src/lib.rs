@@ -14,6 +14,8 @@
 
 pub mod crowd;
 pub mod gateway;
+pub mod local_idp;
+pub mod template;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -93,10 +95,18 @@ impl System {
                 },
             )
         };
+        // The mapping and the HTTP API are configured as template.yaml
+        // configures them on AWS: one source.
+        let template =
+            std::fs::read_to_string(root.join("template.yaml")).context("reading template.yaml")?;
+        let mapping = template::MappingSettings::from_template(&template, "RecordVotesMapping")?;
+        let api = template::HttpApi::from_template(&template)?;
         let esm = EsmConfig {
-            report_batch_item_failures: true,
-            maximum_retry_attempts: Some(10),
-            poll_interval: Duration::from_millis(200),
+            batch_size: mapping.batch_size,
+            maximum_batching_window: mapping.maximum_batching_window,
+            report_batch_item_failures: mapping.report_batch_item_failures,
+            bisect_batch_on_function_error: mapping.bisect_batch_on_function_error,
+            maximum_retry_attempts: mapping.maximum_retry_attempts,
             on_failure: Some(root.join(".pitlane/esm-failures.jsonl")),
             ..EsmConfig::new(&names.stream)
         };
@@ -107,17 +117,24 @@ impl System {
         let gateway = Gateway {
             kinesis,
             dynamodb: dynamodb.clone(),
-            // The local demo has no identity provider: the page's header
-            // names the voter, and any origin may call (see day 05).
+            // Fans sign in with the local identity provider and the gateway
+            // checks their tokens, as API Gateway's JWT authorizer does with
+            // Cognito's: the function does not trust the demo header.
             vote_api: day05_vote_api_solution::ApiConfig {
                 stream: names.stream.clone(),
                 allowed_origins: vec!["*".to_owned()],
-                trust_user_header: true,
+                trust_user_header: false,
             },
             results_api: day08_results_api_solution::ApiConfig {
                 table: names.tables.results.clone(),
                 allowed_origins: vec!["*".to_owned()],
             },
+            api,
+            allowed_origins: vec!["*".to_owned()],
+            idp: Arc::new(local_idp::LocalIdp::new(format!(
+                "http://{address}{}",
+                gateway::SIGN_IN_PATH
+            ))),
             web_root: root.join("web"),
             grid_file: root.join("data/grid.json"),
         };

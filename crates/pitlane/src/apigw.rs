@@ -29,6 +29,8 @@ pub struct HttpRequest {
     /// The `sub` claim of a JWT authorizer, when the route has one and the
     /// token was valid: the caller's identity.
     pub jwt_subject: Option<String>,
+    /// The token's other claims (`iss`, `aud`, `exp`...), as strings.
+    pub jwt_claims: Vec<(String, String)>,
     /// When the request arrived.
     pub time: DateTime<Utc>,
 }
@@ -102,7 +104,13 @@ pub fn http_api_event(request: &HttpRequest, route_key: &str, request_id: &str) 
         "timeEpoch": request.time.timestamp_millis(),
     });
     if let Some(subject) = &request.jwt_subject {
-        context["authorizer"] = json!({ "jwt": { "claims": { "sub": subject }, "scopes": null } });
+        let mut claims: Map<String, Value> = request
+            .jwt_claims
+            .iter()
+            .map(|(name, value)| (name.clone(), Value::String(value.clone())))
+            .collect();
+        claims.insert("sub".to_owned(), Value::String(subject.clone()));
+        context["authorizer"] = json!({ "jwt": { "claims": claims, "scopes": null } });
     }
     let mut event = json!({
         "version": "2.0",

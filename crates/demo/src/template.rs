@@ -1,0 +1,188 @@
+//! What the local stand-ins take from `template.yaml`, so that they behave as
+//! the deployed system is configured, from one source: the HTTP API's routes,
+//! CORS and authorizers (for the local gateway), and the vote consumer's
+//! event-source mapping (for the local mapping).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_norway::Value;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error("template.yaml is not valid YAML: {0}")]
+    Yaml(#[from] serde_norway::Error),
+    #[error("template.yaml: {0}")]
+    Missing(String),
+}
+
+/// The HTTP API (`AWS::Serverless::HttpApi`) and the routes of its functions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpApi {
+    pub routes: Vec<Route>,
+    pub cors: Cors,
+    /// Authorizer name → the request header that carries its token.
+    pub authorizers: BTreeMap<String, String>,
+}
+
+/// One route: `POST /vote` → a function, behind an authorizer or none.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    pub method: String,
+    pub path: String,
+    /// The function's logical id in the template (`VoteApiFunction`).
+    pub function: String,
+    pub authorizer: Option<String>,
+}
+
+/// `CorsConfiguration`, but its origins: those are a parameter of the
+/// deployment, and the local gateway's own origin locally.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cors {
+    pub allow_methods: Vec<String>,
+    pub allow_headers: Vec<String>,
+    pub max_age: Option<u64>,
+}
+
+/// The settings of an `AWS::Lambda::EventSourceMapping` that the local
+/// mapping has (the others, such as `ParallelizationFactor`, it does not).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MappingSettings {
+    pub batch_size: usize,
+    pub maximum_batching_window: Duration,
+    pub report_batch_item_failures: bool,
+    pub bisect_batch_on_function_error: bool,
+    /// `None` for -1 (or absent): retry until the record expires.
+    pub maximum_retry_attempts: Option<u32>,
+}
+
+fn resources(template: &Value) -> Result<&serde_norway::Mapping, TemplateError> {
+    template
+        .get("Resources")
+        .and_then(Value::as_mapping)
+        .ok_or_else(|| TemplateError::Missing("no Resources".to_owned()))
+}
+
+fn strings(value: Option<&Value>) -> Vec<String> {
+    value
+        .and_then(Value::as_sequence)
+        .map(|items| items.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+impl HttpApi {
+    pub fn from_template(text: &str) -> Result<Self, TemplateError> {
+        let template: Value = serde_norway::from_str(text)?;
+        let resources = resources(&template)?;
+        let of_type = |kind: &'static str| {
+            resources.iter().filter(move |(_, resource)| {
+                resource.get("Type").and_then(Value::as_str) == Some(kind)
+            })
+        };
+        let (_, api) = of_type("AWS::Serverless::HttpApi")
+            .next()
+            .ok_or_else(|| TemplateError::Missing("no AWS::Serverless::HttpApi".to_owned()))?;
+        let properties = &api["Properties"];
+        let cors = &properties["CorsConfiguration"];
+        let cors = Cors {
+            allow_methods: strings(cors.get("AllowMethods")),
+            allow_headers: strings(cors.get("AllowHeaders")),
+            max_age: cors.get("MaxAge").and_then(Value::as_u64),
+        };
+        let mut authorizers = BTreeMap::new();
+        if let Some(found) = properties["Auth"]["Authorizers"].as_mapping() {
+            for (name, authorizer) in found {
+                let source = authorizer["IdentitySource"].as_str().unwrap_or_default();
+                let header = source.strip_prefix("$request.header.").ok_or_else(|| {
+                    TemplateError::Missing(format!(
+                        "authorizer {name:?}: IdentitySource {source:?} is not a header"
+                    ))
+                })?;
+                authorizers.insert(name.as_str().unwrap_or_default().to_owned(), header.to_owned());
+            }
+        }
+        let mut routes = Vec::new();
+        for (function, resource) in of_type("AWS::Serverless::Function") {
+            let Some(events) = resource["Properties"]["Events"].as_mapping() else { continue };
+            for event in events.values().filter(|e| e["Type"].as_str() == Some("HttpApi")) {
+                let route = &event["Properties"];
+                let authorizer = route["Auth"]["Authorizer"].as_str().filter(|a| *a != "NONE");
+                routes.push(Route {
+                    method: route["Method"].as_str().unwrap_or_default().to_uppercase(),
+                    path: route["Path"].as_str().unwrap_or_default().to_owned(),
+                    function: function.as_str().unwrap_or_default().to_owned(),
+                    authorizer: authorizer.map(str::to_owned),
+                });
+            }
+        }
+        Ok(Self { routes, cors, authorizers })
+    }
+
+    /// The route for `method` and `path`, if the API has one.
+    pub fn route(&self, method: &str, path: &str) -> Option<&Route> {
+        self.routes.iter().find(|route| route.method == method && route.path == path)
+    }
+
+    /// Whether any route serves `path` (whatever the method).
+    pub fn serves(&self, path: &str) -> bool {
+        self.routes.iter().any(|route| route.path == path)
+    }
+}
+
+impl MappingSettings {
+    /// The settings of the mapping whose logical id is `name`.
+    pub fn from_template(text: &str, name: &str) -> Result<Self, TemplateError> {
+        let template: Value = serde_norway::from_str(text)?;
+        let mapping = resources(&template)?
+            .get(name)
+            .ok_or_else(|| TemplateError::Missing(format!("no resource {name}")))?;
+        let properties = &mapping["Properties"];
+        let number = |key: &str| properties.get(key).and_then(Value::as_i64);
+        Ok(Self {
+            batch_size: number("BatchSize").unwrap_or(100) as usize,
+            maximum_batching_window: Duration::from_secs(
+                number("MaximumBatchingWindowInSeconds").unwrap_or(0).max(0) as u64,
+            ),
+            report_batch_item_failures: strings(properties.get("FunctionResponseTypes"))
+                .iter()
+                .any(|t| t == "ReportBatchItemFailures"),
+            bisect_batch_on_function_error: properties
+                .get("BisectBatchOnFunctionError")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            maximum_retry_attempts: number("MaximumRetryAttempts")
+                .filter(|n| *n >= 0)
+                .map(|n| n as u32),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn template() -> String {
+        std::fs::read_to_string(pitlane_layout::workspace_root().unwrap().join("template.yaml"))
+            .unwrap()
+    }
+
+    #[test]
+    fn the_http_api_is_read_from_the_template() {
+        let api = HttpApi::from_template(&template()).unwrap();
+        let vote = api.route("POST", "/vote").expect("POST /vote");
+        assert_eq!(vote.authorizer.as_deref(), Some("FanToken"));
+        assert_eq!(api.route("GET", "/results").unwrap().authorizer, None);
+        assert!(api.route("GET", "/vote").is_none() && api.serves("/vote"));
+        assert_eq!(api.authorizers["FanToken"], "Authorization");
+        assert!(api.cors.allow_methods.contains(&"POST".to_owned()));
+        assert!(api.cors.allow_headers.contains(&"authorization".to_owned()));
+    }
+
+    #[test]
+    fn the_vote_consumers_mapping_is_read_from_the_template() {
+        let settings = MappingSettings::from_template(&template(), "RecordVotesMapping").unwrap();
+        assert!(settings.report_batch_item_failures && settings.bisect_batch_on_function_error);
+        assert!(settings.batch_size >= 1);
+        assert!(MappingSettings::from_template(&template(), "NoSuchMapping").is_err());
+    }
+}
