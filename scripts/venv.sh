@@ -10,9 +10,10 @@ ensure_venv() {
   local dir="$1"
   shift
   # The folder is part of the stamp: a venv's scripts name their python by
-  # absolute path, so a course folder copied or moved elsewhere reinstalls.
+  # absolute path, so a course folder copied or moved elsewhere reinstalls
+  # (its physical path: a checkout whose .tools links to another shares it).
   mkdir -p "$(dirname "$dir")"
-  local want="$* @ $(cd "$(dirname "$dir")" && pwd)/$(basename "$dir")"
+  local want="$* @ $(cd "$(dirname "$dir")" && pwd -P)/$(basename "$dir")"
   if [[ -f "$dir/.pitlane-stamp" && "$(cat "$dir/.pitlane-stamp")" == "$want" ]]; then
     return 0
   fi
