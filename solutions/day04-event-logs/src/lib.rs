@@ -241,6 +241,9 @@ pub async fn handle(
 
 /// Creates the `EventLogs` table: partition key `eventId` (a string),
 /// on-demand capacity (no throughput to plan; pay per request).
-pub async fn create_table(client: &Client, table: &str) -> Result<(), pitlane::dynamodb::TableError> {
+pub async fn create_table(
+    client: &Client,
+    table: &str,
+) -> Result<(), pitlane::dynamodb::TableError> {
     pitlane::dynamodb::create_table(client, table, "eventId").await
 }

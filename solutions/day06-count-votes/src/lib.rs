@@ -183,6 +183,9 @@ pub async fn handle(
 // ANCHOR_END: handle
 
 /// Creates the results table: partition key `driver`, on-demand capacity.
-pub async fn create_table(client: &Client, table: &str) -> Result<(), pitlane::dynamodb::TableError> {
+pub async fn create_table(
+    client: &Client,
+    table: &str,
+) -> Result<(), pitlane::dynamodb::TableError> {
     pitlane::dynamodb::create_table(client, table, "driver").await
 }

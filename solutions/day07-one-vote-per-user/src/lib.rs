@@ -232,7 +232,10 @@ pub async fn handle(
 
 /// Creates both tables: `Votes` keyed by `user`, `Results` keyed by
 /// `driver`, on-demand capacity.
-pub async fn create_tables(client: &Client, tables: &Tables) -> Result<(), pitlane::dynamodb::TableError> {
+pub async fn create_tables(
+    client: &Client,
+    tables: &Tables,
+) -> Result<(), pitlane::dynamodb::TableError> {
     pitlane::dynamodb::create_table(client, &tables.votes, "user").await?;
     pitlane::dynamodb::create_table(client, &tables.results, "driver").await
 }

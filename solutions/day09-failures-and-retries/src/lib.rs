@@ -376,7 +376,10 @@ pub async fn handle(consumer: &Consumer, event: KinesisEvent) -> KinesisEventRes
 // ANCHOR_END: handle
 
 /// Creates the three tables (on-demand capacity).
-pub async fn create_tables(client: &Client, tables: &Tables) -> Result<(), pitlane::dynamodb::TableError> {
+pub async fn create_tables(
+    client: &Client,
+    tables: &Tables,
+) -> Result<(), pitlane::dynamodb::TableError> {
     day07_one_vote_per_user_solution::create_tables(client, &tables.counting()).await?;
     pitlane::dynamodb::create_table(client, &tables.dead_letters, "eventId").await
 }
