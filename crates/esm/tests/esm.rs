@@ -548,3 +548,44 @@ async fn a_shard_is_read_at_most_five_times_a_second() {
     assert!(calls.calls() as u128 <= allowed, "{} calls in {elapsed:?}", calls.calls());
     assert!(calls.calls() >= 5, "it kept polling through the window: {}", calls.calls());
 }
+
+/// The deployed stream is KMS-encrypted; Lambda's records then say
+/// `encryptionType: KMS` (Kinesis decrypts them for the reader).
+#[tokio::test]
+async fn records_of_an_encrypted_stream_say_so() {
+    let client = kinesis();
+    let stream = unique_name("esm-kms");
+    pitlane_testkit::stream_with_shards(&client, &stream, 1).await;
+    client
+        .start_stream_encryption()
+        .stream_name(&stream)
+        .encryption_type(aws_sdk_kinesis::types::EncryptionType::Kms)
+        .key_id("alias/aws/kinesis")
+        .send()
+        .await
+        .unwrap();
+    let encrypting = client.describe_stream_summary().stream_name(&stream).send().await.unwrap();
+    let summary = encrypting.stream_description_summary().unwrap();
+    assert_eq!(summary.encryption_type(), Some(&aws_sdk_kinesis::types::EncryptionType::Kms));
+    replay(&client, &stream, &batch(all_votes().records[..3].to_vec())).await;
+    let events: Arc<Mutex<Vec<KinesisEvent>>> = Arc::default();
+    let kept = events.clone();
+    let function =
+        InProcess::new("kms", Duration::from_secs(3), move |event: LambdaEvent<KinesisEvent>| {
+            let kept = kept.clone();
+            async move {
+                kept.lock().unwrap().push(event.payload);
+                Ok::<_, FunctionError>(())
+            }
+        });
+
+    run_until_caught_up(&client, &quick(&stream), Arc::new(function)).await.unwrap();
+
+    let records: Vec<_> = events.lock().unwrap().iter().flat_map(|e| e.records.clone()).collect();
+    assert_eq!(records.len(), 3);
+    assert!(
+        records
+            .iter()
+            .all(|r| r.kinesis.encryption_type == pitlane::lambda::KinesisEncryptionType::Kms)
+    );
+}

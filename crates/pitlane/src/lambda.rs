@@ -20,7 +20,9 @@
 //! handler deserializes, so a recorded batch is exactly what a handler sees.
 
 use aws_lambda_events::encodings::SecondTimestamp;
-pub use aws_lambda_events::event::kinesis::{KinesisEvent, KinesisEventRecord, KinesisRecord};
+pub use aws_lambda_events::event::kinesis::{
+    KinesisEncryptionType, KinesisEvent, KinesisEventRecord, KinesisRecord,
+};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::{DateTime, Utc};
@@ -65,6 +67,11 @@ impl EventSource {
         // `Base64Data` is non-exhaustive: fill the default one in place.
         kinesis.data.extend_from_slice(record.data().as_ref());
         kinesis.approximate_arrival_timestamp = SecondTimestamp(arrival_millis(record));
+        // A record of a KMS-encrypted stream says so (Kinesis decrypts it for
+        // the reader; the event shows how it was stored).
+        if record.encryption_type() == Some(&aws_sdk_kinesis::types::EncryptionType::Kms) {
+            kinesis.encryption_type = KinesisEncryptionType::Kms;
+        }
 
         let mut event = KinesisEventRecord::default();
         event.kinesis = kinesis;
@@ -89,8 +96,9 @@ pub fn batch(records: Vec<KinesisEventRecord>) -> KinesisEvent {
 /// A batch as the JSON text Lambda sends, field for field.
 ///
 /// `aws_lambda_events` reads this JSON, but its own serializer writes the
-/// arrival timestamp as a string and adds an `encryptionType` field; Lambda
-/// writes a number and (for unencrypted streams) no such field. Fixtures and
+/// arrival timestamp as a string and always adds an `encryptionType` field;
+/// Lambda writes a number, and `encryptionType: "KMS"` only for a record of
+/// an encrypted stream. Fixtures and
 /// invocations over HTTP use this function, so they match what AWS sends.
 pub fn to_lambda_json(event: &KinesisEvent) -> String {
     let records = event.records.iter().map(WireRecord::from).collect();
@@ -127,6 +135,8 @@ struct WireKinesis<'a> {
     data: String,
     /// Seconds since the epoch, with milliseconds: `1783260000.123`.
     approximate_arrival_timestamp: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    encryption_type: Option<&'static str>,
 }
 
 impl<'a> From<&'a KinesisEventRecord> for WireRecord<'a> {
@@ -143,6 +153,8 @@ impl<'a> From<&'a KinesisEventRecord> for WireRecord<'a> {
                     .approximate_arrival_timestamp
                     .timestamp_millis() as f64
                     / 1000.0,
+                encryption_type: (kinesis.encryption_type == KinesisEncryptionType::Kms)
+                    .then_some("KMS"),
             },
             event_source: text(&record.event_source),
             event_version: text(&record.event_version),
@@ -233,6 +245,26 @@ mod tests {
         assert_eq!(kinesis["approximateArrivalTimestamp"], serde_json::json!(1_783_260_000.123));
         assert_eq!(kinesis["data"], "eyJzZXEiOjF9");
         assert!(kinesis.get("encryptionType").is_none());
+        let back: KinesisEvent = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, event);
+    }
+
+    #[test]
+    fn a_record_of_an_encrypted_stream_says_kms() {
+        let source = EventSource::for_stream("arn:aws:kinesis:us-east-1:123456789012:stream/s");
+        let encrypted = Record::builder()
+            .sequence_number("49680576891978167851717938102591718412688970807594975234")
+            .partition_key("turn-02")
+            .data(Blob::new(&b"{\"seq\":1}"[..]))
+            .approximate_arrival_timestamp(SdkDateTime::from_millis(1_783_260_000_123))
+            .encryption_type(aws_sdk_kinesis::types::EncryptionType::Kms)
+            .build()
+            .unwrap();
+        let event = batch(vec![source.event_record("shardId-000000000000", &encrypted)]);
+        assert_eq!(event.records[0].kinesis.encryption_type, KinesisEncryptionType::Kms);
+        let json = to_lambda_json(&event);
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(value["Records"][0]["kinesis"]["encryptionType"], "KMS");
         let back: KinesisEvent = serde_json::from_str(&json).unwrap();
         assert_eq!(back, event);
     }
