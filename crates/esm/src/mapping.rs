@@ -108,11 +108,30 @@ pub async fn run_until_caught_up(
     let (_stop, stopped) = watch::channel(false);
     let mapping = Mapping::new(kinesis, config, function).await?;
     let mut workers = JoinSet::new();
-    for shard in crate::shards::shard_ids(kinesis, &config.stream).await? {
-        workers.spawn(mapping.worker(shard).run(Mode::UntilCaughtUp, stopped.clone()));
+    for (shard, parents) in lineage(kinesis, &config.stream).await? {
+        workers.spawn(mapping.worker(shard, parents).run(Mode::UntilCaughtUp, stopped.clone()));
     }
     join_all(workers).await?;
     Ok(mapping.report())
+}
+
+/// Every shard of the stream with its parents (after a reshard, a child has
+/// one parent, or two after a merge), among the shards still listed.
+async fn lineage(kinesis: &Client, stream: &str) -> Result<Vec<(String, Vec<String>)>, EsmError> {
+    let shards = crate::shards::list_shards(kinesis, stream).await?;
+    let listed: BTreeSet<&str> = shards.iter().map(|s| s.shard_id()).collect();
+    Ok(shards
+        .iter()
+        .map(|shard| {
+            let parents = [shard.parent_shard_id(), shard.adjacent_parent_shard_id()]
+                .into_iter()
+                .flatten()
+                .filter(|parent| listed.contains(parent))
+                .map(str::to_owned)
+                .collect();
+            (shard.shard_id().to_owned(), parents)
+        })
+        .collect())
 }
 
 /// A mapping running in the background until [`EventSourceMapping::stop`].
@@ -138,10 +157,11 @@ impl EventSourceMapping {
             let mut known = BTreeSet::new();
             let mut stopped_for_discovery = stopped.clone();
             loop {
-                for shard in crate::shards::shard_ids(&kinesis, &config.stream).await? {
+                for (shard, parents) in lineage(&kinesis, &config.stream).await? {
                     if known.insert(shard.clone()) {
-                        tracing::info!(%shard, "polling a new shard");
-                        workers.spawn(mapping.worker(shard).run(Mode::Forever, stopped.clone()));
+                        tracing::info!(%shard, ?parents, "polling a new shard");
+                        let worker = mapping.worker(shard, parents);
+                        workers.spawn(worker.run(Mode::Forever, stopped.clone()));
                     }
                 }
                 tokio::select! {
@@ -189,6 +209,9 @@ struct Mapping {
     function: Arc<dyn Invoke>,
     source: EventSource,
     report: Arc<Mutex<EsmReport>>,
+    /// Shards read to their end (or whose worker is done): their children
+    /// may be read.
+    done: Arc<Mutex<BTreeSet<String>>>,
 }
 
 impl Mapping {
@@ -214,11 +237,17 @@ impl Mapping {
             function,
             source: EventSource::for_stream(&arn),
             report: Arc::default(),
+            done: Arc::default(),
         })
     }
 
-    fn worker(&self, shard: String) -> ShardWorker {
-        ShardWorker { mapping: self.clone(), shard, last_read: std::sync::Mutex::new(None) }
+    fn worker(&self, shard: String, parents: Vec<String>) -> ShardWorker {
+        ShardWorker {
+            mapping: self.clone(),
+            shard,
+            parents,
+            last_read: std::sync::Mutex::new(None),
+        }
     }
 
     fn report(&self) -> EsmReport {
@@ -247,6 +276,9 @@ enum Verdict {
 struct ShardWorker {
     mapping: Mapping,
     shard: String,
+    /// The shards this one was split or merged from: read first, so that a
+    /// key's records stay in order across a reshard.
+    parents: Vec<String>,
     /// When this shard was last read: `GetRecords` is paced to
     /// [`MIN_GET_RECORDS_INTERVAL`].
     last_read: std::sync::Mutex<Option<Instant>>,
@@ -279,6 +311,38 @@ enum Next {
 
 impl ShardWorker {
     async fn run(self, mode: Mode, mut stopped: watch::Receiver<bool>) -> Result<(), EsmError> {
+        let result = self.read(mode, &mut stopped).await;
+        self.mapping.done.lock().expect("done lock").insert(self.shard.clone());
+        result
+    }
+
+    /// Waits until every parent shard is done; false if stopped meanwhile.
+    async fn parents_done(&self, stopped: &mut watch::Receiver<bool>) -> bool {
+        loop {
+            let all_done = {
+                let done = self.mapping.done.lock().expect("done lock");
+                self.parents.iter().all(|parent| done.contains(parent))
+            };
+            if all_done {
+                return true;
+            }
+            if *stopped.borrow() {
+                return false;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+                _ = stopped.changed() => {}
+            }
+        }
+    }
+
+    async fn read(&self, mode: Mode, stopped: &mut watch::Receiver<bool>) -> Result<(), EsmError> {
+        if !self.parents.is_empty() {
+            tracing::info!(shard = %self.shard, parents = ?self.parents, "waiting for the parent shards to be read");
+            if !self.parents_done(stopped).await {
+                return Ok(());
+            }
+        }
         let mut next = Next::Reopen;
         let mut read_failures = 0;
         loop {
@@ -294,7 +358,7 @@ impl ShardWorker {
                 Ok(read) => read,
                 Err(error) => {
                     read_failures += 1;
-                    self.read_failed(error, read_failures, mode, &mut stopped).await?;
+                    self.read_failed(error, read_failures, mode, stopped).await?;
                     if *stopped.borrow() {
                         break;
                     }

@@ -589,3 +589,87 @@ async fn records_of_an_encrypted_stream_say_so() {
             .all(|r| r.kinesis.encryption_type == pitlane::lambda::KinesisEncryptionType::Kms)
     );
 }
+
+/// After a reshard, a key's older records are in the closed parent shard and
+/// its newer ones in a child: Lambda reads the parent to its end before the
+/// children, so a key's records stay in order.
+#[tokio::test]
+async fn after_a_reshard_parent_shards_are_read_before_their_children() {
+    let client = kinesis();
+    let stream = unique_name("esm-reshard");
+    pitlane_testkit::stream_with_shards(&client, &stream, 1).await;
+    let put = |key: String, n: usize| {
+        let client = client.clone();
+        let stream = stream.clone();
+        async move {
+            let data = aws_sdk_kinesis::primitives::Blob::new(format!("{{\"n\":{n}}}"));
+            client
+                .put_record()
+                .stream_name(stream)
+                .partition_key(key)
+                .data(data)
+                .send()
+                .await
+                .unwrap();
+        }
+    };
+    for n in 0..6 {
+        put(format!("key-{}", n % 3), n).await;
+    }
+    client
+        .update_shard_count()
+        .stream_name(&stream)
+        .target_shard_count(2)
+        .scaling_type(aws_sdk_kinesis::types::ScalingType::UniformScaling)
+        .send()
+        .await
+        .unwrap();
+    loop {
+        let summary = client.describe_stream_summary().stream_name(&stream).send().await.unwrap();
+        let status = summary.stream_description_summary().unwrap().stream_status().clone();
+        if status == aws_sdk_kinesis::types::StreamStatus::Active {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for n in 6..12 {
+        put(format!("key-{}", n % 3), n).await;
+    }
+    // The parent's batches are slow: a child read alongside would come first.
+    let order: Arc<Mutex<Vec<(String, u64)>>> = Arc::default();
+    let kept = order.clone();
+    let function = InProcess::new(
+        "reshard",
+        Duration::from_secs(3),
+        move |event: LambdaEvent<KinesisEvent>| {
+            let kept = kept.clone();
+            async move {
+                let shard = event.payload.records[0].event_id.clone().unwrap_or_default();
+                let shard = shard.split(':').next().unwrap_or_default().to_owned();
+                if shard == "shardId-000000000000" {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                for record in &event.payload.records {
+                    let value: serde_json::Value =
+                        serde_json::from_slice(&record.kinesis.data).unwrap();
+                    kept.lock().unwrap().push((shard.clone(), value["n"].as_u64().unwrap()));
+                }
+                Ok::<_, FunctionError>(())
+            }
+        },
+    );
+
+    run_until_caught_up(&client, &quick(&stream), Arc::new(function)).await.unwrap();
+
+    let order = order.lock().unwrap().clone();
+    let delivered: Vec<u64> = order.iter().map(|(_, n)| *n).collect();
+    assert_eq!(delivered.len(), 12, "{order:?}");
+    let parent: Vec<u64> =
+        order.iter().filter(|(s, _)| s == "shardId-000000000000").map(|(_, n)| *n).collect();
+    assert_eq!(parent, [0, 1, 2, 3, 4, 5], "the parent holds the records from before the reshard");
+    assert_eq!(
+        &delivered[..6],
+        &parent[..],
+        "every parent record is delivered before any child's: {order:?}"
+    );
+}
