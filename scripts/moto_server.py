@@ -155,7 +155,8 @@ def refusal(environ, start_response):
         table = tables.get(name)
         return None if table is None else dynamodb_limits.Schema(table.hash_key_attr, table.range_key_attr)
 
-    refused = dynamodb_limits.problem(target, request, schema)
+    emptied = environ.get("HTTP_X_PITLANE_FAULTS_EMPTIED") == "true"
+    refused = dynamodb_limits.problem(target, request, schema, emptied_by_faults=emptied)
     if refused is None:
         return None
     error_type, message = refused

@@ -25,11 +25,18 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aws_sdk_kinesis::config::interceptors::{
-    BeforeSerializationInterceptorContextMut, FinalizerInterceptorContextMut,
+    BeforeSerializationInterceptorContextMut, BeforeTransmitInterceptorContextMut,
+    FinalizerInterceptorContextMut,
 };
 use aws_sdk_kinesis::config::{ConfigBag, Intercept, RuntimeComponents};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The header that marks a call these faults have emptied (every entry
+/// refused): AWS refuses an empty batch, and the local backend does too,
+/// but for a call carrying this header, which only the tests' fault
+/// injection sends (see `scripts/dynamodb_limits.py`).
+pub const EMPTIED_BY_FAULTS: &str = "x-pitlane-faults-emptied";
 
 /// What happens to one call.
 #[derive(Clone, Debug)]
@@ -87,6 +94,9 @@ struct State<E> {
     /// A call of this operation is on its way (the interceptor sees the
     /// client's other calls too: creating the table, listing shards).
     in_flight: bool,
+    /// The call in flight lost every entry to refusals: it carries
+    /// [`EMPTIED_BY_FAULTS`].
+    emptied: bool,
 }
 
 impl<W: BatchWrite> Faults<W> {
@@ -99,6 +109,7 @@ impl<W: BatchWrite> Faults<W> {
             last_answer: None,
             waits: Vec::new(),
             in_flight: false,
+            emptied: false,
         };
         Self { state: Arc::new(Mutex::new(state)), operation: PhantomData }
     }
@@ -149,11 +160,24 @@ impl<W: BatchWrite> Intercept for Faults<W> {
                 let mut refused: Vec<(usize, W::Entry)> =
                     positions.iter().rev().map(|&p| (p, entries.remove(p))).collect();
                 refused.reverse();
+                state.emptied = entries.is_empty();
                 state.refused = refused;
                 state.label = label;
                 Ok(())
             }
         }
+    }
+
+    fn modify_before_transmit(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if std::mem::take(&mut self.state.lock().unwrap().emptied) {
+            context.request_mut().headers_mut().insert(EMPTIED_BY_FAULTS, "true");
+        }
+        Ok(())
     }
 
     fn modify_before_attempt_completion(

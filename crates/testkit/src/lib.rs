@@ -23,8 +23,8 @@ mod votes;
 mod workspace;
 pub use dynamodb::{dynamodb, dynamodb_with, item_to_json, scan_all, table_state};
 pub use faults::{
-    BatchWrite, BatchWriteItemFaults, CallFaults, EditInput, EditOutput, EmptyPagesBehind, Fault,
-    Faults, PutRecordsFaults,
+    BatchWrite, BatchWriteItemFaults, CallFaults, EMPTIED_BY_FAULTS, EditInput, EditOutput,
+    EmptyPagesBehind, Fault, Faults, PutRecordsFaults,
 };
 pub use proxy::{Call, FaultProxy, ProxyStats, Reply, random_faults};
 pub use votes::{ExpectedVotes, expected_votes, valid_vote, vote_counts};

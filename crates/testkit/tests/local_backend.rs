@@ -265,6 +265,10 @@ async fn a_batch_write_takes_25_requests_for_25_different_items() {
         refused(batch(twice).await),
         validation("Provided list of item keys contains duplicates")
     );
+
+    let (code, message) = refused(batch(vec![]).await);
+    assert_eq!(code, "ValidationException", "an empty batch is refused too");
+    assert!(message.contains("Member must have length greater than or equal to 1"), "{message}");
 }
 
 fn transact_put(table: &str, item: Item) -> TransactWriteItem {
