@@ -103,6 +103,48 @@ async fn an_identity_too_long_to_key_a_record_is_a_400_and_nothing_is_written() 
     assert_eq!(read_all(&client, &config.stream).await.len(), 1, "only the valid vote was written");
 }
 
+/// Requests as browsers and API Gateway really send them, and the order of
+/// the checks: who is asking comes before what they sent.
+#[tokio::test]
+async fn the_checks_read_requests_as_they_arrive_and_ask_who_first() {
+    let (client, config) = api("day05-real").await;
+    let trusting = ApiConfig { trust_user_header: true, ..config.clone() };
+    let status = |response: Response<Body>| response.status().as_u16();
+
+    let with_charset = vote_request(r#"{"vote": "NOR"}"#)
+        .header("Content-Type", "application/json; charset=utf-8");
+    let with_charset =
+        HttpRequest { headers: with_charset.headers.into_iter().skip(1).collect(), ..with_charset };
+    assert_eq!(
+        status(call(&client, &config, &with_charset).await),
+        202,
+        "a media type with parameters"
+    );
+
+    let accented = HttpRequest {
+        jwt_subject: Some("é".repeat(MAX_IDENTITY_CHARS)),
+        ..vote_request(r#"{"vote": "NOR"}"#)
+    };
+    assert_eq!(
+        status(call(&client, &config, &accented).await),
+        202,
+        "{MAX_IDENTITY_CHARS} characters (of two bytes each) still key a record"
+    );
+
+    let unsigned_and_bad = HttpRequest { jwt_subject: None, ..vote_request("vote=NOR") };
+    assert_eq!(
+        status(call(&client, &config, &unsigned_and_bad).await),
+        401,
+        "who is asking, first"
+    );
+
+    let blank = HttpRequest { jwt_subject: None, ..vote_request(r#"{"vote": "NOR"}"#) }
+        .header(USER_HEADER, "   ");
+    assert_eq!(status(call(&client, &trusting, &blank).await), 401, "a blank name is nobody");
+
+    assert_eq!(read_all(&client, &config.stream).await.len(), 2, "only the two valid votes");
+}
+
 #[tokio::test]
 async fn bad_requests_get_a_clear_4xx_and_nothing_is_written() {
     let (client, config) = api("day05-bad").await;

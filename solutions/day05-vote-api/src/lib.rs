@@ -12,9 +12,9 @@
 //! |-------------------------------------------|--------|
 //! | not `POST` (nor a CORS preflight)         | 405    |
 //! | nobody signed in                          | 401    |
+//! | an identity too long to key a record      | 400    |
 //! | not `Content-Type: application/json`      | 415    |
 //! | body over 1 KiB                           | 413    |
-//! | an identity too long to key a record      | 400    |
 //! | not JSON, no `vote`, unknown driver, ...  | 400    |
 //! | the stream refused the vote               | 500    |
 //!
