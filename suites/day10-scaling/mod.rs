@@ -72,12 +72,13 @@ fn large_records_are_bound_by_a_mebibyte_a_second_and_the_key_counts_too() {
 
 #[test]
 fn standard_consumers_share_two_mebibytes_out_enhanced_fan_out_gives_each_its_own() {
-    // 600 KiB/s in, read by five applications: 3 MiB/s out of each shard.
+    // 1,000 records/s of 600 bytes (about 586 KiB/s), read by five
+    // applications: about 2.86 MiB/s out of each shard, over its 2 MiB/s.
     let load = Load {
         record_bytes: 600,
         partition_key_bytes: 0,
         consumers: 5,
-        ..votes_per_second(1024.0)
+        ..votes_per_second(1000.0)
     };
 
     let shared = plan(&Load { records_per_second: 1000.0, ..load.clone() });
@@ -85,6 +86,48 @@ fn standard_consumers_share_two_mebibytes_out_enhanced_fan_out_gives_each_its_ow
 
     assert_eq!((shared.shards, shared.binding), (2, Limit::ReadBytes));
     assert_eq!((fan_out.shards, fan_out.binding), (1, Limit::WriteRecords));
+
+    // What is read is the data: the key is not read back. With a key as
+    // large as the data, the reads still fit two shards.
+    let keyed =
+        Load { partition_key_bytes: 600, records_per_second: 1000.0, ..votes_per_second(1.0) };
+    let keyed = plan(&Load { record_bytes: 600, consumers: 5, ..keyed });
+    assert_eq!(keyed.by_read_bytes, 2, "the key is not read back as data");
+    // A stream nobody reads yet is still sized for one reader.
+    let unread = Load {
+        record_bytes: 1000,
+        partition_key_bytes: 0,
+        consumers: 0,
+        ..votes_per_second(3000.0)
+    };
+    let one_reader = Load { consumers: 1, ..unread.clone() };
+    assert_eq!(plan(&unread).by_read_bytes, plan(&one_reader).by_read_bytes);
+    assert_eq!(plan(&one_reader).by_read_bytes, 2, "3 MB/s for one reader");
+}
+
+/// An empty record still takes a PUT unit, a kilobyte of on-demand data in,
+/// and its item a write unit: AWS bills started units, never zero.
+#[test]
+fn an_empty_record_still_costs_a_whole_unit_of_each() {
+    let empty = Load { record_bytes: 0, partition_key_bytes: 1, ..votes_per_second(100.0) };
+    let put_units = Prices { million_put_units: 1.0, ..Prices::default() };
+    let gb_in = Prices { on_demand_gb_in: 1.0, ..Prices::default() };
+    let records = records_in_a_month(100.0);
+    let empty_items = TableWrites { items_per_record: 1, item_bytes: 0, transactional: false };
+
+    assert_close(
+        month(&empty, 1, 100.0, &put_units).provisioned,
+        records / 1e6,
+        "one PUT unit each",
+    );
+    assert_close(
+        month(&empty, 1, 100.0, &gb_in).on_demand_standard,
+        records * 1024.0 / GB,
+        "1 KB each",
+    );
+    let units =
+        monthly_cost(&empty, 1, 100.0, &empty_items, &Prices::default()).write_request_units;
+    assert_close(units, records, "one write unit per item, however small");
 }
 
 #[test]
