@@ -51,23 +51,26 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import run_simple
 
 
+def key_of(table, attrs):
+    """The (hash, range) key moto stores an item under, from its key attributes."""
+    hash_value = DynamoType(attrs[table.hash_key_attr])
+    range_value = DynamoType(attrs[table.range_key_attr]) if table.range_key_attr else None
+    return hash_value, range_value
+
+
+def put_back(table, hash_value, range_value, item):
+    """Restores an item as it was (None: it did not exist)."""
+    rows = table.items[hash_value] if range_value is not None else table.items
+    key = range_value if range_value is not None else hash_value
+    if item is None:
+        rows.pop(key, None)
+    else:
+        rows[key] = item
+
+
 def item_level_rollback() -> None:
     """Transactions back up and restore the items they name, not whole tables."""
     moto_transact_write_items = DynamoDBBackend.transact_write_items
-
-    def key_of(table, op):
-        attrs = op.get("Key") or op.get("Item") or {}
-        hash_value = DynamoType(attrs[table.hash_key_attr])
-        range_value = DynamoType(attrs[table.range_key_attr]) if table.range_key_attr else None
-        return hash_value, range_value
-
-    def put_back(table, hash_value, range_value, item):
-        rows = table.items[hash_value] if range_value is not None else table.items
-        key = range_value if range_value is not None else hash_value
-        if item is None:
-            rows.pop(key, None)
-        else:
-            rows[key] = item
 
     def transact_write_items(self, transact_items):
         backups = []
@@ -75,7 +78,7 @@ def item_level_rollback() -> None:
             op = next(iter(entry.values()), {})
             table = self.tables.get(op.get("TableName"))
             try:
-                hash_value, range_value = key_of(table, op)
+                hash_value, range_value = key_of(table, op.get("Key") or op.get("Item") or {})
                 before = copy.deepcopy(table.get_item(hash_value, range_value))
             except Exception:
                 continue  # no such table, or no valid key: moto refuses the item itself
@@ -118,17 +121,11 @@ def item_size_as_dynamodb_counts() -> None:
 
     def update_item(self, table_name, key, *args, **kwargs):
         table = self.get_table(table_name)
-        hash_value = DynamoType(key[table.hash_key_attr])
-        range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+        hash_value, range_value = key_of(table, key)
         before = copy.deepcopy(table.get_item(hash_value, range_value))
         item = moto_update_item(self, table_name, key, *args, **kwargs)
         if dynamodb_limits.item_bytes(item.to_json()["Attributes"]) > dynamodb_limits.MAX_ITEM_BYTES:
-            rows = table.items[hash_value] if range_value is not None else table.items
-            slot = range_value if range_value is not None else hash_value
-            if before is None:
-                rows.pop(slot, None)
-            else:
-                rows[slot] = before
+            put_back(table, hash_value, range_value, before)
             raise ItemSizeToUpdateTooLarge()
         return item
 
