@@ -12,6 +12,9 @@
 //!   hint pointing nowhere.
 //! - Every link between chapters names a chapter that exists and, with a
 //!   `#fragment`, a heading of it (mdBook checks neither).
+//! - Every test the book names as `` `path/to/file.rs::test_name` `` (the
+//!   ESM chapter's conformance table) exists in that file, so that the table
+//!   cannot drift from the tests.
 //! - Every day's chapter has its exercise, recap, 3–5 answered practice
 //!   questions, AWS documentation links and enough prose; the book has
 //!   enough words and diagrams; every diagram is referenced and exists.
@@ -59,6 +62,7 @@ pub fn run(workspace: &Workspace) -> Result<ExitCode, String> {
     }
     problems.extend(broken_references(workspace, &chapters)?);
     problems.extend(broken_links(&chapters));
+    problems.extend(missing_tests(workspace, &chapters));
     problems.extend(diagram_problems(&source, &chapters)?);
 
     print_figures(&chapters, &source)?;
@@ -537,6 +541,37 @@ fn heading_ids(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// `` `file.rs::name` `` mentions whose file has no `fn name(`.
+fn missing_tests(workspace: &Workspace, chapters: &[Chapter]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for chapter in chapters {
+        for (file, name) in test_mentions(&chapter.text) {
+            let text = std::fs::read_to_string(workspace.root.join(file)).unwrap_or_default();
+            if !text.contains(&format!("fn {name}(")) {
+                problems.push(format!(
+                    "{}: names the test {file}::{name}, which does not exist",
+                    chapter.name
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// `(file, function)` for each `` `some/file.rs::function` `` in `text`.
+fn test_mentions(text: &str) -> Vec<(&str, &str)> {
+    text.split('`')
+        .skip(1)
+        .step_by(2)
+        .filter_map(|code| {
+            let (file, name) = code.split_once(".rs::")?;
+            let name_ok =
+                !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            (name_ok && !file.contains(' ')).then(|| (&code[..file.len() + 3], name))
+        })
+        .collect()
+}
+
 fn collect_files(folder: &Path, extension: &str, files: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(folder) else { return };
     for entry in entries.flatten() {
@@ -748,6 +783,12 @@ mod tests {
                 "a.md: links to c.md, which does not exist",
             ]
         );
+    }
+
+    #[test]
+    fn tests_named_in_the_book_are_found() {
+        let text = "| retries | `crates/esm/tests/esm.rs::exhausted_retries` |\n`a.rs::b c` and `plain code`";
+        assert_eq!(test_mentions(text), [("crates/esm/tests/esm.rs", "exhausted_retries")]);
     }
 
     #[test]
