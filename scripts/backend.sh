@@ -103,13 +103,12 @@ start_kinesis() {
   done
   local pkg="$tools/node/node_modules/kinesis-local"
   # The account matches moto's, so ARNs look alike across services. Streams
-  # take a second to become ACTIVE, as on AWS (day 01 waits for it; a second,
-  # so that even a loaded machine still sees CREATING right after creating
-  # one); the limits are raised because every test creates its own stream.
+  # take 500 ms to become ACTIVE, as on AWS (day 01 waits for it); the limits
+  # are raised because every test creates its own stream.
   (cd "$state" && exec env \
     KINESIS_MOCK_PLAIN_PORT="$((kinesis_port + 1))" KINESIS_MOCK_TLS_PORT="$((kinesis_port + 2))" \
     KINESIS_MOCK_CERT_PATH="$pkg/server.json" AWS_ACCOUNT_ID=123456789012 AWS_REGION=us-east-1 \
-    CREATE_STREAM_DURATION=1000ms DELETE_STREAM_DURATION=0ms UPDATE_SHARD_COUNT_DURATION=500ms \
+    CREATE_STREAM_DURATION=500ms DELETE_STREAM_DURATION=0ms UPDATE_SHARD_COUNT_DURATION=500ms \
     SHARD_LIMIT=100000 ON_DEMAND_STREAM_COUNT_LIMIT=10000 LOG_LEVEL=WARN \
     node "$pkg/main.js" >"$(log_file kinesis)" 2>&1) &
   echo $! > "$(pid_file kinesis)"
