@@ -13,11 +13,12 @@ use pitlane_testkit::{
     BatchWriteItemFaults, Fault, all_records, dynamodb, dynamodb_with, fixture, item_to_json,
     scan_all, stream_holding, unique_name,
 };
-use serde_json::json;
 
+use crate::sut::limits::{check_number, item_bytes, value_bytes};
 use crate::sut::{
-    EventLogError, RetryPolicy, WriteReport, create_table, event_id, handle, to_attribute, to_item,
-    write_items,
+    EventLogError, Json, JsonError, MAX_DEPTH, MAX_ITEM_BYTES, MAX_NAME_BYTES, NumberError,
+    PayloadError, RetryPolicy, WriteReport, create_table, event_id, handle, json, keep_raw,
+    to_attribute, to_item, write_items,
 };
 
 /// 100 sensor readings as Lambda delivered them; record 64 is not JSON.
@@ -30,8 +31,34 @@ async fn new_table(client: &aws_sdk_dynamodb::Client, prefix: &str) -> String {
     table
 }
 
-fn text(item: &std::collections::HashMap<String, AttributeValue>, name: &str) -> String {
+type Item = std::collections::HashMap<String, AttributeValue>;
+
+fn text(item: &Item, name: &str) -> String {
     item[name].as_s().unwrap_or_else(|_| panic!("{name} is not a string")).clone()
+}
+
+/// The payload attribute of `document`, or the rule it breaks.
+fn attribute_of(document: &str) -> Result<AttributeValue, PayloadError> {
+    to_attribute(&json::parse(document.as_bytes()).expect("valid JSON"), 1)
+}
+
+/// `inner` wrapped in `levels` objects: `{"a":{"a":inner}}` for 2.
+fn nested(levels: usize, inner: &str) -> String {
+    format!("{}{inner}{}", r#"{"a":"#.repeat(levels), "}".repeat(levels))
+}
+
+/// A record of the fixture batch carrying `data` instead of its own.
+fn record_with(index: usize, data: &[u8]) -> pitlane::lambda::KinesisEventRecord {
+    let mut record = fixture(BATCH).records[index].clone();
+    record.kinesis.data.clear();
+    record.kinesis.data.extend_from_slice(data);
+    record
+}
+
+/// The SHA-256 of `data` in lowercase hex, as `sha256sum` prints it.
+fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(data).iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 #[test]
@@ -54,24 +81,162 @@ fn event_ids_are_stable_and_distinct_uuids() {
 
 #[test]
 fn a_json_payload_becomes_a_dynamodb_map() {
-    let value = json!({"sensorId": "turn-01", "value": 21.5, "seq": 12345678901234567890u64,
-                       "ok": true, "note": null, "tags": ["a", 2]});
+    let document = r#"{"sensorId": "turn-01", "value": 21.5, "seq": 12345678901234567890,
+                       "ok": true, "note": null, "tags": ["a", 2], "empty": {}}"#;
 
-    let attribute = to_attribute(&value);
+    let attribute = attribute_of(document).unwrap();
 
     let map = attribute.as_m().expect("an object becomes a map (M), not a JSON string");
     assert_eq!(map["sensorId"], AttributeValue::S("turn-01".into()));
     assert_eq!(map["value"], AttributeValue::N("21.5".into()));
-    assert_eq!(
-        map["seq"],
-        AttributeValue::N("12345678901234567890".into()),
-        "numbers keep their exact text"
-    );
+    assert_eq!(map["seq"], AttributeValue::N("12345678901234567890".into()));
     assert_eq!(map["ok"], AttributeValue::Bool(true));
     assert_eq!(map["note"], AttributeValue::Null(true));
     assert_eq!(
         map["tags"],
         AttributeValue::L(vec![AttributeValue::S("a".into()), AttributeValue::N("2".into())])
+    );
+    assert_eq!(map["empty"], AttributeValue::M(Default::default()));
+    assert_eq!(map.len(), 7);
+}
+
+/// A float has 15 to 17 significant digits; DynamoDB keeps 38. Every one of
+/// these would come out changed from an `f64` (or a `serde_json::Value`).
+#[test]
+fn numbers_keep_the_text_they_were_written_with() {
+    let exact = [
+        "12345678901234567890123456789012345678", // 38 digits, DynamoDB's most
+        "-0.00000000000000000000000000000000000012",
+        "26.30",
+        "1E+2",
+        "9.9e125",
+        "1e-130",
+        "-0",
+    ];
+    for number in exact {
+        let attribute = attribute_of(&format!(r#"{{"n": {number}}}"#)).unwrap();
+        assert_eq!(attribute.as_m().unwrap()["n"], AttributeValue::N(number.into()), "{number}");
+    }
+}
+
+#[test]
+fn json_that_dynamodb_would_refuse_is_an_error_that_names_the_rule() {
+    let deepest = nested(MAX_DEPTH - 1, "1"); // the payload is level 1, the 1 level 32
+    assert!(attribute_of(&deepest).is_ok(), "{MAX_DEPTH} levels are allowed");
+    assert!(
+        attribute_of(&format!("[{deepest}]")).is_err_and(|e| matches!(e, PayloadError::TooDeep))
+    );
+    assert!(
+        attribute_of(&nested(MAX_DEPTH, "{}")).is_err_and(|e| matches!(e, PayloadError::TooDeep)),
+        "an empty map is a level too"
+    );
+
+    let refused = |document: &str| attribute_of(document).unwrap_err();
+    assert!(matches!(refused(r#"{"a": {"": 1}}"#), PayloadError::EmptyName));
+    let longest = "n".repeat(MAX_NAME_BYTES);
+    assert!(attribute_of(&format!(r#"{{"{longest}": 1}}"#)).is_ok());
+    assert!(matches!(
+        refused(&format!(r#"{{"{longest}é": 1}}"#)),
+        PayloadError::NameTooLong(65_537)
+    ));
+    assert!(matches!(
+        refused(r#"[1, 123456789012345678901234567890123456789]"#),
+        PayloadError::Number(NumberError::TooPrecise(39))
+    ));
+    assert!(matches!(refused("[1e126]"), PayloadError::Number(NumberError::OutOfRange)));
+    assert!(matches!(refused(r#"{"n": -9e-131}"#), PayloadError::Number(NumberError::OutOfRange)));
+}
+
+/// DynamoDB's number rules, at each edge: 38 significant digits (zeros
+/// before the first and after the last do not count), a magnitude from
+/// 1E-130 to below 1E126, a zero judged by the exponent it is written with.
+#[test]
+fn a_number_fits_dynamodb_within_38_digits_and_its_range() {
+    for fits in [
+        "0",
+        "-0.0",
+        "1.0000000000000000000000000000000000000000000",
+        "0.000123",
+        "12345678901234567890123456789012345678000",
+        "9.9999e125",
+        "-1E-130",
+        "0e125",
+        "0.0e-129",
+        "1E+125",
+    ] {
+        assert_eq!(check_number(fits), Ok(()), "{fits}");
+    }
+    assert_eq!(
+        check_number("1234567890123456789012345678901234567.89"),
+        Err(NumberError::TooPrecise(39))
+    );
+    assert_eq!(
+        check_number("-0.001234567890123456789012345678901234567891"),
+        Err(NumberError::TooPrecise(40))
+    );
+    for out in
+        ["1e126", "10E125", "-1e-131", "0.1e-130", "0E126", "0e-131", "1e99999999999999999999"]
+    {
+        assert_eq!(check_number(out), Err(NumberError::OutOfRange), "{out}");
+    }
+}
+
+/// The sizes DynamoDB counts (its developer guide, "DynamoDB item sizes and
+/// formats"). A number's is only "about" known, so it is bounded from above:
+/// never below the sizes measured against DynamoDB, never more than 2 bytes
+/// above.
+#[test]
+fn an_item_is_sized_as_dynamodb_counts_it() {
+    for (number, measured) in [
+        ("12", 2),
+        ("123", 3),
+        ("100", 2),
+        ("1.5", 3),
+        ("100.5", 4),
+        ("0.15", 2),
+        ("-42", 3),
+        ("1E125", 2),
+        ("0", 1),
+        ("12345678901234567890123456789012345678", 20),
+    ] {
+        let bound = value_bytes(&AttributeValue::N(number.into()));
+        assert!(
+            (measured..=measured + 2).contains(&bound),
+            "{number}: {bound}, measured {measured}"
+        );
+    }
+    let item = Item::from([
+        ("id".to_owned(), AttributeValue::S("é1".into())),
+        ("ok".to_owned(), AttributeValue::Bool(true)),
+        ("raw".to_owned(), AttributeValue::B(aws_sdk_dynamodb::primitives::Blob::new(vec![0; 5]))),
+        ("nil".to_owned(), AttributeValue::Null(true)),
+        (
+            "doc".to_owned(),
+            AttributeValue::M(
+                [("ab".to_owned(), AttributeValue::L(vec![AttributeValue::S("xyz".into())]))]
+                    .into(),
+            ),
+        ),
+    ]);
+    // Each name and value: "id" 2 + "é1" 3; "ok" 2 + 1; "raw" 3 + 5; "nil" 3 + 1; "doc" 3 and
+    // its map: 3, then 1 + "ab" 2 + the list (3, then 1 + "xyz" 3).
+    assert_eq!(item_bytes(&item), 5 + 3 + 8 + 4 + (3 + 13));
+}
+
+#[test]
+fn duplicate_names_and_text_that_is_not_utf8_are_not_json_here() {
+    assert!(matches!(
+        json::parse(br#"{"vote": "NOR", "vote": "VER"}"#),
+        Err(JsonError::DuplicateName { name_bytes: 4 })
+    ));
+    assert!(matches!(json::parse(b"{\"vote\": \"N\xffR\"}"), Err(JsonError::NotText(_))));
+    assert!(matches!(json::parse(br#"{"vote": "\ud800"}"#), Err(JsonError::Syntax(_))));
+    assert_eq!(
+        json::parse(br#" {"a": [1.50, "x\u00e9"], "b": {"a": null}} "#).unwrap(),
+        Json::Object(vec![
+            ("a".into(), Json::Array(vec![Json::Number("1.50".into()), Json::String("xé".into())])),
+            ("b".into(), Json::Object(vec![("a".into(), Json::Null)])),
+        ])
     );
 }
 
@@ -96,14 +261,139 @@ fn a_record_becomes_an_item_with_its_payload_and_where_it_came_from() {
 }
 
 #[test]
-fn a_record_that_is_not_json_is_stored_raw_with_the_reason() {
+fn a_record_that_is_not_json_is_kept_raw_with_its_size_hash_and_reason() {
     let record = &fixture(BATCH).records[CUT_SHORT];
+    let data = &record.kinesis.data[..];
 
     let item = to_item(record);
 
     assert!(!item.contains_key("payload"));
-    assert_eq!(text(&item, "rawPayload").as_bytes(), &record.kinesis.data[..]);
+    assert_eq!(item["rawPayload"].as_b().expect("raw bytes are binary (B)").as_ref(), data);
+    assert_eq!(item["payloadBytes"], AttributeValue::N(data.len().to_string()));
+    assert_eq!(text(&item, "payloadSha256"), sha256_hex(data));
     assert!(text(&item, "payloadError").contains("EOF"), "{}", text(&item, "payloadError"));
+    assert_eq!(item.len(), 10, "the 6 attributes of every item and the 4 of raw data");
+}
+
+#[test]
+fn a_record_too_large_for_an_item_keeps_as_much_raw_data_as_fits() {
+    let data: Vec<u8> = (0..1024 * 1024).map(|i| (i % 251) as u8).collect(); // 1 MiB, Kinesis's most
+    let mut item = to_item(&record_with(0, br#"{"seq": 1}"#));
+    item.remove("payload");
+
+    keep_raw(&mut item, &data, &PayloadError::TooLarge(data.len()));
+
+    assert_eq!(item_bytes(&item), MAX_ITEM_BYTES, "all the room left, and no more");
+    let kept = item["rawPayload"].as_b().unwrap().as_ref();
+    assert!(kept.len() > 400_000 && data.starts_with(kept), "{} bytes kept", kept.len());
+    assert_eq!(item["payloadBytes"], AttributeValue::N("1048576".into()));
+    assert_eq!(text(&item, "payloadSha256"), sha256_hex(&data), "the hash of all of it");
+    assert_eq!(
+        text(&item, "payloadError"),
+        format!("the item would be {} bytes, over DynamoDB's 409600", data.len())
+    );
+}
+
+/// The payload fits when the whole item does: one byte over, and it is kept
+/// raw. A string's size is exact, so the edge is exact.
+#[test]
+fn a_payload_is_a_map_while_the_item_keeps_within_400_kb() {
+    let sized = |bytes: usize| {
+        let empty = to_item(&record_with(0, br#"{"s": ""}"#));
+        format!(r#"{{"s": "{}"}}"#, "x".repeat(bytes - item_bytes(&empty)))
+    };
+
+    let largest = to_item(&record_with(0, sized(MAX_ITEM_BYTES).as_bytes()));
+    let too_large = to_item(&record_with(0, sized(MAX_ITEM_BYTES + 1).as_bytes()));
+
+    assert!(largest.contains_key("payload"));
+    assert_eq!(item_bytes(&largest), MAX_ITEM_BYTES);
+    assert!(!too_large.contains_key("payload"));
+    assert_eq!(
+        text(&too_large, "payloadError"),
+        "the item would be 409601 bytes, over DynamoDB's 409600"
+    );
+}
+
+/// One batch of records each of which, as a map, DynamoDB would refuse
+/// (the local backend refuses them as DynamoDB does): the batch is stored
+/// whole, each such record kept raw with its reason, and the records at the
+/// edge of a rule are stored as maps, unchanged.
+#[tokio::test]
+async fn no_record_fails_the_batch_and_none_is_changed() {
+    let client = dynamodb();
+    let table = new_table(&client, "day04-refused").await;
+    let huge_name = "n".repeat(MAX_NAME_BYTES + 1);
+    let documents: Vec<(Vec<u8>, Option<&str>)> = vec![
+        (
+            br#"{"seq": 123456789012345678901234567890123456789012}"#.to_vec(),
+            Some("42 significant digits"),
+        ),
+        (br#"{"seq": 12345678901234567890123456789012345678}"#.to_vec(), None),
+        (br#"{"value": 1e200}"#.to_vec(), Some("range")),
+        (nested(MAX_DEPTH, "1").into_bytes(), Some("32 levels")),
+        (nested(MAX_DEPTH - 1, r#""deepest""#).into_bytes(), None),
+        (br#"{"tags": {"": "x"}}"#.to_vec(), Some("empty name")),
+        (format!(r#"{{"{huge_name}": 1}}"#).into_bytes(), Some("65536 bytes")),
+        (
+            format!(r#"{{"blob": "{}"}}"#, "x".repeat(500 * 1024)).into_bytes(),
+            Some("over DynamoDB's 409600"),
+        ),
+        (vec![0xff; 1024 * 1024], Some("UTF-8")),
+        (br#"{"vote": "NOR", "vote": "VER"}"#.to_vec(), Some("twice")),
+        (Vec::new(), Some("EOF")),
+        (br#"{"reading": 26.30, "unit": "celsius"}"#.to_vec(), None),
+    ];
+    let records: Vec<_> =
+        documents.iter().enumerate().map(|(i, (data, _))| record_with(i, data)).collect();
+
+    let report = handle(&client, &table, pitlane::lambda::batch(records.clone())).await.unwrap();
+
+    assert_eq!(report.items, documents.len());
+    let stored = scan_all(&client, &table).await;
+    assert_eq!(stored.len(), documents.len(), "every record is stored");
+    for ((data, reason), record) in documents.iter().zip(&records) {
+        let item = stored.iter().find(|item| text(item, "eventId") == event_id(record)).unwrap();
+        let shown = String::from_utf8_lossy(&data[..data.len().min(60)]);
+        match reason {
+            None => {
+                let expected = attribute_of(std::str::from_utf8(data).unwrap()).unwrap();
+                assert_eq!(
+                    item.get("payload").map(normalized),
+                    Some(normalized(&expected)),
+                    "{shown}"
+                );
+            }
+            Some(reason) => {
+                let error = text(item, "payloadError");
+                assert!(error.contains(reason), "{shown}: {error:?} does not say {reason:?}");
+                let kept = item["rawPayload"].as_b().unwrap().as_ref();
+                assert!(
+                    data.starts_with(kept) && (kept.len() == data.len() || kept.len() > 400_000)
+                );
+                assert_eq!(text(item, "payloadSha256"), sha256_hex(data), "{shown}");
+            }
+        }
+    }
+}
+
+/// DynamoDB gives numbers back in its own form: `26.30` as `26.3`.
+fn normalized(attribute: &AttributeValue) -> AttributeValue {
+    match attribute {
+        AttributeValue::N(text) => {
+            let trimmed = if text.contains('.') {
+                text.trim_end_matches('0').trim_end_matches('.')
+            } else {
+                text
+            };
+            AttributeValue::N(trimmed.to_owned())
+        }
+        AttributeValue::M(fields) => AttributeValue::M(
+            fields.iter().map(|(name, value)| (name.clone(), normalized(value))).collect(),
+        ),
+        AttributeValue::L(items) => AttributeValue::L(items.iter().map(normalized).collect()),
+        other => other.clone(),
+    }
 }
 
 #[tokio::test]

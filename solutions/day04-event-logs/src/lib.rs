@@ -17,24 +17,32 @@
 //!   them in `UnprocessedItems`. They are sent again, with backoff; if some
 //!   are still left, the invocation fails, and the batch comes again.
 //!
-//! A record whose data is not JSON is stored too — its raw text and the
-//! parser's error — so it never blocks the shard and never vanishes.
+//! A record whose data is not JSON, or is JSON that DynamoDB would refuse
+//! (over 400 KB, nested too deep, a number of 40 digits), is stored too: its
+//! raw bytes, its size, its hash and the reason. It never blocks the shard,
+//! and it never vanishes or changes silently.
 //~!
 //~! Work through the `TODO`s from top to bottom, then run `just check 04`.
 //~! The chapter "Day 04" of the book explains each step; `just hint 04` gives
 //~! a hint, one level at a time.
 
+pub mod json;
 pub mod lambda;
+pub mod limits;
 
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use pitlane::aws::DynamoDbError;
 use pitlane::lambda::{KinesisEvent, KinesisEventRecord};
 use serde::Serialize;
-use serde_json::Value;
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
+
+pub use json::{Json, JsonError};
+pub use limits::{MAX_DEPTH, MAX_ITEM_BYTES, MAX_NAME_BYTES, NumberError};
 
 /// The `RetryPolicy` of day 02 (your own, in the starter): its backoff with
 /// jitter paces the retries of unprocessed items.
@@ -47,6 +55,30 @@ pub const MAX_ITEMS_PER_CALL: usize = 25;
 /// The namespace of the UUID v5 event ids: any fixed UUID works, as long as
 /// it never changes (it is part of every id).
 pub const EVENT_ID_NAMESPACE: Uuid = Uuid::from_u128(0x5c1f_70a8_2b7e_4e0e_9c35_6b1e_0d2f_a901);
+
+/// The attribute that holds a record's data as a map.
+pub const PAYLOAD: &str = "payload";
+/// The attribute that holds a record's data as bytes, when it cannot be a map.
+pub const RAW_PAYLOAD: &str = "rawPayload";
+
+/// Why a record's data is kept raw rather than as a `payload` map. Its text
+/// is stored as the item's `payloadError`, so it never quotes the data
+/// itself: that could be of any size.
+#[derive(Debug, thiserror::Error)]
+pub enum PayloadError {
+    #[error(transparent)]
+    NotJson(#[from] JsonError),
+    #[error("nested more than {MAX_DEPTH} levels deep, DynamoDB's limit")]
+    TooDeep,
+    #[error("a field with an empty name, which DynamoDB does not take")]
+    EmptyName,
+    #[error("a field name of {0} bytes, over DynamoDB's {MAX_NAME_BYTES}")]
+    NameTooLong(usize),
+    #[error(transparent)]
+    Number(#[from] NumberError),
+    #[error("the item would be {0} bytes, over DynamoDB's {MAX_ITEM_BYTES}")]
+    TooLarge(usize),
+}
 
 /// What [`handle`] and [`write_items`] did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -86,28 +118,61 @@ pub fn event_id(record: &KinesisEventRecord) -> String {
 }
 // ANCHOR_END: event_id
 
+// ANCHOR: to_attribute
 /// A JSON value as a DynamoDB attribute: objects become maps (`M`), arrays
 /// lists (`L`), numbers `N` with their exact text, and so on. Stored as a
 /// map, a payload can be queried and projected field by field, which a JSON
 /// string cannot.
-pub fn to_attribute(value: &Value) -> AttributeValue {
+///
+/// `depth` is the value's level in the item: the payload attribute itself is
+/// level 1, its fields level 2. A value DynamoDB would refuse (too deep, a
+/// field name it does not take, a number it cannot hold) is an error that
+/// says which rule it breaks.
+pub fn to_attribute(json: &Json, depth: usize) -> Result<AttributeValue, PayloadError> {
     //~ TODO 2: map every kind of JSON value to its DynamoDB attribute type, all
-    //~   the way down (see the doc comment); numbers must stay exact, so they
-    //~   keep their text. Chapter: «Day 04 › An item worth querying».
-    //~   Docs: https://docs.rs/aws-sdk-dynamodb/latest/aws_sdk_dynamodb/types/enum.AttributeValue.html
+    //~   the way down, numbers kept as their exact text. Valid JSON can still
+    //~   break DynamoDB's rules for an item: refuse, with the `PayloadError`
+    //~   that names the rule, a value nested beyond `MAX_DEPTH`, a field name
+    //~   that is empty or longer than `MAX_NAME_BYTES`, and a number
+    //~   `limits::check_number` refuses. One such value anywhere would make
+    //~   DynamoDB refuse the whole call, so it must be found here.
+    //~   Chapter: «Day 04 › An item worth querying» and «Day 04 › What DynamoDB
+    //~   refuses». Docs: https://docs.rs/aws-sdk-dynamodb/latest/aws_sdk_dynamodb/types/enum.AttributeValue.html
     // solution: todo!("day 04: JSON to a DynamoDB attribute")
-    match value {
-        Value::Null => AttributeValue::Null(true),
-        Value::Bool(b) => AttributeValue::Bool(*b),
-        Value::Number(n) => AttributeValue::N(n.to_string()),
-        Value::String(s) => AttributeValue::S(s.clone()),
-        Value::Array(items) => AttributeValue::L(items.iter().map(to_attribute).collect()),
-        Value::Object(fields) => {
-            AttributeValue::M(fields.iter().map(|(k, v)| (k.clone(), to_attribute(v))).collect())
-        }
+    if depth > MAX_DEPTH {
+        return Err(PayloadError::TooDeep);
     }
+    let inner = |value| to_attribute(value, depth + 1);
+    Ok(match json {
+        Json::Null => AttributeValue::Null(true),
+        Json::Bool(b) => AttributeValue::Bool(*b),
+        Json::Number(text) => {
+            limits::check_number(text)?;
+            AttributeValue::N(text.clone())
+        }
+        Json::String(s) => AttributeValue::S(s.clone()),
+        Json::Array(items) => AttributeValue::L(items.iter().map(inner).collect::<Result<_, _>>()?),
+        Json::Object(fields) => AttributeValue::M(
+            fields
+                .iter()
+                .map(|(name, value)| Ok((checked_name(name)?.to_owned(), inner(value)?)))
+                .collect::<Result<_, PayloadError>>()?,
+        ),
+    })
     // end solution
 }
+// ANCHOR_END: to_attribute
+
+// solution:
+/// A field name as DynamoDB takes it: 1 to `MAX_NAME_BYTES` bytes.
+fn checked_name(name: &str) -> Result<&str, PayloadError> {
+    match name.len() {
+        0 => Err(PayloadError::EmptyName),
+        bytes if bytes > MAX_NAME_BYTES => Err(PayloadError::NameTooLong(bytes)),
+        _ => Ok(name),
+    }
+}
+// end solution
 
 // ANCHOR: to_item
 /// One record as one `EventLogs` item. Its attributes are strings (`S`),
@@ -118,14 +183,16 @@ pub fn to_attribute(value: &Value) -> AttributeValue {
 /// - `sequenceNumber` and `partitionKey`, from the record;
 /// - `arrivedAt`: when Kinesis received it, in RFC 3339 to the millisecond,
 ///   in UTC (`2026-07-05T14:00:00.100Z`);
-/// - `payload`: the data as a map ([`to_attribute`]) when it is JSON;
-///   otherwise `rawPayload` (the data as text) and `payloadError` (the
-///   parser's message) in its place.
+/// - `payload`: the data as a map ([`to_attribute`]) when it is JSON and the
+///   item then keeps within `MAX_ITEM_BYTES` ([`limits::item_bytes`]);
+///   otherwise the data kept raw ([`keep_raw`]), with the reason.
 pub fn to_item(record: &KinesisEventRecord) -> HashMap<String, AttributeValue> {
     //~ TODO 3: build the item the doc comment above describes. Never drop a
-    //~   record: one that is not JSON is stored with its raw text and the
-    //~   parser's message, so it neither blocks the shard nor vanishes.
-    //~   Chapter: «Day 04 › An item worth querying».
+    //~   record and never let one fail the write: data that is not JSON, or
+    //~   JSON DynamoDB would refuse (TODO 2), or a payload that would make the
+    //~   item too large, is kept raw with the reason instead.
+    //~   Chapter: «Day 04 › An item worth querying» and «Day 04 › What DynamoDB
+    //~   refuses».
     // solution: todo!("day 04: a record as an item")
     let kinesis = &record.kinesis;
     let text = |s: &str| AttributeValue::S(s.to_owned());
@@ -145,19 +212,52 @@ pub fn to_item(record: &KinesisEventRecord) -> HashMap<String, AttributeValue> {
             ),
         ),
     ]);
-    match serde_json::from_slice::<Value>(&kinesis.data) {
+    let payload = json::parse(&kinesis.data)
+        .map_err(PayloadError::from)
+        .and_then(|json| to_attribute(&json, 1))
+        .and_then(|payload| {
+            let bytes = limits::item_bytes(&item) + PAYLOAD.len() + limits::value_bytes(&payload);
+            if bytes > MAX_ITEM_BYTES { Err(PayloadError::TooLarge(bytes)) } else { Ok(payload) }
+        });
+    match payload {
         Ok(payload) => {
-            item.insert("payload".to_owned(), to_attribute(&payload));
+            item.insert(PAYLOAD.to_owned(), payload);
         }
-        Err(error) => {
-            item.insert("rawPayload".to_owned(), text(&String::from_utf8_lossy(&kinesis.data)));
-            item.insert("payloadError".to_owned(), text(&error.to_string()));
-        }
+        Err(reason) => keep_raw(&mut item, &kinesis.data, &reason),
     }
     item
     // end solution
 }
 // ANCHOR_END: to_item
+
+// ANCHOR: keep_raw
+/// Adds to `item` the data of a record that cannot be its `payload`, in a form
+/// DynamoDB always accepts:
+///
+/// - `rawPayload`: the bytes as they came, binary (`B`), so that nothing is
+///   changed, cut short if need be so that the item stays within
+///   `MAX_ITEM_BYTES`;
+/// - `payloadBytes`: the data's whole size, a number; more than the
+///   `rawPayload`'s when it was cut;
+/// - `payloadSha256`: the SHA-256 of the whole data, in lowercase hex, which
+///   identifies it even when cut (against the stream, or an archive);
+/// - `payloadError`: `reason`, as text.
+pub fn keep_raw(item: &mut HashMap<String, AttributeValue>, data: &[u8], reason: &PayloadError) {
+    //~ TODO 4: add the four attributes above. Count the room left for the raw
+    //~   bytes only once the others are in the item: all of it counts
+    //~   towards DynamoDB's 400 KB. Chapter: «Day 04 › What DynamoDB refuses».
+    //~   Docs: https://docs.rs/sha2/latest/sha2/
+    // solution: todo!("day 04: keep the data raw, with the reason")
+    let sha256: String = Sha256::digest(data).iter().map(|byte| format!("{byte:02x}")).collect();
+    item.insert("payloadBytes".to_owned(), AttributeValue::N(data.len().to_string()));
+    item.insert("payloadSha256".to_owned(), AttributeValue::S(sha256));
+    item.insert("payloadError".to_owned(), AttributeValue::S(reason.to_string()));
+    let room = MAX_ITEM_BYTES.saturating_sub(limits::item_bytes(item) + RAW_PAYLOAD.len());
+    let kept = &data[..data.len().min(room)];
+    item.insert(RAW_PAYLOAD.to_owned(), AttributeValue::B(Blob::new(kept)));
+    // end solution
+}
+// ANCHOR_END: keep_raw
 
 // ANCHOR: write_items
 /// Stores `items` with `BatchWriteItem`, [`MAX_ITEMS_PER_CALL`] at a time,
@@ -169,7 +269,7 @@ pub async fn write_items(
     items: Vec<HashMap<String, AttributeValue>>,
     policy: &RetryPolicy,
 ) -> Result<WriteReport, EventLogError> {
-    //~ TODO 4: store the items with BatchWriteItem, `MAX_ITEMS_PER_CALL` at a
+    //~ TODO 5: store the items with BatchWriteItem, `MAX_ITEMS_PER_CALL` at a
     //~   time. A call can succeed and still leave items unprocessed: send those
     //~   (only those) again after a backoff, in at most `policy.max_attempts`
     //~   calls per chunk; any still left then are an `EventLogError::Unprocessed`.
@@ -227,7 +327,7 @@ pub async fn handle(
     table: &str,
     event: KinesisEvent,
 ) -> Result<WriteReport, EventLogError> {
-    //~ TODO 5: store every record of the batch, with the system's default retry
+    //~ TODO 6: store every record of the batch, with the system's default retry
     //~   policy, and report what was written. Let a failure reach the caller: it
     //~   makes the event-source mapping deliver the batch again, which TODO 1
     //~   makes harmless.
