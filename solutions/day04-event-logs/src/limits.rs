@@ -1,6 +1,6 @@
 //! What DynamoDB accepts in an item, checked before the write.
 //!
-//! You do not need to change this file; TODO 2 and TODO 3 use it.
+//! You do not need to change this file; TODOs 2, 3 and 4 use it.
 //!
 //! A Kinesis record is any bytes up to 1 MiB; a DynamoDB item is at most
 //! 400 KB, and some perfectly valid JSON is no valid item at all. DynamoDB
