@@ -12,6 +12,7 @@ use pitlane_testkit::{
     CallFaults, all_records, dynamodb, dynamodb_with, fixture, fixture_batches, stream_holding,
     unique_name, vote_counts,
 };
+use serde_json::json;
 
 use crate::sut::{BatchSummary, create_table, decode_vote, handle, tally};
 
@@ -61,6 +62,25 @@ fn an_invalid_vote_is_rejected_with_a_reason() {
     let no_user =
         with_data(unknown, r#"{"vote": "NOR", "user": " ", "votedAt": "2026-07-05T15:32:00Z"}"#);
     assert_eq!(decode(&no_user).unwrap_err(), "the vote has no user");
+}
+
+/// Kinesis counts a partition key in UTF-16 code units, 1 to 256: "é" is one
+/// (two bytes of UTF-8), "🏎" two (four bytes). A user longer than that is
+/// no fan of this stack's, and as day 07's key it could break DynamoDB's.
+#[test]
+fn a_user_longer_than_a_partition_key_is_rejected() {
+    let record = &fixture(BATCH).records[0];
+    let vote_by = |user: &str| {
+        let data = json!({"vote": "NOR", "user": user, "votedAt": "2026-07-05T15:32:00Z"});
+        decode_vote(with_data(record, &data.to_string()).kinesis.data.as_ref())
+    };
+
+    for longest in ["é".repeat(256), "🏎".repeat(128), format!("{}a", "🏎".repeat(127))] {
+        assert_eq!(vote_by(&longest).map(|vote| vote.user), Ok(longest.clone()));
+    }
+    for too_long in ["é".repeat(257), format!("{}a", "🏎".repeat(128)), "a".repeat(3000)] {
+        assert_eq!(vote_by(&too_long).unwrap_err(), "the user is longer than 256 characters");
+    }
 }
 
 #[test]

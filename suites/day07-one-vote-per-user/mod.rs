@@ -42,7 +42,7 @@ async fn results(client: &aws_sdk_dynamodb::Client, tables: &Tables) -> BTreeMap
 
 /// What the results must be: each fan's first valid vote, per driver.
 fn expected(batches: &[KinesisEvent]) -> BTreeMap<String, u64> {
-    // Day 07 refuses no vote for its size.
+    // Day 07 sets no limit of its own on a vote's size (day 09 does).
     expected_votes(batches.iter().flat_map(|b| &b.records), usize::MAX).counts
 }
 
@@ -174,6 +174,28 @@ async fn a_batch_delivered_again_changes_no_count() {
     handle(&client, &tables, fixture(BATCH)).await.unwrap();
 
     assert_eq!(results(&client, &tables).await, once);
+}
+
+/// A user too long to be a key (DynamoDB's partition keys: 2,048 bytes) is
+/// no vote: written, the transaction would be refused every time it came
+/// again, and the shard would wait behind it. The local DynamoDB refuses it
+/// as DynamoDB does, so only a consumer that rejects it passes.
+#[tokio::test]
+async fn a_vote_whose_user_cannot_be_a_key_is_rejected_and_the_batch_goes_on() {
+    let client = dynamodb();
+    let tables = new_tables(&client, "day07-long-user").await;
+    let mut batch = fixture(BATCH);
+    let record = &mut batch.records[1];
+    record.kinesis.data.clear();
+    let long = serde_json::to_vec(&vote(&"a".repeat(2049), "NOR")).unwrap();
+    record.kinesis.data.extend_from_slice(&long);
+
+    let response = handle(&client, &tables, batch.clone()).await.unwrap();
+
+    assert!(response.batch_item_failures.is_empty(), "one bad vote must not stop the batch");
+    assert_eq!(results(&client, &tables).await, expected(&[batch]));
+    let users = scan_all(&client, &tables.votes).await;
+    assert!(users.iter().all(|item| item["user"].as_s().unwrap().len() <= 256));
 }
 
 // ANCHOR: failure_test

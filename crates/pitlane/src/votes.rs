@@ -41,6 +41,13 @@ pub fn is_driver(id: &str) -> bool {
     grid().iter().any(|driver| driver.id == id)
 }
 
+/// The longest `user` a vote can have, in UTF-16 code units (JavaScript's
+/// and Java's "characters"): the user is the partition key the vote is
+/// written under, and Kinesis takes partition keys of 1 to 256 of them. It
+/// also keeps the key of day 07's `Votes` table (at most 2,048 bytes) within
+/// DynamoDB's limit, for votes written by any producer, not only day 05's.
+pub const MAX_USER_CHARS: usize = 256;
+
 /// One fan's vote: the JSON payload of one Kinesis record.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

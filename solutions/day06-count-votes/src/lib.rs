@@ -30,7 +30,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use pitlane::aws::DynamoDbError;
 use pitlane::lambda::{KinesisEvent, KinesisEventRecord};
-use pitlane::votes::{Vote, is_driver};
+use pitlane::votes::{MAX_USER_CHARS, Vote, is_driver};
 use serde::Serialize;
 
 /// The environment variable that names the results table.
@@ -76,7 +76,10 @@ pub enum CountError {
 ///   the parser's own error message (`not a vote: EOF while parsing ...`);
 /// - a driver who is not on the grid: `unknown driver "XYZ"` (the id as
 ///   `{:?}` prints it, quoted);
-/// - a blank user (empty or only spaces): `the vote has no user`.
+/// - a blank user (empty or only spaces): `the vote has no user`;
+/// - a user longer than [`MAX_USER_CHARS`] UTF-16 code units:
+///   `the user is longer than 256 characters`. No producer of this stack
+///   writes one, but any other could, and day 07 keys a table on the user.
 ///
 /// The later days check their votes with this function.
 pub fn decode_vote(data: &[u8]) -> Result<Vote, String> {
@@ -92,6 +95,9 @@ pub fn decode_vote(data: &[u8]) -> Result<Vote, String> {
     }
     if vote.user.trim().is_empty() {
         return Err("the vote has no user".to_owned());
+    }
+    if vote.user.encode_utf16().count() > MAX_USER_CHARS {
+        return Err(format!("the user is longer than {MAX_USER_CHARS} characters"));
     }
     Ok(vote)
     // end solution
