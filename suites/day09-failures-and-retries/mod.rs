@@ -154,6 +154,23 @@ fn a_vote_of_exactly_the_size_limit_is_read_one_byte_more_is_poison() {
     );
 }
 
+/// The limit is no smaller than the largest vote the vote API (day 05)
+/// accepts: 256 characters of identity, each of which JSON may escape to 6
+/// bytes, and a time to the nanosecond.
+#[test]
+fn the_largest_vote_the_api_writes_is_not_poison() {
+    let user = "\u{1}".repeat(pitlane::votes::MAX_USER_CHARS);
+    let vote = pitlane::votes::Vote {
+        vote: "NOR".into(),
+        user: user.clone(),
+        voted_at: "2026-07-05T15:33:00.123456789Z".parse().unwrap(),
+    };
+    let data = serde_json::to_vec(&vote).unwrap();
+
+    assert!(data.len() > 1536, "{} bytes", data.len());
+    assert_eq!(read_vote(&data).map(|vote| vote.user), Ok(user));
+}
+
 #[test]
 fn throttling_and_server_trouble_are_transient_a_refused_write_is_the_records_fault() {
     assert_eq!(classify(&throttled()), ErrorKind::Transient);

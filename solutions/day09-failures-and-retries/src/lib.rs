@@ -53,8 +53,10 @@ pub const VOTES_TABLE_ENV: &str = "VOTES_TABLE";
 pub const RESULTS_TABLE_ENV: &str = "RESULTS_TABLE";
 pub const DEAD_LETTERS_TABLE_ENV: &str = "DEAD_LETTERS_TABLE";
 
-/// A vote is a few dozen bytes; anything larger than this is not one.
-pub const MAX_VOTE_BYTES: usize = 1024;
+/// A vote is a few dozen bytes; anything larger than this is not one. The
+/// largest vote the vote API can write is about 1.6 KB: a user of 256
+/// control characters, which JSON escapes as 6 bytes each (`\u0001`).
+pub const MAX_VOTE_BYTES: usize = 2048;
 
 /// A dead letter keeps at most this much of the record's data. Kinesis
 /// records go up to 1 MiB, DynamoDB items only to 400 KB; the dead letter
