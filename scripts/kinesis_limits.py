@@ -38,10 +38,11 @@ def validation(message: str):
     return "ValidationException", f"1 validation error detected: {message}"
 
 
-def record_problem(record: dict, path: str):
+def record_problem(record: dict, path: str, size: int):
     """A record's own limits: a partition key of 1 to 256 characters (as Java
     counts them, in UTF-16 units), and data and key within 1 MiB together
-    (the default record size; kinesis-local counts the data alone)."""
+    (the default record size; kinesis-local counts the data alone). `size`
+    is `record_bytes(record)`, counted once by the caller."""
     key = record.get("PartitionKey")
     if not isinstance(key, str):
         return None
@@ -56,7 +57,7 @@ def record_problem(record: dict, path: str):
             f"Value '' at '{path}partitionKey' failed to satisfy constraint: "
             "Member must have length greater than or equal to 1"
         )
-    if record_bytes(record) > MAX_RECORD_BYTES:
+    if size > MAX_RECORD_BYTES:
         return validation(
             f"Value at '{path}data' failed to satisfy constraint: "
             f"Member must have length less than or equal to {MAX_RECORD_BYTES}"
@@ -75,7 +76,7 @@ def record_bytes(record: dict) -> int:
 
 
 def put_record_problem(body: dict):
-    return record_problem(body, "")
+    return record_problem(body, "", record_bytes(body))
 
 
 def put_records_problem(body: dict):
@@ -88,11 +89,12 @@ def put_records_problem(body: dict):
             "Value at 'records' failed to satisfy constraint: "
             f"Member must have length less than or equal to {MAX_RECORDS_PER_PUT_RECORDS}"
         )
-    for number, record in enumerate(records, start=1):
-        problem = record_problem(record, f"records.{number}.member.")
+    sizes = [record_bytes(record) for record in records]  # each record decoded once
+    for number, (record, size) in enumerate(zip(records, sizes), start=1):
+        problem = record_problem(record, f"records.{number}.member.", size)
         if problem is not None:
             return problem
-    if sum(record_bytes(record) for record in records) > MAX_PUT_RECORDS_BYTES:
+    if sum(sizes) > MAX_PUT_RECORDS_BYTES:
         return "InvalidArgumentException", "Records size exceeds 5 MB limit"
     return None
 
