@@ -15,7 +15,7 @@ The limits (Amazon DynamoDB Developer Guide, "Quotas in Amazon DynamoDB" and
 - a document is nested at most 32 levels deep;
 - a number has at most 38 significant digits, and a magnitude between
   1E-130 and 9.9999999999999999999999999999999999999E+125;
-- an attribute name is never empty, at any depth;
+- an attribute name is 1 to 65,535 bytes, at any depth;
 - a partition key value is at most 2,048 bytes, a sort key value 1,024;
 - BatchWriteItem takes 1 to 25 requests, never two for the same item;
 - TransactWriteItems takes 1 to 100 actions and 4 MB, one action per item.
@@ -140,12 +140,22 @@ def check_value(value, depth: int = 1, in_expression: bool = False) -> None:
             check_value(element, depth + 1, in_expression)
     elif kind == "M" and isinstance(inner, dict):
         for name, element in inner.items():
-            if name == "":
-                raise Refused(EMPTY_NAME, wrapped=True)
+            check_name(name)
             check_value(element, depth + 1, in_expression)
 
 
 EMPTY_NAME = "Empty attribute name"
+# As DynamoDB Local words it; DynamoDB's own wording was not measured.
+NAME_TOO_LARGE = "Attribute name is too large, must be less than 65536 bytes"
+MAX_NAME_BYTES = 65535
+
+
+def check_name(name: str) -> None:
+    """An attribute name, at any depth: 1 to 65,535 bytes ("less than 64 KB")."""
+    if name == "":
+        raise Refused(EMPTY_NAME, wrapped=True)
+    if len(name.encode()) > MAX_NAME_BYTES:
+        raise Refused(NAME_TOO_LARGE, wrapped=True)
 
 
 def value_bytes(value) -> int:
@@ -181,8 +191,7 @@ def item_bytes(item: dict) -> int:
 
 def check_attributes(attributes: dict) -> None:
     for name, value in attributes.items():
-        if name == "":
-            raise Refused(EMPTY_NAME, wrapped=True)
+        check_name(name)
         check_value(value)
 
 

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_runtime::LambdaEvent;
 use pitlane::lambda::KinesisEvent;
@@ -208,7 +209,7 @@ fn an_item_is_sized_as_dynamodb_counts_it() {
     let item = Item::from([
         ("id".to_owned(), AttributeValue::S("é1".into())),
         ("ok".to_owned(), AttributeValue::Bool(true)),
-        ("raw".to_owned(), AttributeValue::B(aws_sdk_dynamodb::primitives::Blob::new(vec![0; 5]))),
+        ("raw".to_owned(), AttributeValue::B(Blob::new(vec![0; 5]))),
         ("nil".to_owned(), AttributeValue::Null(true)),
         (
             "doc".to_owned(),
@@ -221,6 +222,15 @@ fn an_item_is_sized_as_dynamodb_counts_it() {
     // Each name and value: "id" 2 + "é1" 3; "ok" 2 + 1; "raw" 3 + 5; "nil" 3 + 1; "doc" 3 and
     // its map: 3, then 1 + "ab" 2 + the list (3, then 1 + "xyz" 3).
     assert_eq!(item_bytes(&item), 5 + 3 + 8 + 4 + (3 + 13));
+    // Sets count their members: this crate writes none, but the count is DynamoDB's.
+    let sets = [
+        (AttributeValue::Ss(vec!["ab".into(), "é".into()]), 4),
+        (AttributeValue::Ns(vec!["0".into(), "0".into()]), 2),
+        (AttributeValue::Bs(vec![Blob::new(vec![1; 3]), Blob::new(vec![2; 4])]), 7),
+    ];
+    for (set, bytes) in sets {
+        assert_eq!(value_bytes(&set), bytes, "{set:?}");
+    }
 }
 
 #[test]

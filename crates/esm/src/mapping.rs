@@ -10,7 +10,7 @@ use aws_sdk_kinesis::primitives::DateTime as SdkDateTime;
 use aws_sdk_kinesis::types::{Record, ShardIteratorType};
 use chrono::{DateTime, Utc};
 use pitlane::aws::KinesisError;
-use pitlane::lambda::{EventSource, batch};
+use pitlane::lambda::{EventSource, KinesisEvent, batch};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -490,23 +490,26 @@ impl ShardWorker {
     }
 
     /// The first records of `records` whose event stays within
-    /// [`MAX_PAYLOAD_BYTES`] (at least one), and the rest.
-    fn within_payload_limit(&self, records: Vec<Record>) -> (Vec<Record>, Vec<Record>) {
+    /// [`MAX_PAYLOAD_BYTES`] (at least one), the event that carries them,
+    /// and the rest.
+    fn within_payload_limit(
+        &self,
+        mut records: Vec<Record>,
+    ) -> (Vec<Record>, KinesisEvent, Vec<Record>) {
         let envelope = pitlane::lambda::to_lambda_json(&batch(Vec::new())).len();
         let mut size = envelope;
-        let mut fit = 0;
+        let mut event = batch(Vec::with_capacity(records.len()));
         for record in &records {
             let one = batch(vec![self.mapping.source.event_record(&self.shard, record)]);
             // Each record adds its own JSON and a comma.
             size += pitlane::lambda::to_lambda_json(&one).len() - envelope + 1;
-            if size > MAX_PAYLOAD_BYTES && fit > 0 {
+            if size > MAX_PAYLOAD_BYTES && !event.records.is_empty() {
                 break;
             }
-            fit += 1;
+            event.records.extend(one.records);
         }
-        let mut records = records;
-        let rest = records.split_off(fit);
-        (records, rest)
+        let rest = records.split_off(event.records.len());
+        (records, event, rest)
     }
 
     // ANCHOR: deliver
@@ -528,14 +531,11 @@ impl ShardWorker {
         let mut queue = VecDeque::from([(records, 0u32)]);
         let mut not_invoked = 0u32;
         while let Some((records, retries)) = queue.pop_front() {
-            let (records, rest) = self.within_payload_limit(records);
+            let (records, event, rest) = self.within_payload_limit(records);
             if !rest.is_empty() {
                 // Delivered after these (and their retries), as a batch of its own.
                 queue.push_front((rest, 0));
             }
-            let event = batch(
-                records.iter().map(|r| self.mapping.source.event_record(&self.shard, r)).collect(),
-            );
             self.mapping.update(|report| {
                 report.invocations += 1;
                 report.records_delivered += records.len() as u64;

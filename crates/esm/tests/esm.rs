@@ -66,6 +66,29 @@ fn recording(seen: Seen) -> Arc<dyn Invoke> {
     ))
 }
 
+/// A handler that remembers every batch and, on its first invocation only,
+/// reports the records at `failed` (places in that batch) as item failures.
+fn failing_first_time(seen: Seen, failed: Vec<usize>) -> Arc<dyn Invoke> {
+    Arc::new(InProcess::new(
+        "fails-first",
+        Duration::from_secs(3),
+        move |event: LambdaEvent<KinesisEvent>| {
+            let (seen, failed) = (seen.clone(), failed.clone());
+            async move {
+                remember(&seen, &event.payload);
+                let mut response = KinesisEventResponse::default();
+                if seen.lock().unwrap().len() == 1 {
+                    for index in failed {
+                        let id = event.payload.records[index].kinesis.sequence_number.clone();
+                        response.add_failure(id);
+                    }
+                }
+                Ok::<_, FunctionError>(response)
+            }
+        },
+    ))
+}
+
 /// Sequence numbers delivered per shard, over every invocation, in order.
 fn per_shard(seen: &Seen) -> BTreeMap<String, Vec<String>> {
     let mut shards: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -152,27 +175,11 @@ async fn reported_item_failures_are_retried_from_the_lowest_one_and_earlier_reco
     let votes = batch(all_votes().records[..10].to_vec());
     let (client, stream) = stream_holding(&votes, 1, "esm-partial").await;
     let seen = Seen::default();
-    let remembered = seen.clone();
-    let function = InProcess::new(
-        "partial",
-        Duration::from_secs(3),
-        move |event: LambdaEvent<KinesisEvent>| {
-            let seen = remembered.clone();
-            async move {
-                remember(&seen, &event.payload);
-                let mut response = KinesisEventResponse::default();
-                if seen.lock().unwrap().len() == 1 {
-                    // First invocation: records 6 and 4 failed.
-                    response.add_failure(event.payload.records[6].kinesis.sequence_number.clone());
-                    response.add_failure(event.payload.records[4].kinesis.sequence_number.clone());
-                }
-                Ok::<_, FunctionError>(response)
-            }
-        },
-    );
+    // First invocation: records 6 and 4 failed, reported in that order.
+    let function = failing_first_time(seen.clone(), vec![6, 4]);
 
     let config = EsmConfig { report_batch_item_failures: true, ..quick(&stream) };
-    let report = run_until_caught_up(&client, &config, Arc::new(function)).await.unwrap();
+    let report = run_until_caught_up(&client, &config, function).await.unwrap();
 
     let calls = seen.lock().unwrap().clone();
     assert_eq!(calls.len(), 2);
@@ -434,30 +441,14 @@ async fn a_partial_failure_with_bisect_on_is_retried_from_the_reported_record() 
     for (failed, retried) in [(0, 10), (4, 6)] {
         let (client, stream) = stream_holding(&votes, 1, "esm-split").await;
         let seen = Seen::default();
-        let remembered = seen.clone();
-        let function = InProcess::new(
-            "split",
-            Duration::from_secs(3),
-            move |event: LambdaEvent<KinesisEvent>| {
-                let seen = remembered.clone();
-                async move {
-                    remember(&seen, &event.payload);
-                    let mut response = KinesisEventResponse::default();
-                    if seen.lock().unwrap().len() == 1 {
-                        let id = event.payload.records[failed].kinesis.sequence_number.clone();
-                        response.add_failure(id);
-                    }
-                    Ok::<_, FunctionError>(response)
-                }
-            },
-        );
+        let function = failing_first_time(seen.clone(), vec![failed]);
         let config = EsmConfig {
             report_batch_item_failures: true,
             bisect_batch_on_function_error: true,
             ..quick(&stream)
         };
 
-        run_until_caught_up(&client, &config, Arc::new(function)).await.unwrap();
+        run_until_caught_up(&client, &config, function).await.unwrap();
 
         let calls = seen.lock().unwrap().clone();
         let sizes: Vec<usize> = calls.iter().map(|(_, seqs)| seqs.len()).collect();

@@ -217,6 +217,24 @@ async fn an_attribute_name_is_never_empty_at_any_depth() {
     assert!(!stored(&client, &table, "a", "b").await);
 }
 
+/// "Attribute names must be at least one character long and less than 64 KB
+/// in size" (the DynamoDB Developer Guide's naming rules).
+#[tokio::test]
+async fn an_attribute_name_holds_at_most_65535_bytes_at_any_depth() {
+    let (client, table) = table().await;
+    let named = |bytes: usize| Av::M(HashMap::from([("n".repeat(bytes), Av::Bool(true))]));
+
+    assert_eq!(put(&client, &table, item("a", "b", [("map", named(65_535))])).await, Ok(()));
+    assert_eq!(
+        put(&client, &table, item("a", "c", [("map", named(65_536))])).await,
+        Err(validation(
+            "1 validation error detected: Attribute name is too large, must be less than 65536 bytes"
+        ))
+    );
+    assert!(stored(&client, &table, "a", "b").await);
+    assert!(!stored(&client, &table, "a", "c").await);
+}
+
 #[tokio::test]
 async fn a_partition_key_holds_2048_bytes_and_a_sort_key_1024() {
     let (client, table) = table().await;

@@ -137,6 +137,7 @@ pub fn to_attribute(json: &Json, depth: usize) -> Result<AttributeValue, Payload
     //   refuses». Docs: https://docs.rs/aws-sdk-dynamodb/latest/aws_sdk_dynamodb/types/enum.AttributeValue.html
     todo!("day 04: JSON to a DynamoDB attribute")
 }
+
 // ANCHOR_END: to_attribute
 
 // ANCHOR: to_item

@@ -161,7 +161,6 @@ pub fn to_attribute(json: &Json, depth: usize) -> Result<AttributeValue, Payload
     })
     // end solution
 }
-// ANCHOR_END: to_attribute
 
 // solution:
 /// A field name as DynamoDB takes it: 1 to `MAX_NAME_BYTES` bytes.
@@ -173,6 +172,7 @@ fn checked_name(name: &str) -> Result<&str, PayloadError> {
     }
 }
 // end solution
+// ANCHOR_END: to_attribute
 
 // ANCHOR: to_item
 /// One record as one `EventLogs` item. Its attributes are strings (`S`),

@@ -104,6 +104,10 @@ fn number_bytes(text: &str) -> usize {
     2 + usize::from(number.negative) + number.significant.div_ceil(2)
 }
 
+/// What a value of a type this SDK does not know yet counts: far more than an
+/// item may hold (1 GB), so that the check refuses it, not DynamoDB.
+const UNKNOWN_TYPE_BYTES: usize = 1_000_000_000;
+
 /// The bytes DynamoDB counts for a value: strings in UTF-8, binary as is,
 /// booleans and nulls 1, numbers [`number_bytes`], and a map or list 3 bytes
 /// plus, for each element, 1 byte, its name (maps) and its value.
@@ -125,9 +129,7 @@ pub fn value_bytes(value: &AttributeValue) -> usize {
                 .map(|(name, value)| 1 + name.len() + value_bytes(value))
                 .sum::<usize>()
         }
-        // A type this SDK does not know yet: counted as the largest item, so
-        // that the check refuses it rather than DynamoDB.
-        _ => MAX_ITEM_BYTES + 1,
+        _ => UNKNOWN_TYPE_BYTES,
     }
 }
 
