@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use aws_sdk_dynamodb::primitives::Blob;
@@ -78,6 +79,12 @@ fn event_ids_are_stable_and_distinct_uuids() {
         let uuid = uuid::Uuid::parse_str(id).unwrap();
         assert_eq!(uuid.get_version_num(), 5, "{id} is not derived (v5) from the record");
     }
+    // A sequence number is unique within its shard only: the same one on
+    // another shard is another record.
+    let mut elsewhere = batch.records[0].clone();
+    let sequence_number = &elsewhere.kinesis.sequence_number;
+    elsewhere.event_id = Some(format!("shardId-000000000007:{sequence_number}"));
+    assert_ne!(event_id(&elsewhere), ids[0], "the same sequence number on two shards");
 }
 
 #[test]
@@ -259,14 +266,17 @@ fn a_record_becomes_an_item_with_its_payload_and_where_it_came_from() {
     assert_eq!(text(&item, "eventId"), event_id(record));
     assert_eq!(text(&item, "kinesisEventId"), record.event_id.clone().unwrap());
     assert_eq!(text(&item, "sequenceNumber"), record.kinesis.sequence_number);
-    let arrived =
-        chrono::DateTime::parse_from_rfc3339(&text(&item, "arrivedAt")).expect("RFC 3339");
+    let arrived_at = text(&item, "arrivedAt");
+    let arrived = chrono::DateTime::parse_from_rfc3339(&arrived_at).expect("RFC 3339");
     assert_eq!(arrived, record.kinesis.approximate_arrival_timestamp.0);
+    assert!(
+        arrived_at.len() == "2026-07-05T14:00:00.100Z".len() && arrived_at.ends_with('Z'),
+        "{arrived_at}: UTC with a Z, to the millisecond"
+    );
     insta::assert_json_snapshot!(item_to_json(&item), {
         ".eventId.S" => "[uuid v5 of kinesisEventId]",
         ".kinesisEventId.S" => "[shardId-000000000001:sequence number]",
         ".sequenceNumber.S" => "[sequence number]",
-        ".arrivedAt.S" => "[arrival time]",
     });
 }
 
@@ -316,12 +326,37 @@ fn a_payload_is_a_map_while_the_item_keeps_within_400_kb() {
     let largest = to_item(&record_with(0, sized(MAX_ITEM_BYTES).as_bytes()));
     let too_large = to_item(&record_with(0, sized(MAX_ITEM_BYTES + 1).as_bytes()));
 
-    assert!(largest.contains_key("payload"));
+    assert!(largest.contains_key("payload"), "an item of exactly 409,600 bytes fits");
     assert_eq!(item_bytes(&largest), MAX_ITEM_BYTES);
-    assert!(!too_large.contains_key("payload"));
+    assert!(
+        !too_large.contains_key("payload"),
+        "an item of 409,601 bytes, the name \"payload\" counted, must keep its data raw"
+    );
     assert_eq!(
         text(&too_large, "payloadError"),
         "the item would be 409601 bytes, over DynamoDB's 409600"
+    );
+}
+
+/// Any JSON document is a payload, not only an object; and the payload is
+/// level 1 of the item, so 31 objects inside it are the deepest it takes.
+#[test]
+fn any_json_is_a_payload_within_32_levels_counted_from_the_item() {
+    let payload_of = |data: &str| {
+        let item = to_item(&record_with(0, data.as_bytes()));
+        item.get("payload").cloned().ok_or_else(|| text(&item, "payloadError"))
+    };
+
+    assert_eq!(payload_of("42"), Ok(AttributeValue::N("42".into())));
+    assert_eq!(
+        payload_of(r#"[1, "a"]"#),
+        Ok(AttributeValue::L(vec![AttributeValue::N("1".into()), AttributeValue::S("a".into())]))
+    );
+    assert!(payload_of(&nested(MAX_DEPTH - 1, "1")).is_ok(), "32 levels, the payload included");
+    let too_deep = payload_of(&nested(MAX_DEPTH, "1"));
+    assert!(
+        too_deep.as_ref().is_err_and(|reason| reason.contains("32 levels")),
+        "33 levels, counting the payload as level 1, must be kept raw: {too_deep:?}"
     );
 }
 
@@ -467,12 +502,64 @@ async fn unprocessed_items_are_sent_again_only_after_a_backoff_wait() {
     let bound = Duration::from_millis(300);
     let policy = RetryPolicy { max_attempts: 9, base_delay: bound, max_delay: bound };
 
-    let report = write_items(&client, &table, items, &policy).await.unwrap();
+    // Beside the writes, on the same thread, a ticker: a wait that sleeps
+    // without blocking the thread lets it tick on.
+    let ticks = AtomicU32::new(0);
+    let ticker = async {
+        loop {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            ticks.fetch_add(1, Ordering::Relaxed);
+        }
+    };
+
+    let report = tokio::select! {
+        report = write_items(&client, &table, items, &policy) => report.unwrap(),
+        () = ticker => unreachable!("the ticker never ends"),
+    };
 
     assert_eq!(report.calls, 9, "eight times unprocessed, then stored");
     let waits = faults.waits_between_calls();
     let waited: Duration = waits.iter().sum();
     assert!(waited >= bound / 3, "eight retries waited {waited:?} in all ({waits:?}): no backoff");
+    // About one tick per 10 ms waited; a wait that blocks the thread lets it
+    // tick only while a call is on its way.
+    let ticks = ticks.load(Ordering::Relaxed);
+    let expected = (waited.as_millis() / 10) as u32;
+    assert!(
+        ticks >= expected / 2,
+        "{ticks} ticks in {waited:?} of waiting: the wait blocks the thread (std::thread::sleep?)"
+    );
+}
+
+/// The handler writes with the default policy: its waits, and its attempts.
+#[tokio::test]
+async fn the_handler_resends_unprocessed_items_with_the_default_backoff() {
+    let faults = BatchWriteItemFaults::new((0..5).map(|_| Fault::Refuse(vec![0])));
+    let client = dynamodb_with(faults.clone());
+    let table = new_table(&client, "day04-default").await;
+    let one = pitlane::lambda::batch(fixture(BATCH).records[..1].to_vec());
+
+    let report = handle(&client, &table, one).await.unwrap();
+
+    assert_eq!(report, WriteReport { items: 1, calls: 6, retried: 5 });
+    let waits = faults.waits_between_calls();
+    let waited: Duration = waits.iter().sum();
+    // Five waits drawn up to 50, 100, 200, 400 and 800 ms add up to 20 ms
+    // or more but for odds under one in 100,000 (each under 20 ms: 0.4 ×
+    // 0.2 × 0.1 × 0.05 × 0.025); sending again at once takes a millisecond
+    // or two in all.
+    assert!(waited >= Duration::from_millis(20), "waits {waits:?}: not the default backoff");
+}
+
+/// A write that fails must fail the invocation, so that the batch comes
+/// again: swallowed, the records would be lost.
+#[tokio::test]
+async fn a_failed_write_reaches_the_caller() {
+    let client = dynamodb();
+
+    let result = handle(&client, &unique_name("day04-no-such-table"), fixture(BATCH)).await;
+
+    assert!(matches!(result, Err(EventLogError::DynamoDb(_))), "got {result:?}");
 }
 
 #[tokio::test]

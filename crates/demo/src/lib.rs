@@ -107,6 +107,7 @@ impl System {
             report_batch_item_failures: mapping.report_batch_item_failures,
             bisect_batch_on_function_error: mapping.bisect_batch_on_function_error,
             maximum_retry_attempts: mapping.maximum_retry_attempts,
+            maximum_record_age: mapping.maximum_record_age,
             on_failure: Some(root.join(".pitlane/esm-failures.jsonl")),
             ..EsmConfig::new(&names.stream)
         };

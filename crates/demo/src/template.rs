@@ -54,6 +54,8 @@ pub struct MappingSettings {
     pub bisect_batch_on_function_error: bool,
     /// `None` for -1 (or absent): retry until the record expires.
     pub maximum_retry_attempts: Option<u32>,
+    /// `None` for -1 (or absent): no age limit but the stream's retention.
+    pub maximum_record_age: Option<Duration>,
 }
 
 fn resources(template: &Value) -> Result<&serde_norway::Mapping, TemplateError> {
@@ -153,6 +155,9 @@ impl MappingSettings {
             maximum_retry_attempts: number("MaximumRetryAttempts")
                 .filter(|n| *n >= 0)
                 .map(|n| n as u32),
+            maximum_record_age: number("MaximumRecordAgeInSeconds")
+                .filter(|n| *n >= 0)
+                .map(|n| Duration::from_secs(n as u64)),
         })
     }
 }
@@ -183,6 +188,7 @@ mod tests {
         let settings = MappingSettings::from_template(&template(), "RecordVotesMapping").unwrap();
         assert!(settings.report_batch_item_failures && settings.bisect_batch_on_function_error);
         assert!(settings.batch_size >= 1);
+        assert_eq!(settings.maximum_record_age, Some(Duration::from_secs(86_400)));
         assert!(MappingSettings::from_template(&template(), "NoSuchMapping").is_err());
     }
 }

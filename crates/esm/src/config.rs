@@ -35,6 +35,11 @@ pub struct EsmConfig {
     /// `MaximumRetryAttempts`: retries after the first attempt; `None` is
     /// AWS's default -1 (retry until the record expires).
     pub maximum_retry_attempts: Option<u32>,
+    /// `MaximumRecordAgeInSeconds`: records older than this (by their
+    /// arrival in the stream) are never sent to the function, first time or
+    /// retry, but given up; `None` is AWS's default -1 (no limit but the
+    /// stream's retention). AWS takes 60 seconds to 7 days.
+    pub maximum_record_age: Option<Duration>,
     /// `BisectBatchOnFunctionError`.
     pub bisect_batch_on_function_error: bool,
     /// `DestinationConfig.OnFailure`: here a JSON-lines file that receives
@@ -61,6 +66,7 @@ impl EsmConfig {
             starting_position: StartingPosition::TrimHorizon,
             report_batch_item_failures: false,
             maximum_retry_attempts: None,
+            maximum_record_age: None,
             bisect_batch_on_function_error: false,
             on_failure: None,
             function_timeout: Duration::from_secs(3),
@@ -81,6 +87,10 @@ impl EsmConfig {
         if self.maximum_retry_attempts.is_some_and(|n| n > 10_000) {
             return Err("MaximumRetryAttempts must be -1 or 0 to 10,000".to_owned());
         }
+        let ages = Duration::from_secs(60)..=Duration::from_secs(604_800);
+        if self.maximum_record_age.is_some_and(|age| !ages.contains(&age)) {
+            return Err("MaximumRecordAgeInSeconds must be -1 or 60 to 604,800".to_owned());
+        }
         if self.function_timeout.is_zero() || self.function_timeout > Duration::from_secs(900) {
             return Err("a function's timeout is 1 second to 15 minutes".to_owned());
         }
@@ -98,6 +108,7 @@ mod tests {
         assert_eq!(config.batch_size, 100);
         assert_eq!(config.maximum_batching_window, Duration::ZERO);
         assert_eq!(config.maximum_retry_attempts, None);
+        assert_eq!(config.maximum_record_age, None);
         assert!(!config.report_batch_item_failures && !config.bisect_batch_on_function_error);
         assert_eq!(config.function_timeout, Duration::from_secs(3));
         assert!(config.validate().is_ok());
@@ -115,6 +126,14 @@ mod tests {
         assert!(with(|c| c.batch_size = 10_000).is_ok());
         assert!(with(|c| c.maximum_batching_window = Duration::from_secs(301)).is_err());
         assert!(with(|c| c.maximum_retry_attempts = Some(10_001)).is_err());
+        let aged = |seconds| {
+            let mut config = EsmConfig::new("votes");
+            config.maximum_record_age = Some(Duration::from_secs(seconds));
+            config.validate()
+        };
+        assert!(aged(59).unwrap_err().contains("MaximumRecordAgeInSeconds"));
+        assert!(aged(60).is_ok() && aged(604_800).is_ok());
+        assert!(aged(604_801).is_err());
         assert!(with(|c| c.function_timeout = Duration::ZERO).is_err());
     }
 }

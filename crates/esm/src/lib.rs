@@ -34,8 +34,8 @@
 //! [`shards`] holds the stream plumbing the mapping shares with the fixture
 //! recorder (`src/bin/record.rs`, `just record`) and the tests.
 //!
-//! Differences from AWS: no `MaximumRecordAgeInSeconds`, no
-//! `ParallelizationFactor` (always 1), no tumbling windows, no filtering.
+//! Differences from AWS: no `ParallelizationFactor` (always 1), no tumbling
+//! windows, no filtering.
 //! Where AWS leaves a detail unspecified, this ESM chooses and says so: the
 //! two halves of a bisected batch start with a fresh retry count.
 

@@ -293,6 +293,12 @@ pub const MIN_GET_RECORDS_INTERVAL: Duration = Duration::from_millis(200);
 /// cuts the batch short instead.
 pub const MAX_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
 
+/// The `condition` of an on-failure record when `MaximumRetryAttempts` ran out.
+pub const RETRY_ATTEMPTS_EXHAUSTED: &str = "RetryAttemptsExhausted";
+/// The `condition` of an on-failure record for records older than
+/// `MaximumRecordAgeInSeconds`.
+pub const RECORD_AGE_EXCEEDED: &str = "RecordAgeExceeded";
+
 /// Reads of a shard that fail in a row before a one-shot run
 /// ([`run_until_caught_up`]) gives up; a mapping running in the background
 /// keeps retrying, as Lambda does.
@@ -531,6 +537,14 @@ impl ShardWorker {
         let mut queue = VecDeque::from([(records, 0u32)]);
         let mut not_invoked = 0u32;
         while let Some((records, retries)) = queue.pop_front() {
+            let (expired, records) = self.split_expired(records);
+            if !expired.is_empty() {
+                let error = "the records are older than MaximumRecordAgeInSeconds";
+                self.give_up(&expired, retries, RECORD_AGE_EXCEEDED, error)?;
+            }
+            if records.is_empty() {
+                continue;
+            }
             let (records, event, rest) = self.within_payload_limit(records);
             if !rest.is_empty() {
                 // Delivered after these (and their retries), as a batch of its own.
@@ -575,7 +589,7 @@ impl ShardWorker {
                 queue.push_front((second, 0));
                 queue.push_front((first, 0));
             } else if config.maximum_retry_attempts.is_some_and(|max| retries >= max) {
-                self.give_up(&rest, retries + 1, &error)?;
+                self.give_up(&rest, retries + 1, RETRY_ATTEMPTS_EXHAUSTED, &error)?;
             } else {
                 tokio::time::sleep(config.retry_delay).await;
                 queue.push_front((rest, retries + 1));
@@ -597,9 +611,38 @@ impl ShardWorker {
         });
     }
 
+    /// The leading records of `records` older than `MaximumRecordAgeInSeconds`
+    /// (by their arrival in the stream), which the function must not be sent,
+    /// and the others. A shard's records arrive in order, so the old ones
+    /// come first.
+    fn split_expired(&self, mut records: Vec<Record>) -> (Vec<Record>, Vec<Record>) {
+        let Some(age) = self.mapping.config.maximum_record_age else {
+            return (Vec::new(), records);
+        };
+        let oldest_allowed = Utc::now() - age;
+        let arrived = |record: &Record| {
+            record
+                .approximate_arrival_timestamp()
+                .and_then(|t| t.to_millis().ok())
+                .and_then(DateTime::from_timestamp_millis)
+        };
+        let expired =
+            records.iter().take_while(|r| arrived(r).is_some_and(|at| at < oldest_allowed)).count();
+        let rest = records.split_off(expired);
+        (records, rest)
+    }
+
     /// Skips `records` for good: records their metadata at the on-failure
     /// destination (and in the report), and checkpoints past them.
-    fn give_up(&self, records: &[Record], invokes: u32, error: &str) -> Result<(), EsmError> {
+    /// `condition` is AWS's reason: [`RETRY_ATTEMPTS_EXHAUSTED`] or
+    /// [`RECORD_AGE_EXCEEDED`].
+    fn give_up(
+        &self,
+        records: &[Record],
+        invokes: u32,
+        condition: &str,
+        error: &str,
+    ) -> Result<(), EsmError> {
         let (first, last) = (&records[0], &records[records.len() - 1]);
         let arrival = |r: &Record| {
             r.approximate_arrival_timestamp()
@@ -610,7 +653,7 @@ impl ShardWorker {
             request_context: RequestContext {
                 request_id: format!("pitlane-esm-{}-{}", self.shard, first.sequence_number()),
                 function_arn: function_arn(self.mapping.function.function_name()),
-                condition: "RetryAttemptsExhausted".to_owned(),
+                condition: condition.to_owned(),
                 approximate_invoke_count: invokes,
             },
             response_context: ResponseContext {

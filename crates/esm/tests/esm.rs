@@ -4,12 +4,14 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_lambda_events::event::streams::KinesisEventResponse;
-use aws_sdk_kinesis::operation::get_records::GetRecordsInput;
+use aws_sdk_kinesis::operation::get_records::{GetRecordsInput, GetRecordsOutput};
 use aws_sdk_kinesis::operation::get_shard_iterator::GetShardIteratorInput;
+use aws_sdk_kinesis::primitives::DateTime as SdkDateTime;
 use lambda_runtime::LambdaEvent;
 use pitlane::lambda::{KinesisEvent, batch};
 use pitlane_esm::{
@@ -17,7 +19,7 @@ use pitlane_esm::{
     run_until_caught_up,
 };
 use pitlane_testkit::{
-    CallFaults, all_records, kinesis, kinesis_with, replay, stream_holding, unique_name,
+    CallFaults, EditOutput, all_records, kinesis, kinesis_with, replay, stream_holding, unique_name,
 };
 
 /// Every batch the handler saw: (shard, sequence numbers), in call order.
@@ -261,6 +263,56 @@ async fn exhausted_retries_skip_the_batch_and_the_shard_moves_on() {
     assert_eq!(report.failures[0].request_context.approximate_invoke_count, 3);
     let last_delivered = seen.lock().unwrap().last().unwrap().1.last().unwrap().clone();
     assert_eq!(report.checkpoints["shardId-000000000000"], last_delivered);
+}
+
+/// `MaximumRecordAgeInSeconds`: a record that arrived longer ago than that
+/// is never sent to the function, neither first nor on a retry; it is given
+/// up, with the condition `RecordAgeExceeded`. Here the first 3 of 10
+/// records are made two days old as they are read.
+#[tokio::test]
+async fn records_older_than_the_maximum_age_are_given_up_without_being_sent() {
+    let votes = batch(all_votes().records[..10].to_vec());
+    let (_, stream) = stream_holding(&votes, 1, "esm-age").await;
+    let read = Arc::new(AtomicUsize::new(0));
+    let counter = read.clone();
+    let two_days_ago = SdkDateTime::from_secs(chrono::Utc::now().timestamp() - 2 * 86_400);
+    let backdate = EditOutput::new(move |page: &mut GetRecordsOutput| {
+        for record in &mut page.records {
+            if counter.fetch_add(1, Ordering::SeqCst) < 3 {
+                record.approximate_arrival_timestamp = Some(two_days_ago);
+            }
+        }
+    });
+    let seen = Seen::default();
+    let config = EsmConfig { maximum_record_age: Some(Duration::from_secs(60)), ..quick(&stream) };
+
+    let report = run_until_caught_up(&kinesis_with(backdate), &config, recording(seen.clone()))
+        .await
+        .unwrap();
+
+    let delivered: Vec<String> = seen.lock().unwrap().iter().flat_map(|(_, s)| s.clone()).collect();
+    let expected = stream_sequence_numbers(&stream).await;
+    assert_eq!(delivered, expected[3..], "the 7 recent records, the 3 old ones not");
+    assert_eq!((report.records_succeeded, report.records_given_up), (7, 3));
+    let failure = &report.failures[0];
+    assert_eq!(
+        (
+            failure.request_context.condition.as_str(),
+            failure.request_context.approximate_invoke_count
+        ),
+        ("RecordAgeExceeded", 0)
+    );
+    assert_eq!(failure.kinesis_batch_info.batch_size, 3);
+    assert_eq!(failure.kinesis_batch_info.end_sequence_number, expected[2]);
+}
+
+/// The sequence numbers of a stream's records, read back in order.
+async fn stream_sequence_numbers(stream: &str) -> Vec<String> {
+    pitlane_testkit::read_all(&kinesis(), stream)
+        .await
+        .into_iter()
+        .map(|(_, record)| record.sequence_number().to_owned())
+        .collect()
 }
 
 #[tokio::test]

@@ -235,7 +235,7 @@ impl RetryPolicy {
         //   up to a bound that starts at `base_delay`, doubles with each retry and
         //   never exceeds `max_delay` (see the fields). Any `retry` must work:
         //   retry 40 must neither overflow nor panic.
-        //   Chapter: «Day 02 › One at a time, or in batches».
+        //   Chapter: «Day 02 › Retry the refused records, and only those».
         todo!("day 02: compute the backoff delay")
     }
 }

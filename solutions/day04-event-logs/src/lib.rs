@@ -104,7 +104,8 @@ pub enum EventLogError {
 // ANCHOR: event_id
 /// The item's id: a UUID v5 of the record's Kinesis `eventID`
 /// (`shardId-…:<sequence number>`), which is the same at every delivery of
-/// the record and different for every record.
+/// the record and different for every record. (Lambda always sets it; the
+/// type has it optional because other event shapes share it.)
 pub fn event_id(record: &KinesisEventRecord) -> String {
     //~ TODO 1: derive the id from the record, never at random, so that a batch
     //~   delivered again writes the same items over themselves: a UUID v5, in
@@ -183,7 +184,8 @@ fn checked_name(name: &str) -> Result<&str, PayloadError> {
 /// - `sequenceNumber` and `partitionKey`, from the record;
 /// - `arrivedAt`: when Kinesis received it, in RFC 3339 to the millisecond,
 ///   in UTC (`2026-07-05T14:00:00.100Z`);
-/// - `payload`: the data as a map ([`to_attribute`]) when it is JSON and the
+/// - `payload`: the data as an attribute ([`to_attribute`]: a map for a
+///   JSON object, a list, a number...) when it is JSON DynamoDB takes and the
 ///   item then keeps within `MAX_ITEM_BYTES` ([`limits::item_bytes`]);
 ///   otherwise the data kept raw ([`keep_raw`]), with the reason.
 pub fn to_item(record: &KinesisEventRecord) -> HashMap<String, AttributeValue> {
@@ -243,10 +245,11 @@ pub fn to_item(record: &KinesisEventRecord) -> HashMap<String, AttributeValue> {
 ///   identifies it even when cut (against the stream, or an archive);
 /// - `payloadError`: `reason`, as text.
 pub fn keep_raw(item: &mut HashMap<String, AttributeValue>, data: &[u8], reason: &PayloadError) {
-    //~ TODO 4: add the four attributes above. Count the room left for the raw
-    //~   bytes only once the others are in the item: all of it counts
-    //~   towards DynamoDB's 400 KB. Chapter: «Day 04 › What DynamoDB refuses».
-    //~   Docs: https://docs.rs/sha2/latest/sha2/
+    //~ TODO 4: add the four attributes above. The raw bytes get the room the
+    //~   item has left: everything in an item counts towards DynamoDB's 400 KB.
+    //~   Chapter: «Day 04 › What DynamoDB refuses». Docs:
+    //~   https://docs.rs/sha2/latest/sha2/ (its 0.11 digest is bytes, which do
+    //~   not format as hex by themselves).
     // solution: todo!("day 04: keep the data raw, with the reason")
     let sha256: String = Sha256::digest(data).iter().map(|byte| format!("{byte:02x}")).collect();
     item.insert("payloadBytes".to_owned(), AttributeValue::N(data.len().to_string()));
