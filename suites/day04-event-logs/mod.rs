@@ -125,6 +125,14 @@ fn numbers_keep_the_text_they_were_written_with() {
         let attribute = attribute_of(&format!(r#"{{"n": {number}}}"#)).unwrap();
         assert_eq!(attribute.as_m().unwrap()["n"], AttributeValue::N(number.into()), "{number}");
     }
+    // What `json.rs` reads them into: each number as written, fields in order.
+    assert_eq!(
+        json::parse(br#" {"a": [1.50, "x\u00e9"], "b": {"a": null}} "#).unwrap(),
+        Json::Object(vec![
+            ("a".into(), Json::Array(vec![Json::Number("1.50".into()), Json::String("xé".into())])),
+            ("b".into(), Json::Object(vec![("a".into(), Json::Null)])),
+        ])
+    );
 }
 
 #[test]
@@ -159,7 +167,8 @@ fn json_that_dynamodb_would_refuse_is_an_error_that_names_the_rule() {
 /// before the first and after the last do not count), a magnitude from
 /// 1E-130 to below 1E126, a zero judged by the exponent it is written with.
 #[test]
-fn a_number_fits_dynamodb_within_38_digits_and_its_range() {
+fn a_number_is_a_payload_within_38_digits_and_dynamodbs_range() {
+    let number = |text: &str| attribute_of(&format!("[{text}]")).map(|_| ());
     for fits in [
         "0",
         "-0.0",
@@ -172,29 +181,130 @@ fn a_number_fits_dynamodb_within_38_digits_and_its_range() {
         "0.0e-129",
         "1E+125",
     ] {
-        assert_eq!(check_number(fits), Ok(()), "{fits}");
+        assert!(number(fits).is_ok(), "{fits} fits DynamoDB");
     }
-    assert_eq!(
-        check_number("1234567890123456789012345678901234567.89"),
-        Err(NumberError::TooPrecise(39))
-    );
-    assert_eq!(
-        check_number("-0.001234567890123456789012345678901234567891"),
-        Err(NumberError::TooPrecise(40))
-    );
+    for (text, digits) in [
+        ("1234567890123456789012345678901234567.89", 39),
+        ("-0.001234567890123456789012345678901234567891", 40),
+    ] {
+        let error = number(text).unwrap_err();
+        assert!(
+            matches!(error, PayloadError::Number(NumberError::TooPrecise(n)) if n == digits),
+            "{text}: {error:?}"
+        );
+        assert_eq!(check_number(text), Err(NumberError::TooPrecise(digits)));
+    }
     for out in
         ["1e126", "10E125", "-1e-131", "0.1e-130", "0E126", "0e-131", "1e99999999999999999999"]
     {
-        assert_eq!(check_number(out), Err(NumberError::OutOfRange), "{out}");
+        let error = number(out).unwrap_err();
+        assert!(matches!(error, PayloadError::Number(NumberError::OutOfRange)), "{out}: {error:?}");
     }
 }
 
-/// The sizes DynamoDB counts (its developer guide, "DynamoDB item sizes and
-/// formats"). A number's is only "about" known, so it is bounded from above:
-/// never below the sizes measured against DynamoDB, never more than 2 bytes
-/// above.
 #[test]
-fn an_item_is_sized_as_dynamodb_counts_it() {
+fn a_record_becomes_an_item_with_its_payload_and_where_it_came_from() {
+    let record = &fixture(BATCH).records[0];
+
+    let item = to_item(record);
+
+    assert_eq!(text(&item, "eventId"), event_id(record));
+    assert_eq!(text(&item, "kinesisEventId"), record.event_id.clone().unwrap());
+    assert_eq!(text(&item, "sequenceNumber"), record.kinesis.sequence_number);
+    let arrived_at = text(&item, "arrivedAt");
+    let arrived = chrono::DateTime::parse_from_rfc3339(&arrived_at).expect("RFC 3339");
+    assert_eq!(arrived, record.kinesis.approximate_arrival_timestamp.0);
+    assert!(
+        arrived_at.len() == "2026-07-05T14:00:00.100Z".len() && arrived_at.ends_with('Z'),
+        "{arrived_at}: UTC with a Z, to the millisecond"
+    );
+    insta::assert_json_snapshot!(item_to_json(&item), {
+        ".eventId.S" => "[uuid v5 of kinesisEventId]",
+        ".kinesisEventId.S" => "[shardId-000000000001:sequence number]",
+        ".sequenceNumber.S" => "[sequence number]",
+    });
+}
+
+#[test]
+fn a_record_that_is_not_json_is_kept_raw_with_its_size_hash_and_reason() {
+    let record = &fixture(BATCH).records[CUT_SHORT];
+    let data = &record.kinesis.data[..];
+
+    let item = to_item(record);
+
+    assert!(!item.contains_key("payload"));
+    assert_eq!(item["rawPayload"].as_b().expect("raw bytes are binary (B)").as_ref(), data);
+    assert_eq!(item["payloadBytes"], AttributeValue::N(data.len().to_string()));
+    assert_eq!(text(&item, "payloadSha256"), sha256_hex(data));
+    assert!(text(&item, "payloadError").contains("EOF"), "{}", text(&item, "payloadError"));
+    assert_eq!(item.len(), 10, "the 6 attributes of every item and the 4 of raw data");
+
+    // Other data that is no JSON document here, each with its reason: a name
+    // given twice (which one would count?), bytes that are not UTF-8, an
+    // escape that is no character.
+    for (data, reason) in [
+        (&br#"{"vote": "NOR", "vote": "VER"}"#[..], "names the same field twice"),
+        (&b"{\"vote\": \"N\xffR\"}"[..], "not UTF-8"),
+        (&br#"{"vote": "\ud800"}"#[..], "not JSON"),
+    ] {
+        let item = to_item(&record_with(0, data));
+        assert!(!item.contains_key("payload"), "{}", String::from_utf8_lossy(data));
+        assert!(text(&item, "payloadError").contains(reason), "{}", text(&item, "payloadError"));
+        assert_eq!(item["rawPayload"].as_b().unwrap().as_ref(), data);
+    }
+    assert!(matches!(
+        json::parse(br#"{"vote": "NOR", "vote": "VER"}"#),
+        Err(JsonError::DuplicateName { name_bytes: 4 })
+    ));
+}
+
+#[test]
+fn a_record_too_large_for_an_item_keeps_as_much_raw_data_as_fits() {
+    let data: Vec<u8> = (0..1024 * 1024).map(|i| (i % 251) as u8).collect(); // 1 MiB, Kinesis's most
+    let mut item = to_item(&record_with(0, br#"{"seq": 1}"#));
+    item.remove("payload");
+
+    keep_raw(&mut item, &data, &PayloadError::TooLarge(data.len()));
+
+    assert_eq!(item_bytes(&item), MAX_ITEM_BYTES, "all the room left, and no more");
+    let kept = item["rawPayload"].as_b().unwrap().as_ref();
+    assert!(kept.len() > 400_000 && data.starts_with(kept), "{} bytes kept", kept.len());
+    assert_eq!(item["payloadBytes"], AttributeValue::N("1048576".into()));
+    assert_eq!(text(&item, "payloadSha256"), sha256_hex(&data), "the hash of all of it");
+    assert_eq!(
+        text(&item, "payloadError"),
+        format!("the item would be {} bytes, over DynamoDB's 409600", data.len())
+    );
+}
+
+/// The payload fits when the whole item does: one byte over, and it is kept
+/// raw. A string's size is exact, so the edge is exact; then the rules of
+/// the count itself.
+#[test]
+fn a_payload_is_a_map_while_the_item_keeps_within_400_kb() {
+    let sized = |bytes: usize| {
+        let empty = to_item(&record_with(0, br#"{"s": ""}"#));
+        format!(r#"{{"s": "{}"}}"#, "x".repeat(bytes - item_bytes(&empty)))
+    };
+
+    let largest = to_item(&record_with(0, sized(MAX_ITEM_BYTES).as_bytes()));
+    let too_large = to_item(&record_with(0, sized(MAX_ITEM_BYTES + 1).as_bytes()));
+
+    assert!(largest.contains_key("payload"), "an item of exactly 409,600 bytes fits");
+    assert_eq!(item_bytes(&largest), MAX_ITEM_BYTES);
+    assert!(
+        !too_large.contains_key("payload"),
+        "an item of 409,601 bytes, the name \"payload\" counted, must keep its data raw"
+    );
+    assert_eq!(
+        text(&too_large, "payloadError"),
+        "the item would be 409601 bytes, over DynamoDB's 409600"
+    );
+
+    // How the size is counted (DynamoDB's developer guide, "DynamoDB item
+    // sizes and formats"). A number's is only "about" known, so it is bounded
+    // from above: never below the sizes measured against DynamoDB, never more
+    // than 2 bytes above.
     for (number, measured) in [
         ("12", 2),
         ("123", 3),
@@ -238,104 +348,6 @@ fn an_item_is_sized_as_dynamodb_counts_it() {
     for (set, bytes) in sets {
         assert_eq!(value_bytes(&set), bytes, "{set:?}");
     }
-}
-
-#[test]
-fn duplicate_names_and_text_that_is_not_utf8_are_not_json_here() {
-    assert!(matches!(
-        json::parse(br#"{"vote": "NOR", "vote": "VER"}"#),
-        Err(JsonError::DuplicateName { name_bytes: 4 })
-    ));
-    assert!(matches!(json::parse(b"{\"vote\": \"N\xffR\"}"), Err(JsonError::NotText(_))));
-    assert!(matches!(json::parse(br#"{"vote": "\ud800"}"#), Err(JsonError::Syntax(_))));
-    assert_eq!(
-        json::parse(br#" {"a": [1.50, "x\u00e9"], "b": {"a": null}} "#).unwrap(),
-        Json::Object(vec![
-            ("a".into(), Json::Array(vec![Json::Number("1.50".into()), Json::String("xé".into())])),
-            ("b".into(), Json::Object(vec![("a".into(), Json::Null)])),
-        ])
-    );
-}
-
-#[test]
-fn a_record_becomes_an_item_with_its_payload_and_where_it_came_from() {
-    let record = &fixture(BATCH).records[0];
-
-    let item = to_item(record);
-
-    assert_eq!(text(&item, "eventId"), event_id(record));
-    assert_eq!(text(&item, "kinesisEventId"), record.event_id.clone().unwrap());
-    assert_eq!(text(&item, "sequenceNumber"), record.kinesis.sequence_number);
-    let arrived_at = text(&item, "arrivedAt");
-    let arrived = chrono::DateTime::parse_from_rfc3339(&arrived_at).expect("RFC 3339");
-    assert_eq!(arrived, record.kinesis.approximate_arrival_timestamp.0);
-    assert!(
-        arrived_at.len() == "2026-07-05T14:00:00.100Z".len() && arrived_at.ends_with('Z'),
-        "{arrived_at}: UTC with a Z, to the millisecond"
-    );
-    insta::assert_json_snapshot!(item_to_json(&item), {
-        ".eventId.S" => "[uuid v5 of kinesisEventId]",
-        ".kinesisEventId.S" => "[shardId-000000000001:sequence number]",
-        ".sequenceNumber.S" => "[sequence number]",
-    });
-}
-
-#[test]
-fn a_record_that_is_not_json_is_kept_raw_with_its_size_hash_and_reason() {
-    let record = &fixture(BATCH).records[CUT_SHORT];
-    let data = &record.kinesis.data[..];
-
-    let item = to_item(record);
-
-    assert!(!item.contains_key("payload"));
-    assert_eq!(item["rawPayload"].as_b().expect("raw bytes are binary (B)").as_ref(), data);
-    assert_eq!(item["payloadBytes"], AttributeValue::N(data.len().to_string()));
-    assert_eq!(text(&item, "payloadSha256"), sha256_hex(data));
-    assert!(text(&item, "payloadError").contains("EOF"), "{}", text(&item, "payloadError"));
-    assert_eq!(item.len(), 10, "the 6 attributes of every item and the 4 of raw data");
-}
-
-#[test]
-fn a_record_too_large_for_an_item_keeps_as_much_raw_data_as_fits() {
-    let data: Vec<u8> = (0..1024 * 1024).map(|i| (i % 251) as u8).collect(); // 1 MiB, Kinesis's most
-    let mut item = to_item(&record_with(0, br#"{"seq": 1}"#));
-    item.remove("payload");
-
-    keep_raw(&mut item, &data, &PayloadError::TooLarge(data.len()));
-
-    assert_eq!(item_bytes(&item), MAX_ITEM_BYTES, "all the room left, and no more");
-    let kept = item["rawPayload"].as_b().unwrap().as_ref();
-    assert!(kept.len() > 400_000 && data.starts_with(kept), "{} bytes kept", kept.len());
-    assert_eq!(item["payloadBytes"], AttributeValue::N("1048576".into()));
-    assert_eq!(text(&item, "payloadSha256"), sha256_hex(&data), "the hash of all of it");
-    assert_eq!(
-        text(&item, "payloadError"),
-        format!("the item would be {} bytes, over DynamoDB's 409600", data.len())
-    );
-}
-
-/// The payload fits when the whole item does: one byte over, and it is kept
-/// raw. A string's size is exact, so the edge is exact.
-#[test]
-fn a_payload_is_a_map_while_the_item_keeps_within_400_kb() {
-    let sized = |bytes: usize| {
-        let empty = to_item(&record_with(0, br#"{"s": ""}"#));
-        format!(r#"{{"s": "{}"}}"#, "x".repeat(bytes - item_bytes(&empty)))
-    };
-
-    let largest = to_item(&record_with(0, sized(MAX_ITEM_BYTES).as_bytes()));
-    let too_large = to_item(&record_with(0, sized(MAX_ITEM_BYTES + 1).as_bytes()));
-
-    assert!(largest.contains_key("payload"), "an item of exactly 409,600 bytes fits");
-    assert_eq!(item_bytes(&largest), MAX_ITEM_BYTES);
-    assert!(
-        !too_large.contains_key("payload"),
-        "an item of 409,601 bytes, the name \"payload\" counted, must keep its data raw"
-    );
-    assert_eq!(
-        text(&too_large, "payloadError"),
-        "the item would be 409601 bytes, over DynamoDB's 409600"
-    );
 }
 
 /// Any JSON document is a payload, not only an object; and the payload is
