@@ -72,8 +72,7 @@ impl Digits {
             None => (false, text),
         };
         let (mantissa, exponent) = match unsigned.split_once(['e', 'E']) {
-            // An exponent too long for an i64 is out of range either way.
-            Some((mantissa, exponent)) => (mantissa, exponent.parse().unwrap_or(i64::MAX / 2)),
+            Some((mantissa, exponent)) => (mantissa, bounded_exponent(exponent)),
             None => (unsigned, 0),
         };
         let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
@@ -88,6 +87,20 @@ impl Digits {
             }
             _ => Digits { significant: 0, place: power(count - 1), negative },
         }
+    }
+}
+
+/// A number's written exponent, held within ±10¹²: far beyond DynamoDB's
+/// range either way, and small enough that adding a number's length (at most
+/// a record's 1 MiB, or 10 MiB) can never overflow. `1e9223372036854775807`
+/// is a valid JSON number.
+fn bounded_exponent(text: &str) -> i64 {
+    const BOUND: i64 = 1_000_000_000_000;
+    match text.parse::<i64>() {
+        Ok(exponent) => exponent.clamp(-BOUND, BOUND),
+        // Too long for an i64: its sign says which way it is out of range.
+        Err(_) if text.starts_with('-') => -BOUND,
+        Err(_) => BOUND,
     }
 }
 
