@@ -62,6 +62,11 @@ fn an_invalid_vote_is_rejected_with_a_reason() {
     let no_user =
         with_data(unknown, r#"{"vote": "NOR", "user": " ", "votedAt": "2026-07-05T15:32:00Z"}"#);
     assert_eq!(decode(&no_user).unwrap_err(), "the vote has no user");
+    let as_array = with_data(unknown, r#"["NOR", "fan-0001", "2026-07-05T15:32:00Z"]"#);
+    assert!(
+        decode(&as_array).unwrap_err().starts_with("not a vote: invalid type: sequence"),
+        "a vote is an object, not its values in a list"
+    );
 }
 
 /// Kinesis counts a partition key in UTF-16 code units, 1 to 256: "é" is one

@@ -7,6 +7,8 @@ use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::sensors::SplitMix64;
@@ -48,8 +50,9 @@ pub fn is_driver(id: &str) -> bool {
 /// DynamoDB's limit, for votes written by any producer, not only day 05's.
 pub const MAX_USER_CHARS: usize = 256;
 
-/// One fan's vote: the JSON payload of one Kinesis record.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// One fan's vote: the JSON payload of one Kinesis record, an object with
+/// `vote`, `user` and `votedAt` (other fields are ignored).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Vote {
     /// The driver voted for (a grid id such as `"NOR"`).
@@ -57,6 +60,39 @@ pub struct Vote {
     /// Who voted: the partition key, so one fan's votes stay in order.
     pub user: String,
     pub voted_at: DateTime<Utc>,
+}
+
+/// A vote is read from a JSON object only. serde's derived code would also
+/// read it from an array of its three values in order
+/// (`["NOR", "fan-1", "2026-…"]`), a shape no producer writes, which would
+/// count a stray array as a vote.
+impl<'de> Deserialize<'de> for Vote {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Fields {
+            vote: String,
+            user: String,
+            voted_at: DateTime<Utc>,
+        }
+
+        struct ObjectOnly;
+
+        impl<'de> Visitor<'de> for ObjectOnly {
+            type Value = Fields;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+                formatter.write_str("a JSON object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Fields, A::Error> {
+                Fields::deserialize(MapAccessDeserializer::new(map))
+            }
+        }
+
+        let Fields { vote, user, voted_at } = deserializer.deserialize_map(ObjectOnly)?;
+        Ok(Vote { vote, user, voted_at })
+    }
 }
 
 /// A deterministic crowd of fans voting, some of them more than once.
