@@ -67,6 +67,21 @@ fn an_invalid_vote_is_rejected_with_a_reason() {
         decode(&as_array).unwrap_err().starts_with("not a vote: invalid type: sequence"),
         "a vote is an object, not its values in a list"
     );
+    // A time a consumer could not store as the vote says it: not RFC 3339,
+    // finer than a nanosecond, or past the year 9999 once in UTC.
+    for (time, reason) in [
+        ("2026-07-05T15:32Z", "not an RFC 3339 time"),
+        ("2026-07-05T15:32:00.123456789123Z", "12 digits of a second"),
+        ("9999-12-31T23:59:59-23:59", "outside the years 0000 to 9999"),
+    ] {
+        let data = json!({"vote": "NOR", "user": "fan-0001", "votedAt": time}).to_string();
+        let error = decode(&with_data(unknown, &data)).unwrap_err();
+        assert!(error.starts_with("not a vote: ") && error.contains(reason), "{time}: {error}");
+    }
+    let offset =
+        json!({"vote": "NOR", "user": "fan-0001", "votedAt": "2026-07-05T17:32:00.5+02:00"});
+    let vote = decode(&with_data(unknown, &offset.to_string())).unwrap();
+    assert_eq!(vote.voted_at.to_rfc3339(), "2026-07-05T15:32:00.500+00:00", "the same instant");
 }
 
 /// Kinesis counts a partition key in UTF-16 code units, 1 to 256: "é" is one

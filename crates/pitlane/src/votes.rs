@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
 use serde::de::value::MapAccessDeserializer;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
@@ -66,6 +66,9 @@ pub struct Vote {
 /// read it from an array of its three values in order
 /// (`["NOR", "fan-1", "2026-…"]`), a shape no producer writes, which would
 /// count a stray array as a vote.
+///
+/// `votedAt` is read strictly as RFC 3339 ([`voted_at`]), so that the time
+/// a consumer stores is the time the vote says, never a silent guess.
 impl<'de> Deserialize<'de> for Vote {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -73,7 +76,7 @@ impl<'de> Deserialize<'de> for Vote {
         struct Fields {
             vote: String,
             user: String,
-            voted_at: DateTime<Utc>,
+            voted_at: String,
         }
 
         struct ObjectOnly;
@@ -90,9 +93,35 @@ impl<'de> Deserialize<'de> for Vote {
             }
         }
 
-        let Fields { vote, user, voted_at } = deserializer.deserialize_map(ObjectOnly)?;
+        let Fields { vote, user, voted_at: time } = deserializer.deserialize_map(ObjectOnly)?;
+        let voted_at = voted_at(&time).map_err(serde::de::Error::custom)?;
         Ok(Vote { vote, user, voted_at })
     }
+}
+
+/// A vote's time, from RFC 3339 text (`2026-07-05T15:32:00Z`, or with an
+/// offset, or fractions of a second). Refused, with a reason that does not
+/// quote the text (it could be of any size): text that is not RFC 3339
+/// (chrono's `FromStr`, which serde would use, takes more); more than 9
+/// digits of a second, which a nanosecond clock would drop silently; and a
+/// time whose UTC form falls outside the years 0000 to 9999, which RFC 3339
+/// cannot write.
+pub fn voted_at(text: &str) -> Result<DateTime<Utc>, String> {
+    let time = DateTime::parse_from_rfc3339(text)
+        .map_err(|e| format!("votedAt is not an RFC 3339 time: {e}"))?;
+    let fraction_digits = text
+        .split_once('.')
+        .map_or(0, |(_, rest)| rest.bytes().take_while(u8::is_ascii_digit).count());
+    if fraction_digits > 9 {
+        return Err(format!(
+            "votedAt has {fraction_digits} digits of a second; a time is kept to the nanosecond (9)"
+        ));
+    }
+    let utc = time.with_timezone(&Utc);
+    if !(0..=9999).contains(&utc.year()) {
+        return Err("votedAt in UTC falls outside the years 0000 to 9999".to_owned());
+    }
+    Ok(utc)
 }
 
 /// A deterministic crowd of fans voting, some of them more than once.
