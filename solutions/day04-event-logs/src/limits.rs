@@ -96,12 +96,9 @@ impl Digits {
 /// is a valid JSON number.
 fn bounded_exponent(text: &str) -> i64 {
     const BOUND: i64 = 1_000_000_000_000;
-    match text.parse::<i64>() {
-        Ok(exponent) => exponent.clamp(-BOUND, BOUND),
-        // Too long for an i64: its sign says which way it is out of range.
-        Err(_) if text.starts_with('-') => -BOUND,
-        Err(_) => BOUND,
-    }
+    // Too long for an i64 is out of range too, whichever its sign: overflow
+    // and underflow are refused alike.
+    text.parse::<i64>().map_or(BOUND, |exponent| exponent.clamp(-BOUND, BOUND))
 }
 
 /// An upper bound of the bytes DynamoDB counts for a number: "about 1 byte
