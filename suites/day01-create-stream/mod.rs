@@ -11,7 +11,7 @@ use aws_sdk_kinesis::operation::describe_stream_summary::{
 };
 use aws_sdk_kinesis::operation::list_shards::{ListShardsInput, ListShardsOutput};
 use aws_sdk_kinesis::types::StreamStatus;
-use pitlane_testkit::{CallFaults, EditOutput, kinesis, kinesis_with, unique_name};
+use pitlane_testkit::{CallFaults, EditOutput, kinesis, kinesis_with, unique_name, with_ticker};
 
 use crate::sut::{
     Capacity, Creation, StreamError, create_stream, describe_stream, list_shards,
@@ -305,21 +305,12 @@ async fn waiting_lets_the_other_tasks_on_its_thread_run_between_its_looks() {
         }
     });
     let client = kinesis_with(creating.clone());
-    let ticks = AtomicU32::new(0);
-    let ticker = async {
-        loop {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            ticks.fetch_add(1, Ordering::Relaxed);
-        }
-    };
 
-    let waited = tokio::select! {
-        waited = wait_until_active(&client, &name, Duration::from_millis(1500)) => waited,
-        () = ticker => unreachable!("the ticker never ends"),
-    };
+    let (waited, ticks) =
+        with_ticker(wait_until_active(&client, &name, Duration::from_millis(1500))).await;
 
     assert!(matches!(waited, Err(StreamError::NotActiveInTime { .. })), "got {waited:?}");
-    let (ticks, looks) = (ticks.load(Ordering::Relaxed), creating.edited() as u32);
+    let looks = creating.edited() as u32;
     // A pause of POLL_INTERVAL (100 ms) lets the ticker tick about ten times
     // per look; a pause that blocks the thread lets it tick only while the
     // look itself waits for Kinesis.

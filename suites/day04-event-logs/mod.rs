@@ -3,7 +3,6 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use aws_sdk_dynamodb::primitives::Blob;
@@ -13,7 +12,7 @@ use pitlane::lambda::KinesisEvent;
 use pitlane_esm::{EsmConfig, InProcess, run_until_caught_up};
 use pitlane_testkit::{
     BatchWriteItemFaults, Fault, all_records, dynamodb, dynamodb_with, fixture, item_to_json,
-    scan_all, stream_holding, unique_name,
+    scan_all, stream_holding, unique_name, with_ticker,
 };
 
 use crate::sut::limits::{check_number, item_bytes, value_bytes};
@@ -529,18 +528,8 @@ async fn unprocessed_items_are_sent_again_only_after_a_backoff_wait() {
 
     // Beside the writes, on the same thread, a ticker: a wait that sleeps
     // without blocking the thread lets it tick on.
-    let ticks = AtomicU32::new(0);
-    let ticker = async {
-        loop {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            ticks.fetch_add(1, Ordering::Relaxed);
-        }
-    };
-
-    let report = tokio::select! {
-        report = write_items(&client, &table, items, &policy) => report.unwrap(),
-        () = ticker => unreachable!("the ticker never ends"),
-    };
+    let (report, ticks) = with_ticker(write_items(&client, &table, items, &policy)).await;
+    let report = report.unwrap();
 
     assert_eq!(report.calls, 9, "eight times unprocessed, then stored");
     let waits = faults.waits_between_calls();
@@ -548,7 +537,6 @@ async fn unprocessed_items_are_sent_again_only_after_a_backoff_wait() {
     assert!(waited >= bound / 3, "eight retries waited {waited:?} in all ({waits:?}): no backoff");
     // About one tick per 10 ms waited; a wait that blocks the thread lets it
     // tick only while a call is on its way.
-    let ticks = ticks.load(Ordering::Relaxed);
     let expected = (waited.as_millis() / 10) as u32;
     assert!(
         ticks >= expected / 2,

@@ -299,6 +299,14 @@ pub const RETRY_ATTEMPTS_EXHAUSTED: &str = "RetryAttemptsExhausted";
 /// `MaximumRecordAgeInSeconds`.
 pub const RECORD_AGE_EXCEEDED: &str = "RecordAgeExceeded";
 
+/// When Kinesis received `record`, if it says.
+fn arrival(record: &Record) -> Option<DateTime<Utc>> {
+    record
+        .approximate_arrival_timestamp()
+        .and_then(|t| t.to_millis().ok())
+        .and_then(DateTime::from_timestamp_millis)
+}
+
 /// Reads of a shard that fail in a row before a one-shot run
 /// ([`run_until_caught_up`]) gives up; a mapping running in the background
 /// keeps retrying, as Lambda does.
@@ -620,14 +628,8 @@ impl ShardWorker {
             return (Vec::new(), records);
         };
         let oldest_allowed = Utc::now() - age;
-        let arrived = |record: &Record| {
-            record
-                .approximate_arrival_timestamp()
-                .and_then(|t| t.to_millis().ok())
-                .and_then(DateTime::from_timestamp_millis)
-        };
         let expired =
-            records.iter().take_while(|r| arrived(r).is_some_and(|at| at < oldest_allowed)).count();
+            records.iter().take_while(|r| arrival(r).is_some_and(|at| at < oldest_allowed)).count();
         let rest = records.split_off(expired);
         (records, rest)
     }
@@ -644,11 +646,6 @@ impl ShardWorker {
         error: &str,
     ) -> Result<(), EsmError> {
         let (first, last) = (&records[0], &records[records.len() - 1]);
-        let arrival = |r: &Record| {
-            r.approximate_arrival_timestamp()
-                .and_then(|t| t.to_millis().ok())
-                .and_then(DateTime::from_timestamp_millis)
-        };
         let failure = FailureRecord {
             request_context: RequestContext {
                 request_id: format!("pitlane-esm-{}-{}", self.shard, first.sequence_number()),

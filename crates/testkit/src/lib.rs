@@ -198,3 +198,23 @@ pub async fn replay(client: &aws_sdk_kinesis::Client, stream: &str, batch: &Kine
         assert_eq!(output.failed_record_count(), Some(0), "the local backend rejected records");
     }
 }
+
+/// Runs `work` beside a ticker on the same thread, which counts a tick every
+/// 10 ms, and gives back `work`'s output and the ticks counted meanwhile. An
+/// async wait lets the ticker run on; a wait that blocks the thread
+/// (`std::thread::sleep`) stops it: about one tick per 10 ms waited tells
+/// the two apart.
+pub async fn with_ticker<T>(work: impl std::future::Future<Output = T>) -> (T, u32) {
+    let ticks = std::sync::atomic::AtomicU32::new(0);
+    let ticker = async {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            ticks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    };
+    let output = tokio::select! {
+        output = work => output,
+        () = ticker => unreachable!("the ticker never ends"),
+    };
+    (output, ticks.load(std::sync::atomic::Ordering::Relaxed))
+}

@@ -53,9 +53,10 @@ pub async fn vote_counts(client: &aws_sdk_dynamodb::Client, table: &str) -> BTre
 
 /// The suites' own statement of a valid vote, the oracle their expectations
 /// come from: JSON in the [`Vote`] shape, for a driver on the grid, from a
-/// user who is not blank and at most 256 UTF-16 units long. (Day 06's `decode_vote` is what the students write
-/// and the suites test; this is written apart from it, says nothing about
-/// reasons, and is no answer to that day.)
+/// user who is not blank and at most 256 UTF-16 units long. (Day 06's
+/// `decode_vote` is what the students write and the suites test; this is
+/// written apart from it, says nothing about reasons, and is no answer to
+/// that day.)
 pub fn valid_vote(data: &[u8]) -> Option<Vote> {
     let vote: Vote = serde_json::from_slice(data).ok()?;
     let user_fits = !vote.user.trim().is_empty()

@@ -32,7 +32,7 @@ pub const MAX_DIGITS: usize = 38;
 /// Why a number cannot be a DynamoDB number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum NumberError {
-    #[error("a number with {0} significant digits (DynamoDB keeps at most 38)")]
+    #[error("a number with {0} significant digits (DynamoDB keeps at most {MAX_DIGITS})")]
     TooPrecise(usize),
     #[error("a number outside DynamoDB's range (a magnitude from 1E-130 to below 1E126)")]
     OutOfRange,
