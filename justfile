@@ -52,7 +52,7 @@ test:
       [[ $verified == 0 && $tested == 0 ]]'
     @echo "── reliability: replays, poison, faults, bad input, crashes"
     {{clippy_build}} {{backend}} run cargo test --quiet -p pitlane-reliability
-    @echo "── the AWS SAM template: cfn-lint"
+    @echo "── the AWS SAM template: cfn-lint, and the SAM transform as at deploy"
     just lint
     @echo "── book"
     {{clippy_build}} just book
@@ -140,11 +140,14 @@ bench: setup
     cargo bench --quiet -p pitlane-bench --bench handler_core
     {{backend}} run cargo bench --quiet -p pitlane-bench --bench pitlane
 
-# Lint the AWS SAM template offline (cfn-lint; also `sam validate --lint` when SAM is installed)
+# Lint the AWS SAM template offline: cfn-lint on it, then the SAM transform CloudFormation runs at deploy, then cfn-lint on what the transform makes
 lint: setup
+    @mkdir -p .pitlane
     "{{tools}}/cfn-lint" template.yaml
+    "{{tools}}/python" scripts/sam_transform.py template.yaml .pitlane/template.transformed.json
+    "{{tools}}/cfn-lint" .pitlane/template.transformed.json
     @if [ -x .tools/sam/bin/sam ]; then .tools/sam/bin/sam validate --lint --region us-east-1; fi
-    @echo "template.yaml: no lint findings"
+    @echo "template.yaml: no lint findings, before or after the SAM transform"
 
 # Build every Lambda function for AWS with cargo-lambda (release, zip; x86_64, and arm64 if installed)
 package:

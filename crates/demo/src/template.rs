@@ -103,12 +103,18 @@ impl HttpApi {
                 authorizers.insert(name.as_str().unwrap_or_default().to_owned(), header.to_owned());
             }
         }
+        let default_authorizer = properties["Auth"]["DefaultAuthorizer"].as_str();
         let mut routes = Vec::new();
         for (function, resource) in of_type("AWS::Serverless::Function") {
             let Some(events) = resource["Properties"]["Events"].as_mapping() else { continue };
             for event in events.values().filter(|e| e["Type"].as_str() == Some("HttpApi")) {
                 let route = &event["Properties"];
-                let authorizer = route["Auth"]["Authorizer"].as_str().filter(|a| *a != "NONE");
+                // As SAM reads it: a route's own `Authorizer` wins ("NONE"
+                // opens the route), otherwise the API's `DefaultAuthorizer`.
+                let authorizer = route["Auth"]["Authorizer"]
+                    .as_str()
+                    .or(default_authorizer)
+                    .filter(|a| *a != "NONE");
                 routes.push(Route {
                     method: route["Method"].as_str().unwrap_or_default().to_uppercase(),
                     path: route["Path"].as_str().unwrap_or_default().to_owned(),
@@ -181,6 +187,29 @@ mod tests {
         assert_eq!(api.authorizers["FanToken"], "Authorization");
         assert!(api.cors.allow_methods.contains(&"POST".to_owned()));
         assert!(api.cors.allow_headers.contains(&"authorization".to_owned()));
+    }
+
+    #[test]
+    fn a_route_without_an_authorizer_of_its_own_takes_the_default_and_none_opens_it() {
+        let template = r#"
+Resources:
+  Api:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      Auth:
+        DefaultAuthorizer: Token
+        Authorizers:
+          Token: {IdentitySource: $request.header.Authorization}
+  F:
+    Type: AWS::Serverless::Function
+    Properties:
+      Events:
+        Closed: {Type: HttpApi, Properties: {Method: post, Path: /a}}
+        Open: {Type: HttpApi, Properties: {Method: get, Path: /b, Auth: {Authorizer: NONE}}}
+"#;
+        let api = HttpApi::from_template(template).unwrap();
+        assert_eq!(api.route("POST", "/a").unwrap().authorizer.as_deref(), Some("Token"));
+        assert_eq!(api.route("GET", "/b").unwrap().authorizer, None);
     }
 
     #[test]

@@ -327,6 +327,9 @@ fn the_api_routes_a_vote_with_a_token_and_results_without_for_one_origin() {
         (Some("GET"), Some("/results"))
     );
     assert_eq!(results["Auth"]["Authorizer"], "NONE", "results are public");
+    // SAM refuses `Authorizer: NONE` on a route unless the API names a
+    // DefaultAuthorizer (the transform's error at deploy time).
+    assert_eq!(api["Auth"]["DefaultAuthorizer"], "FanToken", "routes are closed by default");
     let vote_api = &resources(&template)["VoteApiFunction"]["Properties"]["Environment"];
     assert_eq!(vote_api["Variables"]["TRUST_USER_HEADER"], "false", "only a token names a voter");
 }
@@ -387,4 +390,42 @@ fn deploy_and_destroy_refuse_politely_without_aws_credentials() {
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("local emulators"));
     let _ = std::fs::remove_dir_all(&home);
+}
+
+/// `scripts/sam_transform.py` (in `just lint`) over `template`: its exit code
+/// and what it printed.
+fn sam_transform(template: &str) -> (Option<i32>, String) {
+    let python = root().join(".tools/venv/bin/python");
+    assert!(python.exists(), "{} is missing: run `just setup` first", python.display());
+    let dir =
+        std::env::temp_dir().join(format!("pitlane-sam-{}-{}", std::process::id(), template.len()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("template.yaml"), template).unwrap();
+    let output = Command::new(python)
+        .arg(root().join("scripts/sam_transform.py"))
+        .arg(dir.join("template.yaml"))
+        .arg(dir.join("out.json"))
+        .output()
+        .expect("python runs");
+    let _ = std::fs::remove_dir_all(&dir);
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.code(), said)
+}
+
+#[test]
+fn the_sam_transform_accepts_the_template_and_the_lint_catches_what_it_refuses() {
+    let text = std::fs::read_to_string(root().join("template.yaml")).unwrap();
+    let (code, said) = sam_transform(&text);
+    assert_eq!(code, Some(0), "{said}");
+    // Without a DefaultAuthorizer, `Authorizer: NONE` on GET /results is the
+    // refusal that CloudFormation gave at deploy while cfn-lint was clean.
+    let without_default = text.replace("        DefaultAuthorizer: FanToken\n", "");
+    assert_ne!(without_default, text, "the template names a DefaultAuthorizer");
+    let (code, said) = sam_transform(&without_default);
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("'NONE' is only a valid value when a DefaultAuthorizer"), "{said}");
 }
