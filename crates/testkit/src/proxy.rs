@@ -42,6 +42,8 @@ pub struct Call {
     pub number: u64,
     /// The DynamoDB operation (`TransactWriteItems`, `BatchWriteItem`...).
     pub operation: String,
+    /// The request's JSON body, to decide by what a call writes.
+    pub body: String,
 }
 
 /// What the proxy does with one call.
@@ -68,6 +70,9 @@ pub enum Reply {
     Cancel(&'static [&'static str]),
     /// Close the connection without an answer, as a network failure would.
     Disconnect,
+    /// Wait this long, then forward it: a slow call, to hold it in flight
+    /// while others overtake it.
+    Delay(Duration),
 }
 
 /// What a proxy has done so far.
@@ -79,6 +84,9 @@ pub struct ProxyStats {
     pub lost_replies: u64,
     pub refused: u64,
     pub disconnected: u64,
+    /// The most calls the proxy held at one time (received, not yet
+    /// answered): how concurrent the client under test was.
+    pub max_in_flight: u64,
 }
 
 impl ProxyStats {
@@ -92,6 +100,7 @@ type Plan = Box<dyn FnMut(&Call) -> Reply + Send>;
 
 struct State {
     upstream: String,
+    in_flight: Mutex<u64>,
     plan: Mutex<Plan>,
     stats: Mutex<ProxyStats>,
     client: Client<HttpConnector, Full<Bytes>>,
@@ -117,6 +126,7 @@ impl FaultProxy {
         let url = format!("http://{}", listener.local_addr().expect("a local address"));
         let state = Arc::new(State {
             upstream: upstream.trim_end_matches('/').to_owned(),
+            in_flight: Mutex::new(0),
             plan: Mutex::new(Box::new(plan)),
             stats: Mutex::new(ProxyStats::default()),
             client: Client::builder(TokioExecutor::new()).build_http(),
@@ -184,10 +194,30 @@ async fn serve(listener: TcpListener, state: Arc<State>, mut stopped: watch::Rec
     }
 }
 
+/// Counts the calls in flight while it lives, and records the most.
+struct InFlight(Arc<State>);
+
+impl InFlight {
+    fn enter(state: &Arc<State>) -> Self {
+        let mut in_flight = state.in_flight.lock().unwrap();
+        *in_flight += 1;
+        let mut stats = state.stats.lock().unwrap();
+        stats.max_in_flight = stats.max_in_flight.max(*in_flight);
+        Self(state.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        *self.0.in_flight.lock().unwrap() -= 1;
+    }
+}
+
 async fn handle(
     state: Arc<State>,
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, &'static str> {
+    let _in_flight = InFlight::enter(&state);
     let operation = request
         .headers()
         .get("x-amz-target")
@@ -195,13 +225,18 @@ async fn handle(
         .and_then(|target| target.rsplit('.').next())
         .unwrap_or("unknown")
         .to_owned();
+    let (parts, body) = request.into_parts();
+    let Ok(body) = body.collect().await.map(|collected| collected.to_bytes()) else {
+        return Ok(error(StatusCode::BAD_REQUEST, "SerializationException"));
+    };
     let reply = {
         let mut stats = state.stats.lock().unwrap();
         stats.calls += 1;
-        let call = Call { number: stats.calls, operation };
+        let text = String::from_utf8_lossy(&body).into_owned();
+        let call = Call { number: stats.calls, operation, body: text };
         let reply = (state.plan.lock().unwrap())(&call);
         match reply {
-            Reply::Forward => {}
+            Reply::Forward | Reply::Delay(_) => {}
             Reply::Throttle | Reply::SlowDown => stats.throttled += 1,
             Reply::ServerError => stats.server_errors += 1,
             Reply::LostReply => stats.lost_replies += 1,
@@ -210,8 +245,13 @@ async fn handle(
         }
         reply
     };
+    let request = Request::from_parts(parts, body);
     let response = match reply {
         Reply::Forward => forward(&state, request).await,
+        Reply::Delay(wait) => {
+            tokio::time::sleep(wait).await;
+            forward(&state, request).await
+        }
         Reply::LostReply => {
             let _ = forward(&state, request).await;
             error(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError")
@@ -227,12 +267,8 @@ async fn handle(
     Ok(response)
 }
 
-async fn forward(state: &State, request: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn forward(state: &State, request: Request<Bytes>) -> Response<Full<Bytes>> {
     let (mut parts, body) = request.into_parts();
-    let body = match body.collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(_) => return error(StatusCode::BAD_REQUEST, "SerializationException"),
-    };
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     parts.uri = format!("{}{path}", state.upstream).parse().expect("a valid upstream URL");
     match state.client.request(Request::from_parts(parts, Full::new(body))).await {
