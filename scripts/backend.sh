@@ -20,6 +20,14 @@
 # 49152-65535): in it, the tests' own connections to the backend sometimes
 # hold the port the next start wants ("EADDRINUSE"). State, pids and logs live
 # in .pitlane/ (ignored by git).
+#
+# Throughput: both fronts throttle as AWS does (a shard's 1 MiB or 1,000
+# records a second and 5 reads a second, a DynamoDB partition's 1,000 write
+# and 3,000 read units a second, transactions that conflict). Every limit is
+# on. PITLANE_THROTTLE=off, when the backend starts, turns throttling off in
+# both, for benchmarks only: they then say so loudly in their logs, and so
+# does this script. PITLANE_TRANSACTION_HOLD_MS (default 3) is how long a
+# DynamoDB transaction holds its items (see scripts/moto_server.py).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -29,6 +37,7 @@ tools="$root/.tools"
 kinesis_port="${PITLANE_KINESIS_PORT:-28480}"
 dynamodb_port="${PITLANE_DYNAMODB_PORT:-28470}"
 kinesis_url="http://127.0.0.1:$kinesis_port"
+throttle="${PITLANE_THROTTLE:-on}"
 # Backends on other ports run side by side (two checkouts, a test of the
 # course itself): each keeps its own pid and log files, so that stopping one
 # never stops another.
@@ -112,7 +121,8 @@ start_kinesis() {
     SHARD_LIMIT=100000 ON_DEMAND_STREAM_COUNT_LIMIT=10000 LOG_LEVEL=WARN \
     node "$pkg/main.js" >"$(log_file kinesis)" 2>&1) &
   echo $! > "$(pid_file kinesis)"
-  "$tools/venv/bin/python" "$root/scripts/kinesis_limits.py" 127.0.0.1 "$kinesis_port" "$((kinesis_port + 1))" \
+  PITLANE_THROTTLE="$throttle" \
+    "$tools/venv/bin/python" "$root/scripts/kinesis_limits.py" 127.0.0.1 "$kinesis_port" "$((kinesis_port + 1))" \
     >"$(log_file kinesis-limits)" 2>&1 &
   echo $! > "$(pid_file kinesis-limits)"
 }
@@ -121,7 +131,8 @@ start_dynamodb() {
   alive dynamodb && return 0
   port_taken "$dynamodb_port" && fail "port $dynamodb_port is already taken by another program; choose another with PITLANE_DYNAMODB_PORT=<port>."
   # moto, one request at a time (see scripts/moto_server.py for why).
-  MOTO_PORT="$dynamodb_port" "$tools/venv/bin/python" "$root/scripts/moto_server.py" 127.0.0.1 "$dynamodb_port" \
+  MOTO_PORT="$dynamodb_port" PITLANE_THROTTLE="$throttle" \
+    "$tools/venv/bin/python" "$root/scripts/moto_server.py" 127.0.0.1 "$dynamodb_port" \
     >"$(log_file dynamodb)" 2>&1 &
   echo $! > "$(pid_file dynamodb)"
 }
@@ -130,6 +141,12 @@ up() {
   [[ -x "$tools/venv/bin/python" && -d "$tools/node/node_modules/kinesis-local" ]] \
     || "$root/scripts/setup.sh"
   mkdir -p "$logs"
+  if [[ "$throttle" == "off" ]]; then
+    say "############################################################"
+    say "PITLANE_THROTTLE=off: the backend that starts now throttles NOTHING."
+    say "AWS would throttle this load. Use it for benchmarks only."
+    say "############################################################"
+  fi
   start_kinesis
   start_dynamodb
   wait_ready kinesis kinesis_upstream_answers

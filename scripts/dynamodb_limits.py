@@ -30,7 +30,10 @@ crates/testkit/tests/local_backend.rs.
 """
 
 import base64
+import collections
 import re
+import threading
+import time
 from decimal import Decimal, InvalidOperation
 
 VALIDATION = "com.amazon.coral.validate#ValidationException"
@@ -355,3 +358,117 @@ _REGION = re.compile(r"Credential=[^/]+/[^/]+/([^/]+)/")
 def region_of(authorization: str) -> str:
     match = _REGION.search(authorization or "")
     return match.group(1) if match else "us-east-1"
+
+
+# ── throughput: a partition's 1,000 write and 3,000 read units a second ────
+#
+# An on-demand table serves any load in all, but each of its partitions at
+# most 1,000 write units and 3,000 read units a second ("Best practices for
+# designing and using partition keys effectively"; throttling reason
+# KeyRangeThroughputExceeded). DynamoDB puts many partition key values on
+# one partition and splits a hot one by sort key; here each partition key
+# value of a table is a partition of its own, which is exact for one hot key
+# and generous for many keys that AWS would happen to keep together.
+#
+# Units ("DynamoDB item sizes and formats", "Read/write capacity mode"): a
+# write is 1 unit per KB of the item (rounded up; the larger of the item
+# before and after, for an update or a replacing put), a read 1 unit per
+# 4 KB strongly consistent and half that eventually consistent; inside a
+# transaction both count twice.
+#
+# The meter is a sliding one-second window per partition: a request is
+# served when the units the partition served in the last second, with its
+# own, stay within the limit. A burst may spend a whole second's units at
+# once (up to 1 s of burst, never more), and units come back as the ones
+# that spent them leave the window.
+
+WRITE_UNITS_PER_SECOND = 1000
+READ_UNITS_PER_SECOND = 3000
+WINDOW_SECONDS = 1.0
+
+# DynamoDB's answer to a request over a partition's limit on an on-demand
+# table: ThrottlingException (the SDKs retry it), with this message (the one
+# documented for the ThrottlingError cancellation reason of an on-demand
+# table, and seen in on-demand clients' logs) and, since 2025, the reasons.
+THROTTLING = "com.amazonaws.dynamodb.v20120810#ThrottlingException"
+THROTTLED = (
+    "Throughput exceeds the current capacity of your table or index. DynamoDB is automatically "
+    "scaling your table or index so please try again shortly. If exceptions persist, check if "
+    "you have a hot key: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/"
+    "bp-partition-key-design.html"
+)
+WRITE_REASON = "TableWriteKeyRangeThroughputExceeded"
+READ_REASON = "TableReadKeyRangeThroughputExceeded"
+
+
+def write_units(size: int, transactional: bool = False) -> float:
+    units = max(1, -(-size // 1024))
+    return units * 2 if transactional else units
+
+
+def read_units(size: int, consistent: bool, transactional: bool = False) -> float:
+    units = max(1, -(-size // 4096))
+    if transactional:
+        return units * 2
+    return units if consistent else units / 2
+
+
+class PartitionMeter:
+    """The units each partition (table, "read" or "write", partition key
+    value) served in the last second. Thread-safe."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.windows = collections.defaultdict(collections.deque)  # partition → (time, units)
+        self.sums = collections.defaultdict(float)
+
+    def _at(self, partition, now):
+        window = self.windows[partition]
+        while window and window[0][0] <= now - WINDOW_SECONDS:
+            self.sums[partition] -= window.popleft()[1]
+        return self.sums[partition]
+
+    def _forget_idle(self, now):
+        # Partitions nobody used for a second take no room.
+        for partition in [p for p, w in self.windows.items() if not w or w[-1][0] <= now - WINDOW_SECONDS]:
+            del self.windows[partition]
+            self.sums.pop(partition, None)
+
+    def admit(self, charges, all_or_nothing: bool):
+        """`charges`: [(partition, units)], a partition being (table, kind,
+        key). Gives the indexes of the charges refused: with
+        `all_or_nothing` (a transaction), none is counted unless all pass;
+        otherwise each that passes is counted."""
+        with self.lock:
+            now = time.monotonic()
+            if len(self.windows) > 10_000:
+                self._forget_idle(now)
+            pending = {}
+            refused = []
+            for index, (partition, units) in enumerate(charges):
+                limit = WRITE_UNITS_PER_SECOND if partition[1] == "write" else READ_UNITS_PER_SECOND
+                used = self._at(partition, now) + pending.get(partition, 0)
+                if used + units > limit:
+                    refused.append(index)
+                else:
+                    pending[partition] = pending.get(partition, 0) + units
+            if refused and all_or_nothing:
+                return refused
+            for partition, units in pending.items():
+                self.windows[partition].append((now, units))
+                self.sums[partition] += units
+            return refused
+
+    def charge(self, partition, units) -> None:
+        """Counts units known only once the request was served (a Query's)."""
+        with self.lock:
+            now = time.monotonic()
+            self._at(partition, now)
+            self.windows[partition].append((now, units))
+            self.sums[partition] += units
+
+    def spent(self, partition) -> bool:
+        """Whether the partition has no unit left this second."""
+        limit = WRITE_UNITS_PER_SECOND if partition[1] == "write" else READ_UNITS_PER_SECOND
+        with self.lock:
+            return self._at(partition, time.monotonic()) >= limit

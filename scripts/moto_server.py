@@ -23,15 +23,53 @@ dynamodb_limits.py, which refuses what DynamoDB refuses (an item nested
 too deep, a 39-digit number, an empty attribute name, a batch of 26...) with
 DynamoDB's own error and message.
 
+Throughput and transaction conflicts (on unless PITLANE_THROTTLE=off)
+--------------------------------------------------------------------
+Serialised, moto never throttles and never sees two transactions meet. Real
+DynamoDB does both, and code that never met them locally has never run its
+retry path. So, in front of moto:
+
+- Each partition key value is metered (dynamodb_limits.PartitionMeter: a
+  sliding one-second window of 1,000 write and 3,000 read units, twice the
+  units inside a transaction). PutItem, UpdateItem, DeleteItem and GetItem
+  over the limit are refused with ThrottlingException and the throttling
+  reason TableWriteKeyRangeThroughputExceeded (TableRead… for a read); a
+  BatchWriteItem hands its throttled requests back in UnprocessedItems (all
+  of them throttled: ThrottlingException); a TransactWriteItems with a
+  throttled item is cancelled (TransactionCanceledException, reason
+  ThrottlingError for that item and None for the others), and nothing of it
+  is counted. Query, Scan, BatchGetItem and TransactGetItems are not
+  metered.
+- A transaction is "in flight" for a while, as on DynamoDB, where it takes
+  milliseconds to prepare and commit: it holds its items' keys for
+  PITLANE_TRANSACTION_HOLD_MS (default 3 ms) *outside* the one-at-a-time
+  lock, and only then runs in moto (inside the lock), releasing its keys
+  when moto is done. Requests keep arriving on their own threads meanwhile;
+  one that touches a held item is refused as DynamoDB refuses it: another
+  TransactWriteItems is cancelled with TransactionConflict for that item
+  (None for the others), and a PutItem, UpdateItem or DeleteItem gets
+  TransactionConflictException. Reads, and BatchWriteItem, are not refused.
+  moto itself still runs one request at a time, so its answers stay exact:
+  the hold only widens the window in which requests overlap, it never lets
+  two of them into moto at once.
+- For tests only: a transaction sent with the header
+  `x-pitlane-hold: NAME` holds its items until `POST /pitlane/release/NAME`
+  (or 30 s), so that a test can meet it for certain, whatever the load.
+
+PITLANE_THROTTLE=off (read at start; for benchmarks only) turns metering
+and holding off, and says so loudly in the log.
+
 Usage: python moto_server.py HOST PORT
 """
 
 import copy
 import io
 import json
+import os
 import signal
 import sys
 import threading
+import time
 
 import dynamodb_limits
 
@@ -132,18 +170,27 @@ def item_size_as_dynamodb_counts() -> None:
     DynamoDBBackend.update_item = update_item
 
 
+def read_request(environ):
+    """The request's JSON (None if it is not JSON); its body stays readable."""
+    if "pitlane.request" not in environ:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        try:
+            environ["pitlane.request"] = json.loads(body or b"{}")
+        except ValueError:
+            environ["pitlane.request"] = None
+    return environ["pitlane.request"]
+
+
 def refusal(environ, start_response):
     """DynamoDB's answer to a request that breaks one of its limits, or None
     (the request is then served by moto, its body read back unchanged)."""
     target = environ.get("HTTP_X_AMZ_TARGET", "")
     if not target.startswith("DynamoDB_"):
         return None
-    length = int(environ.get("CONTENT_LENGTH") or 0)
-    body = environ["wsgi.input"].read(length) if length else b""
-    environ["wsgi.input"] = io.BytesIO(body)
-    try:
-        request = json.loads(body or b"{}")
-    except ValueError:
+    request = read_request(environ)
+    if request is None:
         return None
     region = dynamodb_limits.region_of(environ.get("HTTP_AUTHORIZATION", ""))
     tables = dynamodb_backends[DEFAULT_ACCOUNT_ID][region].tables
@@ -165,14 +212,275 @@ def refusal(environ, start_response):
     return [answer]
 
 
+# ── throughput and transaction conflicts ─────────────────────────────────
+
+ARN = "arn:aws:dynamodb:{region}:" + DEFAULT_ACCOUNT_ID + ":table/{table}"
+TRANSACTION_CONFLICT = "com.amazonaws.dynamodb.v20120810#TransactionConflictException"
+ONGOING = "Transaction is ongoing for the item."
+TEST_HOLD_SECONDS = 30.0
+
+
+def throttling_enabled() -> bool:
+    return os.environ.get("PITLANE_THROTTLE", "on").strip().lower() not in ("off", "0", "false", "no")
+
+
+def hold_seconds() -> float:
+    return float(os.environ.get("PITLANE_TRANSACTION_HOLD_MS", "3")) / 1000
+
+
+def error(start_response, body: dict):
+    answer = json.dumps(body).encode()
+    start_response("400 Bad Request", [
+        ("Content-Type", "application/x-amz-json-1.0"),
+        ("Content-Length", str(len(answer))),
+    ])
+    return [answer]
+
+
+def throttled(start_response, region, table, kind):
+    return error(start_response, {
+        "__type": dynamodb_limits.THROTTLING,
+        "message": dynamodb_limits.THROTTLED,
+        "ThrottlingReasons": [{
+            "reason": dynamodb_limits.WRITE_REASON if kind == "write" else dynamodb_limits.READ_REASON,
+            "resource": ARN.format(region=region, table=table),
+        }],
+    })
+
+
+def cancelled(start_response, reasons):
+    """TransactionCanceledException as moto (and DynamoDB) words it; `reasons`
+    holds a (code, message) or None per action."""
+    codes = ", ".join(code if code else "None" for code, _ in (r or (None, None) for r in reasons))
+    return error(start_response, {
+        "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+        "Message": f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]",
+        "CancellationReasons": [
+            {"Code": "None"} if r is None else {"Code": r[0], "Message": r[1]} for r in reasons
+        ],
+    })
+
+
+class Holds:
+    """The items that in-flight transactions hold, and the tests' releases."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.held = set()
+        self.releases = {}  # name → threading.Event
+
+    def try_hold(self, keys):
+        """Holds every key, or none: gives for each key whether another
+        transaction holds it."""
+        with self.lock:
+            taken = [key in self.held for key in keys]
+            if not any(taken):
+                self.held.update(keys)
+            return taken
+
+    def holds(self, key) -> bool:
+        with self.lock:
+            return key in self.held
+
+    def release(self, keys) -> None:
+        with self.lock:
+            self.held.difference_update(keys)
+
+    def test_release(self, name: str) -> threading.Event:
+        with self.lock:
+            return self.releases.setdefault(name, threading.Event())
+
+
+class Served:
+    """What moto answered, caught so that it can be read and changed."""
+
+    def __init__(self, app, environ):
+        self.status, self.headers = None, None
+
+        def start_response(status, headers, exc_info=None):
+            self.status, self.headers = status, headers
+
+        self.body = b"".join(app(environ, start_response))
+
+    def send(self, start_response, body: bytes = None):
+        body = self.body if body is None else body
+        headers = [(n, v) for n, v in self.headers if n.lower() != "content-length"]
+        start_response(self.status, headers + [("Content-Length", str(len(body)))])
+        return [body]
+
+
+class Throughput:
+    """Meters requests and holds transactions' items (see the docstring)."""
+
+    def __init__(self, app, one_at_a_time):
+        self.app = app
+        self.one_at_a_time = one_at_a_time
+        self.meter = dynamodb_limits.PartitionMeter()
+        self.holds = Holds()
+        self.hold = hold_seconds()
+
+    # Items, their keys and sizes, as moto stores them (inside the lock).
+
+    @staticmethod
+    def stored_bytes(table, attrs) -> int:
+        try:
+            item = table.get_item(*key_of(table, attrs))
+        except Exception:
+            return 0  # malformed key: moto refuses the request itself
+        return 0 if item is None else dynamodb_limits.item_bytes(item.to_json()["Attributes"])
+
+    @staticmethod
+    def item_key(table_name, table, attrs):
+        schema = dynamodb_limits.Schema(table.hash_key_attr, table.range_key_attr)
+        return table_name, schema.key_of(attrs)
+
+    @staticmethod
+    def partition(table_name, table, kind, attrs):
+        return table_name, kind, repr(attrs.get(table.hash_key_attr))
+
+    def serve(self, environ, start_response, operation, request, tables, region):
+        """Serves one request (the lock is not held): gives the answer."""
+        if operation == "TransactWriteItems":
+            return self.transaction(environ, start_response, request, tables, region)
+        with self.one_at_a_time:
+            refused = refusal(environ, start_response)
+            if refused is not None:
+                return refused
+            table = tables.get(request.get("TableName"))
+            if operation in ("PutItem", "UpdateItem", "DeleteItem", "GetItem") and table is not None:
+                return self.single(environ, start_response, operation, request, table, region)
+            if operation == "BatchWriteItem":
+                return self.batch_write(environ, start_response, request, tables, region)
+            return list(self.app(environ, start_response))
+
+    def single(self, environ, start_response, operation, request, table, region):
+        name = request["TableName"]
+        attrs = request.get("Item") if operation == "PutItem" else request.get("Key")
+        if not isinstance(attrs, dict):
+            return list(self.app(environ, start_response))
+        before = self.stored_bytes(table, attrs)
+        if operation == "GetItem":
+            kind = "read"
+            units = dynamodb_limits.read_units(before, bool(request.get("ConsistentRead")))
+        else:
+            kind = "write"
+            if self.holds.holds(self.item_key(name, table, attrs)):
+                return error(start_response, {"__type": TRANSACTION_CONFLICT, "message": ONGOING})
+            size = max(before, dynamodb_limits.item_bytes(attrs)) if operation == "PutItem" else before
+            units = dynamodb_limits.write_units(size)
+        partition = self.partition(name, table, kind, attrs)
+        if self.meter.admit([(partition, units)], all_or_nothing=True):
+            return throttled(start_response, region, name, kind)
+        answer = list(self.app(environ, start_response))
+        if operation == "UpdateItem":
+            # An update costs the larger of the item before and after.
+            extra = dynamodb_limits.write_units(self.stored_bytes(table, attrs)) - units
+            if extra > 0:
+                self.meter.charge(partition, extra)
+        return answer
+
+    def batch_write(self, environ, start_response, request, tables, region):
+        """Throttled requests go back in UnprocessedItems; moto gets the rest."""
+        kept, unprocessed, throttled_table = {}, {}, None
+        for name, writes in (request.get("RequestItems") or {}).items():
+            table = tables.get(name)
+            if table is None or not isinstance(writes, list):
+                return list(self.app(environ, start_response))
+            charges = []
+            for write in writes:
+                attrs = (write.get("PutRequest") or {}).get("Item") or (write.get("DeleteRequest") or {}).get("Key") or {}
+                size = max(self.stored_bytes(table, attrs), dynamodb_limits.item_bytes(attrs))
+                charges.append((self.partition(name, table, "write", attrs), dynamodb_limits.write_units(size)))
+            refused = set(self.meter.admit(charges, all_or_nothing=False))
+            kept[name] = [w for i, w in enumerate(writes) if i not in refused]
+            if refused:
+                unprocessed[name] = [w for i, w in enumerate(writes) if i in refused]
+                throttled_table = name
+        if not unprocessed:
+            return list(self.app(environ, start_response))
+        kept = {name: writes for name, writes in kept.items() if writes}
+        if not kept:
+            return throttled(start_response, region, throttled_table, "write")
+        body = json.dumps({**request, "RequestItems": kept}).encode()
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        served = Served(self.app, environ)
+        if not served.status.startswith("200"):
+            return served.send(start_response)
+        answer = json.loads(served.body)
+        left = answer.setdefault("UnprocessedItems", {})
+        for name, writes in unprocessed.items():
+            left.setdefault(name, []).extend(writes)
+        return served.send(start_response, json.dumps(answer).encode())
+
+    def transaction(self, environ, start_response, request, tables, region):
+        keys, charges = [], []
+        with self.one_at_a_time:
+            refused = refusal(environ, start_response)
+            if refused is not None:
+                return refused
+            for action in request.get("TransactItems") or []:
+                (kind, op), = action.items() if isinstance(action, dict) and len(action) == 1 else ((None, {}),)
+                table = tables.get(op.get("TableName")) if isinstance(op, dict) else None
+                attrs = op.get("Item") if kind == "Put" else op.get("Key") if table is not None else None
+                if table is None or not isinstance(attrs, dict):
+                    return list(self.app(environ, start_response))  # moto says what is wrong
+                size = self.stored_bytes(table, attrs)
+                if kind == "Put":
+                    size = max(size, dynamodb_limits.item_bytes(attrs))
+                keys.append(self.item_key(op["TableName"], table, attrs))
+                charges.append((self.partition(op["TableName"], table, "write", attrs),
+                                dynamodb_limits.write_units(size, transactional=True)))
+        taken = self.holds.try_hold(keys)
+        if any(taken):
+            return cancelled(start_response, [("TransactionConflict", ONGOING) if t else None for t in taken])
+        try:
+            refused = set(self.meter.admit(charges, all_or_nothing=True))
+            if refused:
+                return cancelled(start_response, [
+                    ("ThrottlingError", dynamodb_limits.THROTTLED) if i in refused else None
+                    for i in range(len(charges))])
+            # In flight: the items are held, and moto is free for others.
+            test_hold = environ.get("HTTP_X_PITLANE_HOLD")
+            if test_hold:
+                self.holds.test_release(test_hold).wait(TEST_HOLD_SECONDS)
+            else:
+                time.sleep(self.hold)
+            with self.one_at_a_time:
+                return list(self.app(environ, start_response))
+        finally:
+            self.holds.release(keys)
+
+
 def main() -> None:
     item_level_rollback()
     item_size_as_dynamodb_counts()
     host, port = sys.argv[1], int(sys.argv[2])
     app = DomainDispatcherApplication(create_backend_app)
     one_at_a_time = threading.Lock()
+    throughput = Throughput(app, one_at_a_time) if throttling_enabled() else None
+    if throughput is None:
+        print("pitlane: ############################################################\n"
+              "pitlane: PITLANE_THROTTLE=off: DynamoDB THROUGHPUT IS NOT THROTTLED and\n"
+              "pitlane: transactions never conflict. AWS would refuse this load.\n"
+              "pitlane: Benchmarks only.\n"
+              "pitlane: ############################################################",
+              file=sys.stderr, flush=True)
 
     def serialised(environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if throughput is not None and path.startswith("/pitlane/release/"):
+            throughput.holds.test_release(path.rpartition("/")[2]).set()
+            start_response("200 OK", [("Content-Length", "0")])
+            return [b""]
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if throughput is not None and target.startswith("DynamoDB_"):
+            request = read_request(environ)
+            if isinstance(request, dict):
+                region = dynamodb_limits.region_of(environ.get("HTTP_AUTHORIZATION", ""))
+                tables = dynamodb_backends[DEFAULT_ACCOUNT_ID][region].tables
+                operation = target.rpartition(".")[2]
+                return throughput.serve(environ, start_response, operation, request, tables, region)
         with one_at_a_time:
             refused = refusal(environ, start_response)
             if refused is not None:
