@@ -253,7 +253,8 @@ fn the_count_transaction_marks_each_vote_then_adds_once_per_driver_in_name_order
 }
 
 #[test]
-fn transaction_groups_fit_dynamodbs_100_actions_and_keep_the_order() {
+fn each_groups_transaction_fits_dynamodbs_100_actions_and_the_groups_keep_the_order() {
+    let tables = Tables { votes: "V".into(), results: "R".into(), dead_letters: "D".into() };
     let drivers = pitlane::votes::grid();
     let pending: Vec<PendingVote> = (0..250)
         .map(|i| PendingVote {
@@ -272,7 +273,13 @@ fn transaction_groups_fit_dynamodbs_100_actions_and_keep_the_order() {
             let mut distinct: Vec<&str> = group.iter().map(|v| v.driver.as_str()).collect();
             distinct.sort_unstable();
             distinct.dedup();
-            group.len() + distinct.len()
+            let actions = count_transaction(&tables, group).len();
+            assert_eq!(
+                actions,
+                group.len() + distinct.len(),
+                "a mark per vote, a count per driver"
+            );
+            actions
         })
         .collect();
     // Each group full (the grid's drivers and as many votes as fit), the

@@ -33,7 +33,8 @@
 //!
 //! Today: day 04 and day 09 use day 02's `RetryPolicy` (backoff with jitter);
 //! day 07 and day 09 use day 06's `decode_vote` (what a valid vote is); day 09
-//! uses day 07's `record_vote` (the exactly-once count). Crates outside the
+//! uses day 07's `record_vote` (the exactly-once count); day 11 uses day 09's
+//! poison check, dead letters and retries. Crates outside the
 //! days (`crates/demo`, `crates/reliability`, `bench/`) use solutions only.
 //!
 //! Dependencies point down, never up: `days/` → `crates/` (and earlier

@@ -188,8 +188,8 @@ pub async fn count(
     //   `transaction_groups`), retrying what is transient. A transaction
     //   cancelled because some marks failed their condition means another
     //   delivery counted those votes meanwhile: send it again without them,
-    //   never count them twice. Any other failure stops here and says where
-    //   the batch must resume.
+    //   never count them twice (`counted_meanwhile` reads which). Any other
+    //   failure stops here and says where the batch must resume.
     //   Chapter: «Day 11 › One count per driver per batch», «Day 11 › Every
     //   crash point, walked through».
     todo!("day 11: count the pending votes")
