@@ -391,8 +391,9 @@ def serve(host: str, port: int, upstream_port: int) -> None:
         def exchange(self, body: bytes, target=None):
             """Sends the request (or, with `target`, another call with this
             request's credentials) to kinesis-local: (status, headers, body)."""
-            headers = {name: value for name, value in self.headers.items()
-                       if name.lower() not in ("host", "content-length", "transfer-encoding", "connection")}
+            dropped = ("host", "content-length", "transfer-encoding", "connection") + (
+                ("x-amz-target",) if target else ())
+            headers = {name: value for name, value in self.headers.items() if name.lower() not in dropped}
             if target is not None:
                 headers["X-Amz-Target"] = target
             for attempt in (1, 2):

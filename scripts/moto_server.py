@@ -238,10 +238,12 @@ def error(start_response, body: dict):
 
 
 def throttled(start_response, region, table, kind):
+    # DynamoDB's model spells the field "throttlingReasons" in a
+    # ThrottlingException (and "ThrottlingReasons" in the other two).
     return error(start_response, {
         "__type": dynamodb_limits.THROTTLING,
         "message": dynamodb_limits.THROTTLED,
-        "ThrottlingReasons": [{
+        "throttlingReasons": [{
             "reason": dynamodb_limits.WRITE_REASON if kind == "write" else dynamodb_limits.READ_REASON,
             "resource": ARN.format(region=region, table=table),
         }],

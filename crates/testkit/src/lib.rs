@@ -39,9 +39,10 @@ pub fn workspace_root() -> PathBuf {
     pitlane_layout::workspace_root().unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// The local Kinesis endpoint: `AWS_ENDPOINT_URL_KINESIS` when the recipes
-/// set it, otherwise the one `just aws-up` wrote to `.pitlane/backend.env`.
-pub(crate) fn local_endpoint(variable: &str) -> String {
+/// A local endpoint (`variable` is `AWS_ENDPOINT_URL_KINESIS` or
+/// `AWS_ENDPOINT_URL_DYNAMODB`): the variable when the recipes set it,
+/// otherwise the one `just aws-up` wrote to `.pitlane/backend.env`.
+pub fn local_endpoint(variable: &str) -> String {
     if let Ok(url) = std::env::var(variable) {
         return url;
     }

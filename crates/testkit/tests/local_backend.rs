@@ -16,7 +16,7 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::PutRecordsRequestEntry;
-use pitlane_testkit::{dynamodb, kinesis, stream_with_shards, unique_name};
+use pitlane_testkit::{dynamodb, kinesis, read_all, stream_with_shards, unique_name};
 
 type Item = HashMap<String, Av>;
 
@@ -404,4 +404,430 @@ async fn a_put_records_call_takes_500_records_and_5_mib_with_the_partition_keys(
         refused(put_records(over).await),
         ("InvalidArgumentException".to_owned(), "Records size exceeds 5 MB limit".to_owned())
     );
+}
+
+// ── throughput ─────────────────────────────────────────────────────────────
+//
+// The local backend throttles as AWS does (scripts/kinesis_limits.py,
+// scripts/moto_server.py): a shard takes 1,000 records or 1 MiB a second and
+// serves 5 GetRecords calls a second; a DynamoDB partition key 1,000 write
+// and 3,000 read units a second; a transaction in flight holds its items.
+//
+// None of these tests can flake on a slow machine. What happens within one
+// call is decided at one instant, so those edges are tested within one call.
+// An edge that takes several calls ("the 1,001st record of the second") is
+// asserted only when the calls fitted in the second for certain: the server
+// saw the first no earlier than the client sent it and the last no later
+// than the client had its answer, so calls that took less than a second by
+// the client's clock took less by the server's. A slower attempt (a loaded
+// machine) proves nothing either way: the test lets the window drain and
+// tries again, a few times. What must pass always passes, however slow the
+// calls, and is asserted every time.
+
+use std::time::{Duration, Instant};
+
+use aws_sdk_dynamodb::config::retry::RetryConfig;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+
+/// Attempts at a multi-call edge before the machine is called too slow.
+const ATTEMPTS: usize = 5;
+/// More than the one-second window: what an attempt spent is forgotten.
+const DRAIN: Duration = Duration::from_millis(1100);
+
+/// A Kinesis client that reports a throttled call instead of retrying it.
+fn kinesis_once() -> aws_sdk_kinesis::Client {
+    let config = kinesis().config().to_builder().retry_config(RetryConfig::disabled()).build();
+    aws_sdk_kinesis::Client::from_conf(config)
+}
+
+/// A DynamoDB client that reports a throttled call instead of retrying it.
+fn dynamodb_once() -> aws_sdk_dynamodb::Client {
+    let config = dynamodb().config().to_builder().retry_config(RetryConfig::disabled()).build();
+    aws_sdk_dynamodb::Client::from_conf(config)
+}
+
+fn too_slow(what: &str) -> ! {
+    panic!(
+        "{ATTEMPTS} attempts, and never did {what} fit in one second: the machine is too busy to test this edge"
+    )
+}
+
+const SHARD: &str = "shardId-000000000000";
+
+fn write_refusal(stream: &str) -> String {
+    format!("Rate exceeded for shard {SHARD} in stream {stream} under account 123456789012.")
+}
+
+#[tokio::test]
+async fn a_shard_takes_1000_records_a_second_and_refuses_the_next_alone() {
+    let client = kinesis_once();
+    let stream = unique_name("throughput");
+    stream_with_shards(&client, &stream, 1).await;
+    let put_records = |entries: Vec<PutRecordsRequestEntry>| {
+        client.put_records().stream_name(&stream).set_records(Some(entries)).send()
+    };
+    for _ in 0..ATTEMPTS {
+        let start = Instant::now();
+        for _ in 0..2 {
+            let output = put_records(vec![entry(1, "k"); 500]).await.expect("500 records");
+            assert_eq!(output.failed_record_count(), Some(0), "1,000 records a second are taken");
+        }
+        let over = put_records(vec![entry(1, "k")]).await.expect("a PutRecords call is answered");
+        let single = client
+            .put_record()
+            .stream_name(&stream)
+            .data(Blob::new(b"x".to_vec()))
+            .partition_key("k");
+        let single = single.send().await;
+        if start.elapsed() >= Duration::from_secs(1) {
+            tokio::time::sleep(DRAIN).await;
+            continue;
+        }
+        // The 1,001st record of the second fails alone, in AWS's words…
+        assert_eq!(over.failed_record_count(), Some(1));
+        let entry = &over.records()[0];
+        assert_eq!(entry.error_code(), Some("ProvisionedThroughputExceededException"));
+        assert_eq!(entry.error_message(), Some(write_refusal(&stream).as_str()));
+        assert_eq!(entry.sequence_number(), None);
+        // …and a PutRecord over the limit is refused whole.
+        assert_eq!(
+            refused(single),
+            ("ProvisionedThroughputExceededException".to_owned(), write_refusal(&stream))
+        );
+        return;
+    }
+    too_slow("1,002 records");
+}
+
+#[tokio::test]
+async fn a_shard_takes_1_mib_a_second_with_the_partition_keys() {
+    let client = kinesis_once();
+    let stream = unique_name("throughput");
+    stream_with_shards(&client, &stream, 1).await;
+    // Two records of 512 KiB with their one-byte keys: 1 MiB exactly, then
+    // one byte of data and its key, 2 bytes over. One call: one instant.
+    let half = MIB / 2 - 1;
+    let output = client
+        .put_records()
+        .stream_name(&stream)
+        .records(entry(half, "k"))
+        .records(entry(half, "k"))
+        .records(entry(1, "k"))
+        .send()
+        .await
+        .expect("a PutRecords call is answered");
+    assert_eq!(output.failed_record_count(), Some(1));
+    let codes: Vec<_> = output.records().iter().map(|r| r.error_code()).collect();
+    assert_eq!(codes, [None, None, Some("ProvisionedThroughputExceededException")]);
+    let stored = read_all(&kinesis(), &stream).await;
+    assert_eq!(stored.len(), 2, "the refused record is not written");
+}
+
+#[tokio::test]
+async fn a_shard_serves_5_get_records_calls_a_second_to_all_its_readers() {
+    let client = kinesis_once();
+    let stream = unique_name("throughput");
+    stream_with_shards(&client, &stream, 1).await;
+    let iterator = || async {
+        let output = client
+            .get_shard_iterator()
+            .stream_name(&stream)
+            .shard_id(SHARD)
+            .shard_iterator_type(aws_sdk_kinesis::types::ShardIteratorType::TrimHorizon)
+            .send()
+            .await
+            .expect("GetShardIterator");
+        output.shard_iterator().expect("an iterator").to_owned()
+    };
+    // Two readers of one shard share its 5 calls.
+    let mut readers = [iterator().await, iterator().await];
+    for _ in 0..ATTEMPTS {
+        let start = Instant::now();
+        for call in 0..5 {
+            let reader = &mut readers[call % 2];
+            let page = client.get_records().shard_iterator(reader.as_str()).send().await;
+            *reader = page.expect("5 calls a second").next_shard_iterator().unwrap().to_owned();
+        }
+        let sixth = client.get_records().shard_iterator(readers[1].as_str()).send().await;
+        if start.elapsed() >= Duration::from_secs(1) {
+            if let Ok(page) = sixth {
+                readers[1] = page.next_shard_iterator().unwrap().to_owned();
+            }
+            tokio::time::sleep(DRAIN).await;
+            continue;
+        }
+        assert_eq!(
+            refused(sixth),
+            (
+                "ProvisionedThroughputExceededException".to_owned(),
+                format!("Rate exceeded for Shard - 123456789012/{stream}/{SHARD}")
+            )
+        );
+        return;
+    }
+    too_slow("6 GetRecords calls");
+}
+
+#[tokio::test]
+async fn a_shard_that_returned_more_than_2_mib_refuses_reads_until_it_has_caught_up() {
+    let client = kinesis_once();
+    let stream = unique_name("throughput");
+    stream_with_shards(&client, &stream, 1).await;
+    // 3 MiB, written at the shard's 1 MiB a second: retried until taken.
+    for _ in 0..3 {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while client
+            .put_record()
+            .stream_name(&stream)
+            .data(Blob::new(vec![b'x'; MIB - 1]))
+            .partition_key("k")
+            .send()
+            .await
+            .is_err()
+        {
+            assert!(Instant::now() < deadline, "a shard takes 1 MiB every second");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    tokio::time::sleep(DRAIN).await;
+    let iterator = client
+        .get_shard_iterator()
+        .stream_name(&stream)
+        .shard_id(SHARD)
+        .shard_iterator_type(aws_sdk_kinesis::types::ShardIteratorType::TrimHorizon)
+        .send()
+        .await
+        .expect("GetShardIterator")
+        .shard_iterator
+        .expect("an iterator");
+    for _ in 0..ATTEMPTS {
+        let start = Instant::now();
+        let page =
+            client.get_records().shard_iterator(&iterator).send().await.expect("a first read");
+        let read = Instant::now();
+        assert_eq!(page.records().len(), 3, "one call reads up to 10 MiB");
+        let next = page.next_shard_iterator().unwrap();
+        let again = client.get_records().shard_iterator(next).send().await;
+        // 3 MiB at 2 MiB a second: the shard is busy for 1.5 s after the read.
+        if start.elapsed() < Duration::from_millis(1500) {
+            let (code, _) = refused(again);
+            assert_eq!(code, "ProvisionedThroughputExceededException");
+            // Once they are paid for, the shard serves reads again.
+            tokio::time::sleep_until((read + Duration::from_millis(1600)).into()).await;
+            client.get_records().shard_iterator(next).send().await.expect("caught up");
+            return;
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    too_slow("two reads");
+}
+
+/// An item of exactly `bytes` as DynamoDB counts them (names and values).
+fn sized(pk: &str, sk: &str, bytes: usize) -> Item {
+    let fixed = "pk".len() + pk.len() + "sk".len() + sk.len() + "pad".len();
+    item(pk, sk, [("pad", Av::S("x".repeat(bytes - fixed)))])
+}
+
+fn throttled_reasons(error: &aws_sdk_dynamodb::types::error::ThrottlingException) -> Vec<String> {
+    error.throttling_reasons().iter().map(|r| r.reason().unwrap_or_default().to_owned()).collect()
+}
+
+const THROTTLED: &str = "Throughput exceeds the current capacity of your table or index. DynamoDB is \
+     automatically scaling your table or index so please try again shortly. If exceptions persist, \
+     check if you have a hot key: \
+     https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-partition-key-design.html";
+
+#[tokio::test]
+async fn a_partition_key_takes_1000_write_units_a_second_and_another_key_is_unaffected() {
+    let (_, table) = table().await;
+    let client = dynamodb_once();
+    for attempt in 0..ATTEMPTS {
+        let hot = format!("hot-{attempt}");
+        let start = Instant::now();
+        // 400 + 400 + 200 units: 1 unit per KB, rounded up.
+        for (sk, kb) in [("1", 400), ("2", 400), ("3", 200)] {
+            let put = client.put_item().table_name(&table).set_item(Some(sized(&hot, sk, kb * KB)));
+            put.send().await.expect("1,000 write units a second");
+        }
+        let over = client.put_item().table_name(&table).set_item(Some(item(&hot, "4", []))).send();
+        let over = over.await;
+        if start.elapsed() >= Duration::from_secs(1) {
+            tokio::time::sleep(DRAIN).await;
+            continue;
+        }
+        match over.map_err(|e| e.into_service_error()) {
+            Err(PutItemError::ThrottlingException(e)) => {
+                assert_eq!(e.message(), Some(THROTTLED));
+                assert_eq!(throttled_reasons(&e), ["TableWriteKeyRangeThroughputExceeded"]);
+                let resource = e.throttling_reasons()[0].resource().unwrap_or_default();
+                assert_eq!(
+                    resource,
+                    format!("arn:aws:dynamodb:us-east-1:123456789012:table/{table}")
+                );
+            }
+            other => panic!("the 1,001st unit of the second is throttled: {other:?}"),
+        }
+        assert!(!stored(&client, &table, &hot, "4").await, "a throttled write is not written");
+        let cold = client.put_item().table_name(&table).set_item(Some(item("cold", "4", [])));
+        cold.send().await.expect("another partition key has its own 1,000 units");
+        return;
+    }
+    too_slow("four writes");
+}
+
+#[tokio::test]
+async fn a_partition_key_serves_3000_read_units_a_second() {
+    let (_, table) = table().await;
+    let client = dynamodb_once();
+    for attempt in 0..ATTEMPTS {
+        let hot = format!("hot-{attempt}");
+        let put = client.put_item().table_name(&table).set_item(Some(sized(&hot, "a", 400 * KB)));
+        put.send().await.expect("a 400 KB item");
+        let get = |consistent: bool| {
+            client
+                .get_item()
+                .table_name(&table)
+                .set_key(Some(item(&hot, "a", [])))
+                .consistent_read(consistent)
+                .send()
+        };
+        let start = Instant::now();
+        // 100 units a strongly consistent read of 400 KB (1 per 4 KB), 50 an
+        // eventually consistent one: 29 × 100 + 2 × 50 = 3,000.
+        for _ in 0..29 {
+            get(true).await.expect("3,000 read units a second");
+        }
+        for _ in 0..2 {
+            get(false).await.expect("half as much eventually consistent");
+        }
+        let over = get(false).await;
+        if start.elapsed() >= Duration::from_secs(1) {
+            tokio::time::sleep(DRAIN).await;
+            continue;
+        }
+        let error = over.expect_err("the 3,001st unit of the second is throttled");
+        let error = error.into_service_error();
+        let aws_sdk_dynamodb::operation::get_item::GetItemError::ThrottlingException(e) = error
+        else {
+            panic!("ThrottlingException: {error:?}");
+        };
+        assert_eq!(throttled_reasons(&e), ["TableReadKeyRangeThroughputExceeded"]);
+        return;
+    }
+    too_slow("32 reads");
+}
+
+fn cancellation_codes(error: TransactWriteItemsError) -> Vec<String> {
+    let TransactWriteItemsError::TransactionCanceledException(e) = error else {
+        panic!("TransactionCanceledException: {error:?}");
+    };
+    e.cancellation_reasons().iter().map(|r| r.code().unwrap_or_default().to_owned()).collect()
+}
+
+#[tokio::test]
+async fn a_transaction_counts_twice_and_a_throttled_item_cancels_it() {
+    let (_, table) = table().await;
+    let client = dynamodb_once();
+    let transact = |items: Vec<Item>| {
+        client
+            .transact_write_items()
+            .set_transact_items(Some(items.into_iter().map(|i| transact_put(&table, i)).collect()))
+            .send()
+    };
+    // 250 + 250 units, twice in a transaction: 1,000 exactly, in one call.
+    transact(vec![sized("t1", "a", 250 * KB), sized("t1", "b", 250 * KB)])
+        .await
+        .expect("1,000 write units in one transaction");
+    // One unit (twice) more on a fresh key: that item throttles, the
+    // transaction is cancelled, and another key's item is not to blame.
+    let error = transact(vec![
+        sized("t2", "a", 250 * KB),
+        sized("t2", "b", 250 * KB),
+        item("t2", "c", []),
+        item("other", "c", []),
+    ])
+    .await
+    .expect_err("past 1,000 units the transaction is cancelled");
+    assert_eq!(
+        cancellation_codes(error.into_service_error()),
+        ["None", "None", "ThrottlingError", "None"]
+    );
+    assert!(!stored(&client, &table, "t2", "a").await, "a cancelled transaction writes nothing");
+    assert!(!stored(&client, &table, "other", "c").await);
+}
+
+/// Sends `POST /pitlane/release/NAME` to the local DynamoDB: the transaction
+/// sent with `x-pitlane-hold: NAME` stops holding its items.
+async fn release(name: &str) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let url = pitlane_testkit::local_endpoint("AWS_ENDPOINT_URL_DYNAMODB");
+    let address = url.trim_start_matches("http://").trim_end_matches('/');
+    let mut connection = tokio::net::TcpStream::connect(address).await.expect("the local DynamoDB");
+    let request = format!(
+        "POST /pitlane/release/{name} HTTP/1.1\r\nHost: {address}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    connection.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    connection.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
+
+#[tokio::test]
+async fn an_item_held_by_a_transaction_in_flight_refuses_other_writes_and_transactions() {
+    let (_, table) = table().await;
+    let client = dynamodb_once();
+    let hold = unique_name("hold");
+    // Transaction A holds ("c", "1") until it is released: the test meets it
+    // for certain, however slowly the machine runs.
+    let first = {
+        let (client, table, hold) = (client.clone(), table.clone(), hold.clone());
+        tokio::spawn(async move {
+            client
+                .transact_write_items()
+                .transact_items(transact_put(&table, item("c", "1", [("by", Av::S("A".into()))])))
+                .customize()
+                .mutate_request(move |request| {
+                    request.headers_mut().insert("x-pitlane-hold", hold.clone());
+                })
+                .send()
+                .await
+        })
+    };
+    // A plain write on the item succeeds until A holds it, then is refused.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let refusal = loop {
+        let put = client.put_item().table_name(&table).set_item(Some(item("c", "1", []))).send();
+        match put.await {
+            Ok(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            Err(error) => break refused::<()>(Err(error)),
+        }
+        assert!(Instant::now() < deadline, "transaction A never held its item");
+    };
+    assert_eq!(
+        refusal,
+        (
+            "TransactionConflictException".to_owned(),
+            "Transaction is ongoing for the item.".to_owned()
+        )
+    );
+    // Transaction B, on the same item and another, meets A: cancelled, with
+    // TransactionConflict for that item alone.
+    let second = client
+        .transact_write_items()
+        .transact_items(transact_put(&table, item("c", "2", [])))
+        .transact_items(transact_put(&table, item("c", "1", [("by", Av::S("B".into()))])))
+        .send()
+        .await
+        .expect_err("two transactions in flight on one item");
+    assert_eq!(cancellation_codes(second.into_service_error()), ["None", "TransactionConflict"]);
+
+    release(&hold).await;
+    first.await.unwrap().expect("transaction A commits");
+    let key = item("c", "1", []);
+    let kept = client.get_item().table_name(&table).set_key(Some(key)).send().await.unwrap();
+    assert_eq!(kept.item.unwrap()["by"], Av::S("A".into()));
+    assert!(!stored(&client, &table, "c", "2").await, "B wrote nothing");
+    // Released, the item takes plain writes again.
+    put(&client, &table, item("c", "1", [])).await.expect("no transaction holds it");
 }
