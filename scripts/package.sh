@@ -14,7 +14,7 @@ venv="$root/.tools/lambda"
 # The functions template.yaml deploys: (function, binary).
 FUNCTIONS=(
   "vote-api:vote-api-solution"
-  "record-votes:reliable-votes-solution"
+  "record-votes:keep-up-votes-solution"
   "results-api:results-api-solution"
   "event-logs:event-logs-solution"
 )

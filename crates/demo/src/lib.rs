@@ -5,7 +5,7 @@
 //!     ▲            │                                                │
 //!     │            └──GET /results──▶ results API (day 08)          ▼
 //!     │                                   ▲               event-source mapping
-//!     └──── web/ pages                    └── Results ◀── record-votes (day 09)
+//!     └──── web/ pages                    └── Results ◀── record-votes (day 11)
 //! ```
 //!
 //! Everything runs in this process but the emulators: the gateway invokes
@@ -73,8 +73,8 @@ impl System {
         pitlane_esm::shards::create_stream_and_wait(&kinesis, &names.stream, 2).await?;
         day09_failures_and_retries_solution::create_tables(&dynamodb, &names.tables).await?;
 
-        // The consumer `just deploy` deploys: day 07's exactly-once count,
-        // with day 09's retries and dead letters.
+        // The consumer `just deploy` deploys: day 11's concurrent
+        // exactly-once count, with day 09's retries and dead letters.
         let consumer = {
             let consumer = Arc::new(day09_failures_and_retries_solution::Consumer {
                 client: dynamodb.clone(),
@@ -88,8 +88,12 @@ impl System {
                     let consumer = consumer.clone();
                     async move {
                         Ok::<_, std::convert::Infallible>(
-                            day09_failures_and_retries_solution::handle(&consumer, event.payload)
-                                .await,
+                            day11_keep_up_solution::handle(
+                                &consumer,
+                                event.payload,
+                                day11_keep_up_solution::CONCURRENCY,
+                            )
+                            .await,
                         )
                     }
                 },

@@ -81,7 +81,10 @@ fn expected_permissions(function: &str) -> BTreeSet<(String, String)> {
         "RecordVotesFunction" => {
             let mut list = read_stream.to_vec();
             list.extend([
+                // Day 11: accept a vote (a conditional put), then mark it
+                // counted and add to its driver (updates in a transaction).
                 ("dynamodb:PutItem", "VotesTable".to_owned()),
+                ("dynamodb:UpdateItem", "VotesTable".to_owned()),
                 ("dynamodb:UpdateItem", "ResultsTable".to_owned()),
                 ("dynamodb:PutItem", "DeadLettersTable".to_owned()),
                 ("sqs:SendMessage", "FailedBatchesQueue".to_owned()),
@@ -245,9 +248,9 @@ fn each_function_gets_exactly_the_environment_its_code_reads() {
         (
             "RecordVotesFunction",
             vec![
-                day09_failures_and_retries_solution::VOTES_TABLE_ENV,
-                day09_failures_and_retries_solution::RESULTS_TABLE_ENV,
-                day09_failures_and_retries_solution::DEAD_LETTERS_TABLE_ENV,
+                day11_keep_up_solution::VOTES_TABLE_ENV,
+                day11_keep_up_solution::RESULTS_TABLE_ENV,
+                day11_keep_up_solution::DEAD_LETTERS_TABLE_ENV,
             ],
         ),
         (

@@ -19,7 +19,7 @@
 //! twice (day 07 exists because of it), which shows the comparison can see
 //! a double count.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -94,7 +94,8 @@ async fn main() -> ExitCode {
         ("poison", poison(&mut figures).await),
         ("faults", faults(&mut figures).await),
         ("bad input", bad_input(&mut figures).await),
-        ("crash", crash(&mut figures).await),
+        ("crash", crash(&mut figures, Consumer::Day09).await),
+        ("crash", crash(&mut figures, Consumer::Day11).await),
     ] {
         match outcome {
             Ok(what) => println!("  ✔ {name:<10} {what}"),
@@ -655,35 +656,74 @@ async fn bad_input(figures: &mut Figures) -> Outcome {
 
 // ─── 5. crash ────────────────────────────────────────────────────────────
 
-async fn crash(figures: &mut Figures) -> Outcome {
+/// The two exactly-once consumers, as the Lambda binaries they ship as.
+#[derive(Clone, Copy)]
+enum Consumer {
+    /// Day 09: one transaction per vote, in order.
+    Day09,
+    /// Day 11: concurrent conditional puts, then a transaction per group.
+    Day11,
+}
+
+impl Consumer {
+    fn binary(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Day09 => ("reliable-votes", env!("CARGO_BIN_EXE_reliable-votes")),
+            Self::Day11 => ("keep-up-votes", env!("CARGO_BIN_EXE_keep-up-votes")),
+        }
+    }
+
+    /// The calls during which the process is killed, counted across
+    /// processes: (operation, the how-manieth call of that operation).
+    /// Day 09 makes one transaction per vote: mid-batch, three times. Day 11
+    /// is killed in each of its steps: among a batch's concurrent puts, right
+    /// after a batch's puts and before its count, and inside a count.
+    fn kill_at(self) -> HashSet<(&'static str, u64)> {
+        match self {
+            Self::Day09 => HashSet::from([
+                ("TransactWriteItems", 40),
+                ("TransactWriteItems", 170),
+                ("TransactWriteItems", 290),
+            ]),
+            Self::Day11 => HashSet::from([
+                ("PutItem", 30),
+                ("TransactWriteItems", 2),
+                ("PutItem", 260),
+                ("TransactWriteItems", 5),
+            ]),
+        }
+    }
+}
+
+async fn crash(figures: &mut Figures, consumer: Consumer) -> Outcome {
+    let (name, binary) = consumer.binary();
     let votes = all_records("votes");
     let (expected, poison) = expectations(&votes.records);
     let (_, stream) = stream_holding(&votes, 2, "rel-crash").await;
     let tables = day09_tables("rel-crash");
     day09::create_tables(&dynamodb(), &tables).await.map_err(|e| e.to_string())?;
 
-    // The process is killed while it makes these transactions (counting
-    // across processes): mid-batch, and once right after a write was sent.
-    let kill_at: HashSet<u64> = HashSet::from([40, 170, 290]);
+    // The process is killed while it makes these calls (counting across
+    // processes): mid-batch, and right after a write was sent.
+    let kill_at = consumer.kill_at();
+    let kills = kill_at.len() as u32;
     let function: Arc<std::sync::OnceLock<Arc<RuntimeApiProcess>>> = Arc::default();
     let plan = {
         let function = function.clone();
-        let mut transactions = 0;
+        let mut calls: HashMap<String, u64> = HashMap::new();
         move |call: &Call| {
-            if call.operation == "TransactWriteItems" {
-                transactions += 1;
-                if kill_at.contains(&transactions) {
-                    function.get().expect("the function runs").crash();
-                }
+            let seen = calls.entry(call.operation.clone()).or_default();
+            *seen += 1;
+            if kill_at.contains(&(call.operation.as_str(), *seen)) {
+                function.get().expect("the function runs").crash();
             }
             Reply::Forward
         }
     };
     let proxy = FaultProxy::dynamodb_with(plan).await;
     let log = std::env::temp_dir().join(format!("{}.log", unique_name("rel-crash")));
-    let binary = env!("CARGO_BIN_EXE_reliable-votes");
     let process = RuntimeApiProcess::start(
-        "reliable-votes",
+        name,
         binary,
         &[
             ("AWS_ENDPOINT_URL_DYNAMODB", proxy.url()),
@@ -710,7 +750,7 @@ async fn crash(figures: &mut Figures) -> Outcome {
     figures.add(lost + missing_letters, double, esm.records_succeeded);
     figures.crashes += process.crashes();
     let logs = || std::fs::read_to_string(&log).unwrap_or_default();
-    check(process.crashes() == 3 && process.starts() == 4, || {
+    check(process.crashes() == kills && process.starts() == kills + 1, || {
         format!(
             "{} crashes, {} starts (log: {})",
             process.crashes(),
@@ -726,7 +766,7 @@ async fn crash(figures: &mut Figures) -> Outcome {
     check(letters == poison, || format!("{letters} dead letters, not {poison}"))?;
     let _ = std::fs::remove_file(&log);
     Ok(format!(
-        "the reliable-votes process killed 3 times mid-batch and restarted: {} invocations, {records} records, exact counts, {poison} dead letters",
+        "the {name} process killed {kills} times mid-batch and restarted: {} invocations, {records} records, exact counts, {poison} dead letters",
         esm.invocations
     ))
 }
