@@ -170,6 +170,10 @@ pub fn fixture(path: &str) -> KinesisEvent {
 /// one call (AWS says so, and the local backend does reorder them), so each
 /// call carries at most one record per partition key; calls follow each
 /// other in order.
+///
+/// A shard takes 1,000 records or 1 MiB a second (the local backend
+/// throttles as AWS does), so the records a call had refused are sent again,
+/// after a pause that doubles, before the next call: the order per key holds.
 pub async fn replay(client: &aws_sdk_kinesis::Client, stream: &str, batch: &KinesisEvent) {
     let mut calls: Vec<Vec<PutRecordsRequestEntry>> = Vec::new();
     let mut keys_in_last_call = std::collections::HashSet::new();
@@ -188,15 +192,37 @@ pub async fn replay(client: &aws_sdk_kinesis::Client, stream: &str, batch: &Kine
             .expect("partition key and data are set");
         calls.last_mut().expect("a call was pushed").push(entry);
     }
-    for entries in calls {
-        let output = client
-            .put_records()
-            .stream_name(stream)
-            .set_records(Some(entries))
-            .send()
-            .await
-            .expect("PutRecords");
-        assert_eq!(output.failed_record_count(), Some(0), "the local backend rejected records");
+    for mut entries in calls {
+        let mut pause = std::time::Duration::from_millis(50);
+        for attempt in 1.. {
+            let output = client
+                .put_records()
+                .stream_name(stream)
+                .set_records(Some(entries.clone()))
+                .send()
+                .await
+                .expect("PutRecords");
+            let refused: Vec<_> = entries
+                .into_iter()
+                .zip(output.records())
+                .filter(|(_, result)| result.error_code().is_some())
+                .map(|(entry, result)| {
+                    assert_eq!(
+                        result.error_code(),
+                        Some("ProvisionedThroughputExceededException"),
+                        "the local backend rejected a record: {result:?}"
+                    );
+                    entry
+                })
+                .collect();
+            if refused.is_empty() {
+                break;
+            }
+            assert!(attempt < 60, "a shard stayed throttled for a minute");
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(std::time::Duration::from_secs(1));
+            entries = refused;
+        }
     }
 }
 
