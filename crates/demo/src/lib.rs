@@ -112,6 +112,7 @@ impl System {
             bisect_batch_on_function_error: mapping.bisect_batch_on_function_error,
             maximum_retry_attempts: mapping.maximum_retry_attempts,
             maximum_record_age: mapping.maximum_record_age,
+            parallelization_factor: mapping.parallelization_factor,
             on_failure: Some(root.join(".pitlane/esm-failures.jsonl")),
             ..EsmConfig::new(&names.stream)
         };

@@ -56,6 +56,9 @@ pub struct MappingSettings {
     pub maximum_retry_attempts: Option<u32>,
     /// `None` for -1 (or absent): no age limit but the stream's retention.
     pub maximum_record_age: Option<Duration>,
+    /// Batches of one shard in flight at once (1 when absent); the mapping
+    /// refuses a value outside 1 to 10 when it starts, as AWS does.
+    pub parallelization_factor: usize,
 }
 
 fn resources(template: &Value) -> Result<&serde_norway::Mapping, TemplateError> {
@@ -164,6 +167,7 @@ impl MappingSettings {
             maximum_record_age: number("MaximumRecordAgeInSeconds")
                 .filter(|n| *n >= 0)
                 .map(|n| Duration::from_secs(n as u64)),
+            parallelization_factor: number("ParallelizationFactor").unwrap_or(1).max(0) as usize,
         })
     }
 }
@@ -218,6 +222,10 @@ Resources:
         assert!(settings.report_batch_item_failures && settings.bisect_batch_on_function_error);
         assert!(settings.batch_size >= 1);
         assert_eq!(settings.maximum_record_age, Some(Duration::from_secs(86_400)));
+        assert_eq!(settings.parallelization_factor, 1);
+        let four = template().replace("ParallelizationFactor: 1", "ParallelizationFactor: 4");
+        let settings = MappingSettings::from_template(&four, "RecordVotesMapping").unwrap();
+        assert_eq!(settings.parallelization_factor, 4, "read, not dropped");
         assert!(MappingSettings::from_template(&template(), "NoSuchMapping").is_err());
     }
 }

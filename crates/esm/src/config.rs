@@ -42,6 +42,10 @@ pub struct EsmConfig {
     pub maximum_record_age: Option<Duration>,
     /// `BisectBatchOnFunctionError`.
     pub bisect_batch_on_function_error: bool,
+    /// `ParallelizationFactor`: how many batches of one shard are in flight
+    /// at once (1 to 10, default 1). A partition key's records stay in
+    /// order, and are never in two batches in flight at once.
+    pub parallelization_factor: usize,
     /// `DestinationConfig.OnFailure`: here a JSON-lines file that receives
     /// the metadata of every batch given up.
     pub on_failure: Option<PathBuf>,
@@ -68,6 +72,7 @@ impl EsmConfig {
             maximum_retry_attempts: None,
             maximum_record_age: None,
             bisect_batch_on_function_error: false,
+            parallelization_factor: 1,
             on_failure: None,
             function_timeout: Duration::from_secs(3),
             retry_delay: Duration::from_millis(200),
@@ -91,6 +96,12 @@ impl EsmConfig {
         if self.maximum_record_age.is_some_and(|age| !ages.contains(&age)) {
             return Err("MaximumRecordAgeInSeconds must be -1 or 60 to 604,800".to_owned());
         }
+        if !(1..=10).contains(&self.parallelization_factor) {
+            return Err(format!(
+                "ParallelizationFactor must be 1 to 10, not {}",
+                self.parallelization_factor
+            ));
+        }
         if self.function_timeout.is_zero() || self.function_timeout > Duration::from_secs(900) {
             return Err("a function's timeout is 1 second to 15 minutes".to_owned());
         }
@@ -111,6 +122,7 @@ mod tests {
         assert_eq!(config.maximum_record_age, None);
         assert!(!config.report_batch_item_failures && !config.bisect_batch_on_function_error);
         assert_eq!(config.function_timeout, Duration::from_secs(3));
+        assert_eq!(config.parallelization_factor, 1);
         assert!(config.validate().is_ok());
     }
 
@@ -135,5 +147,8 @@ mod tests {
         assert!(aged(60).is_ok() && aged(604_800).is_ok());
         assert!(aged(604_801).is_err());
         assert!(with(|c| c.function_timeout = Duration::ZERO).is_err());
+        assert!(with(|c| c.parallelization_factor = 0).unwrap_err().contains("Parallelization"));
+        assert!(with(|c| c.parallelization_factor = 11).is_err());
+        assert!(with(|c| c.parallelization_factor = 10).is_ok());
     }
 }

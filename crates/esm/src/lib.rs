@@ -34,21 +34,29 @@
 //! [`shards`] holds the stream plumbing the mapping shares with the fixture
 //! recorder (`src/bin/record.rs`, `just record`) and the tests.
 //!
-//! Differences from AWS: no `ParallelizationFactor` (always 1), no tumbling
-//! windows, no filtering.
+//! - with [`EsmConfig::parallelization_factor`] N, up to N batches of one
+//!   shard are in flight at once, split by partition key so that a key's
+//!   records stay in order and are never in two batches in flight; the
+//!   checkpoint never moves past a record that is not done.
+//!
+//! Differences from AWS: no tumbling windows, no filtering; the concurrent
+//! batches of a read all finish before the next read (AWS keeps reading).
 //! Where AWS leaves a detail unspecified, this ESM chooses and says so: the
 //! two halves of a bisected batch start with a fresh retry count.
 
 mod config;
+mod delivery;
 mod invoke;
 mod mapping;
+mod on_failure;
 mod runtime_api;
 pub mod shards;
+mod worker;
 
 pub use config::{EsmConfig, StartingPosition};
+pub use delivery::MAX_PAYLOAD_BYTES;
 pub use invoke::{FunctionError, HttpInvoker, InProcess, Invoke};
-pub use mapping::{
-    EsmError, EsmReport, EventSourceMapping, FailureRecord, MAX_PAYLOAD_BYTES,
-    MIN_GET_RECORDS_INTERVAL, run_until_caught_up,
-};
+pub use mapping::{EsmError, EsmReport, EventSourceMapping, run_until_caught_up};
+pub use on_failure::{FailureRecord, KinesisBatchInfo, RequestContext, ResponseContext};
 pub use runtime_api::RuntimeApiProcess;
+pub use worker::MIN_GET_RECORDS_INTERVAL;

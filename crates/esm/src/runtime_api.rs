@@ -150,6 +150,16 @@ impl RuntimeApiProcess {
         self.crashes.load(Ordering::Relaxed)
     }
 
+    /// The running process's peak resident memory so far, in KiB (`VmHWM`
+    /// in `/proc/<pid>/status`): what Lambda reports as "Max Memory Used".
+    /// `None` when no process runs, or off Linux.
+    pub async fn peak_rss_kib(&self) -> Option<u64> {
+        let pid = self.environment.lock().await.as_ref()?.id()?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    }
+
     fn spawn(&self) -> Result<Child, FunctionError> {
         let output = match &self.log {
             Some(file) => std::fs::OpenOptions::new()

@@ -718,3 +718,99 @@ async fn after_a_reshard_parent_shards_are_read_before_their_children() {
         "every parent record is delivered before any child's: {order:?}"
     );
 }
+
+/// What a handler saw of concurrent batches: the most in flight at once,
+/// every (partition key, sequence number) in the order handled, and any
+/// key found in two batches in flight at once.
+#[derive(Default)]
+struct Concurrency {
+    in_flight: Vec<Vec<String>>,
+    most: usize,
+    handled: Vec<(String, String)>,
+    overlaps: Vec<String>,
+}
+
+/// A handler that takes 30 ms a batch and watches the batches in flight.
+fn watching(state: Arc<Mutex<Concurrency>>) -> Arc<dyn Invoke> {
+    Arc::new(InProcess::new(
+        "watcher",
+        Duration::from_secs(3),
+        move |event: LambdaEvent<KinesisEvent>| {
+            let state = state.clone();
+            async move {
+                let keys: Vec<String> =
+                    event.payload.records.iter().map(|r| r.kinesis.partition_key.clone()).collect();
+                {
+                    let mut state = state.lock().unwrap();
+                    let busy: Vec<String> = state.in_flight.iter().flatten().cloned().collect();
+                    let overlaps: Vec<String> =
+                        keys.iter().filter(|key| busy.contains(key)).cloned().collect();
+                    state.overlaps.extend(overlaps);
+                    state.in_flight.push(keys.clone());
+                    state.most = state.most.max(state.in_flight.len());
+                }
+                tokio::time::sleep(Duration::from_millis(30)).await;
+                let mut state = state.lock().unwrap();
+                let mine = state.in_flight.iter().position(|k| *k == keys).unwrap();
+                state.in_flight.remove(mine);
+                for record in &event.payload.records {
+                    let kinesis = &record.kinesis;
+                    state
+                        .handled
+                        .push((kinesis.partition_key.clone(), kinesis.sequence_number.clone()));
+                }
+                Ok::<_, FunctionError>(())
+            }
+        },
+    ))
+}
+
+#[tokio::test]
+async fn with_a_parallelization_factor_batches_of_a_shard_run_at_once_and_each_key_stays_in_order()
+{
+    // One shard, 400 votes from 211 fans (the partition key is the fan).
+    let (client, stream) = stream_holding(&all_votes(), 1, "esm-parallel").await;
+    let state = Arc::new(Mutex::new(Concurrency::default()));
+
+    let config = EsmConfig { batch_size: 10, parallelization_factor: 4, ..quick(&stream) };
+    let report = run_until_caught_up(&client, &config, watching(state.clone())).await.unwrap();
+
+    let state = state.lock().unwrap();
+    assert_eq!((report.records_succeeded, report.records_given_up), (400, 0));
+    assert_eq!(state.handled.len(), 400, "each record once");
+    assert!(state.most > 1 && state.most <= 4, "{} batches in flight at most", state.most);
+    assert!(state.overlaps.is_empty(), "keys in two batches at once: {:?}", state.overlaps);
+    let mut per_key: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for (key, seq) in &state.handled {
+        per_key.entry(key).or_default().push(seq.clone());
+    }
+    assert!(per_key.values().all(|seqs| numeric_order(seqs)), "a key's records out of order");
+    // Everything done: the checkpoint is the shard's last record.
+    let last = state.handled.iter().map(|(_, seq)| seq).max_by_key(|s| (s.len(), *s)).unwrap();
+    assert_eq!(report.checkpoints.values().next(), Some(last));
+}
+
+#[tokio::test]
+async fn with_concurrent_batches_a_reported_failure_is_retried_and_nothing_is_lost_or_repeated() {
+    let (client, stream) = stream_holding(&all_votes(), 1, "esm-parallel-fail").await;
+    let seen = Seen::default();
+    let config = EsmConfig {
+        batch_size: 20,
+        parallelization_factor: 3,
+        report_batch_item_failures: true,
+        ..quick(&stream)
+    };
+    // The first batch handled reports its 6th record: that lane is retried
+    // from there while the other lanes go on.
+    let report = run_until_caught_up(&client, &config, failing_first_time(seen.clone(), vec![5]))
+        .await
+        .unwrap();
+    let delivered: Vec<String> = per_shard(&seen).into_values().flatten().collect();
+    let mut unique = delivered.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 400, "every record delivered");
+    let first = seen.lock().unwrap()[0].1.len();
+    assert_eq!(delivered.len(), 400 + first - 5, "the failed record and those after it, again");
+    assert_eq!((report.records_succeeded, report.records_given_up), (400, 0));
+}

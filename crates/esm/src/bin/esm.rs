@@ -48,6 +48,9 @@ struct Args {
     /// BisectBatchOnFunctionError.
     #[arg(long)]
     bisect_batch_on_function_error: bool,
+    /// ParallelizationFactor: batches of one shard in flight at once (1 to 10).
+    #[arg(long, default_value_t = 1)]
+    parallelization_factor: usize,
     /// The on-failure destination: a JSON-lines file.
     #[arg(long, default_value = ".pitlane/esm-failures.jsonl")]
     on_failure: PathBuf,
@@ -73,6 +76,7 @@ async fn main() -> Result<()> {
         report_batch_item_failures: args.report_batch_item_failures,
         maximum_retry_attempts: args.maximum_retry_attempts,
         bisect_batch_on_function_error: args.bisect_batch_on_function_error,
+        parallelization_factor: args.parallelization_factor,
         on_failure: Some(args.on_failure),
         function_timeout: timeout,
         ..EsmConfig::new(&args.stream)
