@@ -141,7 +141,7 @@ up() {
   [[ -x "$tools/venv/bin/python" && -d "$tools/node/node_modules/kinesis-local" ]] \
     || "$root/scripts/setup.sh"
   mkdir -p "$logs"
-  if [[ "$throttle" == "off" ]]; then
+  if [[ "$throttle" == "off" ]] && ! running; then
     say "############################################################"
     say "PITLANE_THROTTLE=off: the backend that starts now throttles NOTHING."
     say "AWS would throttle this load. Use it for benchmarks only."

@@ -482,7 +482,10 @@ def main() -> None:
                 region = dynamodb_limits.region_of(environ.get("HTTP_AUTHORIZATION", ""))
                 tables = dynamodb_backends[DEFAULT_ACCOUNT_ID][region].tables
                 operation = target.rpartition(".")[2]
-                return throughput.serve(environ, start_response, operation, request, tables, region)
+                try:
+                    return throughput.serve(environ, start_response, operation, request, tables, region)
+                except (AttributeError, TypeError, KeyError, ValueError):
+                    pass  # malformed in a way the meter did not expect: moto says what is wrong
         with one_at_a_time:
             refused = refusal(environ, start_response)
             if refused is not None:
