@@ -114,7 +114,7 @@ list:
 verify: setup
     @{{backend}} run {{runner}} verify
 
-# Day 10's command on the local backend: `just load-test plan --records-per-second 5000`, `just load-test spread`
+# Day 10's command on the local backend: `just load-test plan --records-per-second 5000`, `just load-test tables`, `just load-test spread`
 load-test *ARGS: setup
     @{{backend}} run cargo run --quiet -p day10-scaling --bin load-test -- {{ARGS}}
 

@@ -7,8 +7,8 @@ use pitlane_testkit::{
 };
 
 use crate::sut::{
-    Keys, Limit, Load, MAX_RECORDS_PER_PUT, MonthlyCost, Prices, TableWrites, hash_ranges,
-    monthly_cost, plan, send_votes, shard_for_key,
+    Counting, Keys, Limit, Load, MAX_RECORDS_PER_PUT, MonthlyCost, Prices, TableWrites,
+    hash_ranges, monthly_cost, plan, send_votes, shard_for_key, table_plan,
 };
 
 /// Small records, one consumer: the vote stream's shape.
@@ -138,6 +138,9 @@ fn the_driver_of_the_day_peak_and_what_a_month_costs() {
 
     let plan = plan(&load);
     let cost = month(&load, plan.shards, 50.0, &Prices::us_east_1());
+    // The tables at the same peak, 60 % of the votes for the favourite.
+    let per_vote = table_plan(20_000.0, 0.6, Counting::PerVote, &Prices::us_east_1());
+    let per_batch = table_plan(20_000.0, 0.6, DAY_11, &Prices::us_east_1());
 
     assert_eq!((plan.shards, plan.binding), (20, Limit::WriteRecords));
     assert!(
@@ -155,7 +158,69 @@ fn the_driver_of_the_day_peak_and_what_a_month_costs() {
         "on_demand_standard_usd_per_month": rounded(cost.on_demand_standard),
         "on_demand_advantage_usd_per_month": rounded(cost.on_demand_advantage),
         "dynamodb_write_request_units_per_month": cost.write_request_units,
+        "tables_counted_per_vote": per_vote,
+        "tables_counted_per_batch": per_batch,
     }));
+}
+
+/// Day 11's consumer: batches of 100, the grid's 22 drivers.
+const DAY_11: Counting = Counting::PerBatch { batch_size: 100, drivers: 22 };
+
+/// Only DynamoDB's on-demand write price, at $1 per million units.
+fn dollar_per_million_writes() -> Prices {
+    Prices { dynamodb_million_write_units: 1.0, ..Prices::default() }
+}
+
+#[test]
+fn counted_per_vote_a_vote_costs_4_units_and_the_favourite_caps_the_whole_system() {
+    let tables = table_plan(20_000.0, 0.6, Counting::PerVote, &dollar_per_million_writes());
+    assert_close(tables.write_units_per_second, 80_000.0, "two transactional writes per vote");
+    assert_close(tables.hottest_item_units_per_second, 24_000.0, "the favourite's 12,000 votes");
+    assert_close(tables.max_votes_per_second, 1_000.0 / 1.2, "1,000 units / (0.6 × 2)");
+    assert!(!tables.fits);
+    assert_close(tables.usd_per_million_votes, 4.0, "4 units a vote");
+}
+
+#[test]
+fn counted_per_batch_the_favourite_takes_one_write_per_group_whatever_its_share() {
+    for share in [0.3, 0.6, 0.9] {
+        let tables = table_plan(20_000.0, share, DAY_11, &dollar_per_million_writes());
+        // 100 votes need 2 groups of at most 78 votes (100 actions − 22
+        // drivers): 200 batches a second, 2 writes of 2 units each on the
+        // favourite's item.
+        assert_close(
+            tables.hottest_item_units_per_second,
+            800.0,
+            "2 groups × 2 units × 200 batches",
+        );
+        assert!(tables.fits, "{tables:?}");
+        assert_close(tables.max_votes_per_second, 25_000.0, "1,000 units / 0.04 per vote");
+        // A put and a mark per vote (3 units), and 2 × 22 counts of 2 units per batch.
+        assert_close(tables.write_units_per_second, 20_000.0 * 3.88, "3.88 units a vote");
+        assert_close(tables.usd_per_million_votes, 3.88, "3.88 units a vote");
+    }
+    // A batch of 10 votes: one group, at most 10 drivers in it.
+    let small = table_plan(
+        1_000.0,
+        0.6,
+        Counting::PerBatch { batch_size: 10, drivers: 22 },
+        &dollar_per_million_writes(),
+    );
+    assert_close(small.hottest_item_units_per_second, 200.0, "100 batches × 1 group × 2 units");
+    assert_close(
+        small.write_units_per_second,
+        1_000.0 * (3.0 + 10.0 * 2.0 / 10.0),
+        "5 units a vote",
+    );
+}
+
+#[test]
+fn a_peak_exactly_at_a_partitions_limit_fits_and_one_vote_more_does_not() {
+    let prices = Prices::default();
+    assert!(table_plan(1_000.0, 0.5, Counting::PerVote, &prices).fits, "1,000 units fit");
+    assert!(!table_plan(1_001.0, 0.5, Counting::PerVote, &prices).fits);
+    let nobody = table_plan(1_000.0, 0.0, Counting::PerVote, &prices);
+    assert!(nobody.fits && nobody.max_votes_per_second.is_infinite(), "{nobody:?}");
 }
 
 #[test]

@@ -10,7 +10,8 @@ use clap::{Parser, Subcommand};
 use pitlane::votes::Crowd;
 
 use crate::day::{
-    Keys, Load, Prices, TableWrites, hash_ranges, monthly_cost, plan, send_votes, shard_for_key,
+    Counting, Keys, Load, Prices, TableWrites, hash_ranges, monthly_cost, plan, send_votes,
+    shard_for_key, table_plan,
 };
 
 #[derive(Parser)]
@@ -51,6 +52,19 @@ enum Command {
         /// The items are written one by one, not in a transaction.
         #[arg(long)]
         no_transaction: bool,
+    },
+    /// What the vote tables take at the peak, counted per vote (days 07, 09)
+    /// and per batch (day 11): write units, the favourite's item, the cost.
+    Tables {
+        /// Votes per second at the peak.
+        #[arg(long, default_value_t = 20_000.0)]
+        votes_per_second: f64,
+        /// The most popular driver's share of the votes at the peak (0 to 1).
+        #[arg(long, default_value_t = 0.6)]
+        hottest_share: f64,
+        /// Records per batch the consumer gets (the mapping's BatchSize).
+        #[arg(long, default_value_t = 100)]
+        batch_size: u32,
     },
     /// Send votes to a new local stream with one constant key, then with a key
     /// per fan, and show where they went.
@@ -111,6 +125,36 @@ pub async fn main() -> Result<()> {
                 "  {:<26} {:>11.0} write request units",
                 "DynamoDB writes", cost.write_request_units
             );
+        }
+        Command::Tables { votes_per_second, hottest_share, batch_size } => {
+            println!(
+                "the vote tables at {votes_per_second} votes/s, {:.0}% of them for one driver:",
+                hottest_share * 100.0
+            );
+            let drivers = pitlane::votes::grid().len() as u32;
+            for (design, counting) in [
+                ("counted per vote", Counting::PerVote),
+                ("counted per batch", Counting::PerBatch { batch_size, drivers }),
+            ] {
+                let tables =
+                    table_plan(votes_per_second, hottest_share, counting, &Prices::us_east_1());
+                println!(
+                    "  {design:<18} {:>8.0} write units/s, ${:.2} per million votes",
+                    tables.write_units_per_second, tables.usd_per_million_votes,
+                );
+                let verdict = if tables.fits {
+                    format!("fits, up to {:.0} votes/s", tables.max_votes_per_second)
+                } else {
+                    format!(
+                        "over a partition's 1,000, throttled past {:.0} votes/s",
+                        tables.max_votes_per_second
+                    )
+                };
+                println!(
+                    "    the favourite's item {:>6.0} units/s: {verdict}",
+                    tables.hottest_item_units_per_second
+                );
+            }
         }
         Command::Spread { shards, votes } => {
             let client = aws_sdk_kinesis::Client::new(&pitlane::aws::load_config().await);

@@ -150,6 +150,8 @@ pub struct Prices {
     pub on_demand_gb_in: f64,
     /// ...and per GB read (the data, once per consumer).
     pub on_demand_gb_out: f64,
+    /// DynamoDB on demand: per million write request units.
+    pub dynamodb_million_write_units: f64,
     /// On-demand Advantage: no per-stream charge; per GB written (rounded as
     /// in Standard)...
     pub advantage_gb_in: f64,
@@ -169,6 +171,9 @@ impl Prices {
             on_demand_stream_hour: 0.04,
             on_demand_gb_in: 0.08,
             on_demand_gb_out: 0.04,
+            // DynamoDB on-demand writes in US East, since the price cut of
+            // November 2024: https://aws.amazon.com/dynamodb/pricing/on-demand/
+            dynamodb_million_write_units: 0.625,
             // "At least 60 % lower" than Standard's 0.08 and 0.04.
             advantage_gb_in: 0.032,
             advantage_gb_out: 0.016,
@@ -266,12 +271,101 @@ pub fn monthly_cost(
 }
 // ANCHOR_END: monthly_cost
 
+/// One DynamoDB partition takes at most this many write units a second, in
+/// either capacity mode; an item lives in one partition, so this is also the
+/// most one item takes.
+pub const PARTITION_WRITE_UNITS: f64 = 1_000.0;
+
+/// The most actions one `TransactWriteItems` call takes.
+pub const MAX_TRANSACTION_ACTIONS: u32 = 100;
+
+/// How the vote consumer counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Counting {
+    /// Days 07 and 09: one transaction per vote, the fan's item and the
+    /// driver's count (2 items, 2 write units each).
+    PerVote,
+    /// Day 11: a conditional put per vote (1 unit), then, per batch, one
+    /// transaction per group of at most [`MAX_TRANSACTION_ACTIONS`] actions:
+    /// a mark per vote (2 units) and one count per driver in the group (2
+    /// units). A group holds at most `100 − drivers` votes, the worst case
+    /// where every driver of the grid appears in it.
+    PerBatch { batch_size: u32, drivers: u32 },
+}
+
+/// What the vote tables take at the peak.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TablePlan {
+    /// Write units a second, all items together.
+    pub write_units_per_second: f64,
+    /// Write units a second on the most popular driver's `Results` item.
+    pub hottest_item_units_per_second: f64,
+    /// The most votes a second before that item reaches
+    /// [`PARTITION_WRITE_UNITS`] and throttles.
+    pub max_votes_per_second: f64,
+    /// Whether the peak fits under that.
+    pub fits: bool,
+    /// What a million votes cost in on-demand writes, in US dollars.
+    pub usd_per_million_votes: f64,
+}
+
+// ANCHOR: table_plan
+/// The tables at a peak of `votes_per_second`, `hottest_share` (0 to 1) of
+/// them for one driver, counted as `counting` says, priced with `prices`.
+/// Items are small (under 1 KB: one unit per write, two in a transaction);
+/// at the peak every batch is full.
+pub fn table_plan(
+    votes_per_second: f64,
+    hottest_share: f64,
+    counting: Counting,
+    prices: &Prices,
+) -> TablePlan {
+    //~ TODO 3: size the tables as well as the stream: the write units a
+    //~   second at the peak, and those of the one item every vote for the
+    //~   favourite updates, which a partition caps whatever the table's mode.
+    //~   Counted per vote, that item takes each of the favourite's votes;
+    //~   counted per batch (day 11), one write per transaction group,
+    //~   whatever the share. Mind what a transaction costs.
+    //~   Chapter: «Day 10 › Size the table too».
+    // solution: todo!("day 10: size the tables")
+    let (units_per_vote, hottest_per_vote) = match counting {
+        // Two transactional writes per vote; the favourite's item takes one
+        // of them for each of its votes.
+        Counting::PerVote => (4.0, 2.0 * hottest_share),
+        Counting::PerBatch { batch_size, drivers } => {
+            let batch = f64::from(batch_size.max(1));
+            let in_group = f64::from(MAX_TRANSACTION_ACTIONS.saturating_sub(drivers).max(1));
+            let groups = (batch / in_group).ceil();
+            let counts_per_group = f64::from(drivers.min(batch_size));
+            // A put (1) and a mark (2) per vote; the counts shared by the batch.
+            let per_vote = 3.0 + groups * counts_per_group * 2.0 / batch;
+            // The favourite's item: one transactional write per group.
+            (per_vote, groups * 2.0 / batch)
+        }
+    };
+    let hottest = votes_per_second * hottest_per_vote;
+    let max_votes_per_second = if hottest_per_vote > 0.0 {
+        PARTITION_WRITE_UNITS / hottest_per_vote
+    } else {
+        f64::INFINITY
+    };
+    TablePlan {
+        write_units_per_second: votes_per_second * units_per_vote,
+        hottest_item_units_per_second: hottest,
+        max_votes_per_second,
+        fits: hottest <= PARTITION_WRITE_UNITS,
+        usd_per_million_votes: units_per_vote * prices.dynamodb_million_write_units,
+    }
+    // end solution
+}
+// ANCHOR_END: table_plan
+
 // ANCHOR: shard_for_key
 /// The shard a partition key goes to: the one whose hash key range (from
 /// `ListShards`: `(shard id, starting hash key, ending hash key)`, both ends
 /// included) holds the MD5 of the key, read as a 128-bit big-endian number.
 pub fn shard_for_key<'a>(key: &str, ranges: &'a [(String, u128, u128)]) -> Option<&'a str> {
-    //~ TODO 3: find a key's shard as Kinesis does (described above): the MD5
+    //~ TODO 4: find a key's shard as Kinesis does (described above): the MD5
     //~   of the key is a point on a 128-bit ring that the shards' ranges share
     //~   out. It is why one constant key, however many shards, is one hot shard.
     //~   Chapter: «Day 10 › Hot partitions»; docs: https://docs.rs/md5/latest/md5/
@@ -353,7 +447,7 @@ pub async fn send_votes(
     keys: Keys,
     votes: &[Vote],
 ) -> Result<Spread, KinesisError> {
-    //~ TODO 4: send the votes in as few calls as `PutRecords` allows, and
+    //~ TODO 5: send the votes in as few calls as `PutRecords` allows, and
     //~   count where they went, every shard of the stream listed, idle ones
     //~   too (the shards can be listed as `hash_ranges` does). One call can
     //~   store some records and refuse others: read its answer record by record.
