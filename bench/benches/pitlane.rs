@@ -12,6 +12,14 @@
 //!    Python handler that imports boto3; the binary's and the zip's sizes.
 //! 4. End to end: votes per second through `pitlane-demo`'s HTTP API, and
 //!    the vote → results latency (p50/p95).
+//! 5. The vote consumers side by side: the same 100-vote batches through
+//!    the sequential Python + boto3 design, day 09's sequential Rust
+//!    consumer and day 11's concurrent one, each a process under the same
+//!    local Runtime API, against a stub DynamoDB that answers every call
+//!    after the same fixed 5 ms: votes per second per shard, the billed
+//!    duration of a batch, and each process's peak memory.
+//!
+//! `PITLANE_BENCH=consumers` runs part 5 alone (authors, while tuning it).
 //!
 //! Runs against the local backend (`scripts/backend.sh run`); a summary
 //! table goes to standard output and to `target/bench/results.md`.
@@ -37,10 +45,13 @@ fn main() {
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     let mut rows: Vec<[String; 4]> = Vec::new();
 
-    handler_core(&root, &out, &mut rows);
-    runtime.block_on(requests_per_thousand_votes(&mut rows));
-    runtime.block_on(cold_start(&root, &out, &mut rows));
-    runtime.block_on(end_to_end(&root, &mut rows));
+    if std::env::var("PITLANE_BENCH").as_deref() != Ok("consumers") {
+        handler_core(&root, &out, &mut rows);
+        runtime.block_on(requests_per_thousand_votes(&mut rows));
+        runtime.block_on(cold_start(&root, &out, &mut rows));
+        runtime.block_on(end_to_end(&root, &mut rows));
+    }
+    runtime.block_on(consumers(&root, &out, &mut rows));
 
     let mut table = String::from("| measure | Rust | baseline | note |\n|---|---|---|---|\n");
     for [measure, rust, baseline, note] in &rows {
@@ -162,14 +173,15 @@ async fn requests_per_thousand_votes(rows: &mut Vec<[String; 4]>) {
 }
 
 /// Milliseconds from starting `program` under the local Lambda Runtime API
-/// to its answer to `event`; the function's output goes to `log`.
+/// to its answer to `event`, and the process's peak memory then (KiB); the
+/// function's output goes to `log`.
 async fn time_cold_start(
     program: &Path,
     args: &[&str],
     env: &[(&str, &str)],
     event: KinesisEvent,
     log: &Path,
-) -> f64 {
+) -> (f64, Option<u64>) {
     let function = RuntimeApiProcess::start("record-votes", program, env, Duration::from_secs(60))
         .await
         .expect("a local Runtime API")
@@ -180,7 +192,7 @@ async fn time_cold_start(
     function.invoke(event).await.unwrap_or_else(|error| {
         panic!("{} handled no event: {error} (its output: {})", program.display(), log.display())
     });
-    started.elapsed().as_secs_f64() * 1000.0
+    (started.elapsed().as_secs_f64() * 1000.0, function.peak_rss_kib().await)
 }
 
 async fn cold_start(root: &Path, out: &Path, rows: &mut Vec<[String; 4]>) {
@@ -195,25 +207,32 @@ async fn cold_start(root: &Path, out: &Path, rows: &mut Vec<[String; 4]>) {
         ("RESULTS_TABLE", tables.results.as_str()),
         ("DEAD_LETTERS_TABLE", tables.dead_letters.as_str()),
     ];
-    let (binary, zip) = packaged_bootstrap(root, out, "reliable-votes-solution");
+    let (binary, zip) = packaged_bootstrap(root, out, "keep-up-votes-solution");
     let python = root.join(".tools/venv/bin/python");
     let script = root.join("bench/python_cold_start.py");
     let log = out.join("cold-start.log");
     let (mut rust, mut py) = (Vec::new(), Vec::new());
+    let (mut rust_rss, mut py_rss) = (None, None);
     for _ in 0..5 {
         let event: KinesisEvent = serde_json::from_str(&vote_batch(1)).expect("a batch");
-        rust.push(time_cold_start(&binary, &[], &env, event.clone(), &log).await);
+        let (ms, rss) = time_cold_start(&binary, &[], &env, event.clone(), &log).await;
+        rust.push(ms);
+        rust_rss = rust_rss.max(rss);
         let args = [script.to_str().expect("a UTF-8 path")];
-        py.push(time_cold_start(&python, &args, &env, event, &log).await);
+        let (ms, rss) = time_cold_start(&python, &args, &env, event, &log).await;
+        py.push(ms);
+        py_rss = py_rss.max(rss);
     }
+    let mb =
+        |kib: Option<u64>| kib.map_or("?".to_owned(), |k| format!("{:.1} MB", k as f64 / 1024.0));
     let megabytes =
         |file: &Path| std::fs::metadata(file).map_or(0, |m| m.len()) as f64 / 1_048_576.0;
     rows.push([
         "cold start: process start → first batch handled (DynamoDB transaction included)".into(),
-        format!("{:.0} ms", percentile(rust, 0.5)),
-        format!("Python + boto3 {:.0} ms", percentile(py, 0.5)),
+        format!("{:.0} ms, peak memory {}", percentile(rust, 0.5), mb(rust_rss)),
+        format!("Python + boto3 {:.0} ms, peak memory {}", percentile(py, 0.5), mb(py_rss)),
         format!(
-            "median of 5; the packaged record-votes `bootstrap` (day 09): {:.1} MB, zip {:.1} MB",
+            "median of 5; the packaged record-votes `bootstrap` (day 11): {:.1} MB, zip {:.1} MB; peak memory is the process's VmHWM after its first batch",
             megabytes(&binary),
             megabytes(&zip)
         ),
@@ -292,4 +311,160 @@ async fn end_to_end(root: &Path, rows: &mut Vec<[String; 4]>) {
         "the event-source mapping polls every 200 ms here (about 1 s on AWS)".into(),
     ]);
     system.stop().await.unwrap();
+}
+
+// ─── 5. the vote consumers, side by side ────────────────────────────────
+
+/// Every DynamoDB call's latency in the consumers' run, as on AWS within a
+/// region (5–10 ms for a write).
+const DYNAMODB_LATENCY: Duration = Duration::from_millis(5);
+
+/// A stand-in for DynamoDB that answers every call with success (`{}`)
+/// after [`DYNAMODB_LATENCY`], serving calls concurrently, as DynamoDB does.
+/// The local moto serves one request at a time (about 2.6 ms each), which
+/// would cap a concurrent consumer near 380 calls a second and decide this
+/// comparison by itself; here every path meets the same latency and nothing
+/// else. It models no table: every vote is accepted and counted, which is
+/// each path's full work.
+async fn stub_dynamodb() -> (String, tokio::sync::watch::Sender<bool>) {
+    use bytes::Bytes;
+    use http_body_util::{BodyExt, Full};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a port");
+    let url = format!("http://{}", listener.local_addr().expect("an address"));
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = tokio::select! {
+                accepted = listener.accept() => match accepted { Ok(a) => a, Err(_) => continue },
+                _ = stopped.changed() => return,
+            };
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(
+                    |request: hyper::Request<hyper::body::Incoming>| async move {
+                        let _ = request.into_body().collect().await;
+                        tokio::time::sleep(DYNAMODB_LATENCY).await;
+                        hyper::Response::builder()
+                            .header("content-type", "application/x-amz-json-1.0")
+                            .body(Full::new(Bytes::from_static(b"{}")))
+                    },
+                );
+                let io = hyper_util::rt::TokioIo::new(stream);
+                let _ =
+                    hyper::server::conn::http1::Builder::new().serve_connection(io, service).await;
+            });
+        }
+    });
+    (url, stop)
+}
+
+/// What one consumer did with the batches.
+struct ConsumerRun {
+    /// Each batch's invocation, start to answer, in milliseconds.
+    billed_ms: Vec<f64>,
+    peak_rss_kib: Option<u64>,
+}
+
+/// Starts `program` under a local Runtime API, warms it with one batch (the
+/// cold start is measured elsewhere), then times one invocation per batch.
+async fn run_consumer(
+    name: &str,
+    program: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    batches: &[KinesisEvent],
+    log: &Path,
+) -> ConsumerRun {
+    let function = RuntimeApiProcess::start(name, program, env, Duration::from_secs(60))
+        .await
+        .expect("a local Runtime API")
+        .args(args)
+        .log_to(log);
+    let mut billed_ms = Vec::new();
+    for (n, event) in batches.iter().enumerate() {
+        let started = Instant::now();
+        let answer = function.invoke(event.clone()).await.unwrap_or_else(|error| {
+            panic!("{name} failed a batch: {error} (its output: {})", log.display())
+        });
+        let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+        assert_eq!(answer["batchItemFailures"], serde_json::json!([]), "{name}: {answer}");
+        if n > 0 {
+            billed_ms.push(elapsed);
+        }
+    }
+    ConsumerRun { billed_ms, peak_rss_kib: function.peak_rss_kib().await }
+}
+
+async fn consumers(root: &Path, out: &Path, rows: &mut Vec<[String; 4]>) {
+    const BATCHES: usize = 20;
+    let (url, _stop) = stub_dynamodb().await;
+    let env = [
+        ("AWS_ENDPOINT_URL_DYNAMODB", url.as_str()),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+        ("VOTES_TABLE", "bench-votes"),
+        ("RESULTS_TABLE", "bench-results"),
+        ("DEAD_LETTERS_TABLE", "bench-dead"),
+        ("RUST_LOG", "warn"),
+    ];
+    // The same batches for every path: 100 votes each, from different fans,
+    // a warm-up batch first.
+    let all: KinesisEvent = serde_json::from_str(&vote_batch(100 * (BATCHES + 1))).expect("votes");
+    let batches: Vec<KinesisEvent> =
+        all.records.chunks(100).map(|chunk| batch(chunk.to_vec())).collect();
+    let log = out.join("consumers.log");
+    let python = root.join(".tools/venv/bin/python");
+    let script = root.join("bench/python_consumer.py");
+    let script = script.to_str().expect("a UTF-8 path");
+    let runs = [
+        (
+            "Python + boto3, one transaction per vote (the source material's design)",
+            run_consumer("python-votes", &python, &[script], &env, &batches, &log).await,
+        ),
+        (
+            "Rust, day 09: one transaction per vote, in order",
+            run_consumer(
+                "reliable-votes",
+                Path::new(env!("CARGO_BIN_EXE_bench-reliable-votes")),
+                &[],
+                &env,
+                &batches,
+                &log,
+            )
+            .await,
+        ),
+        (
+            "Rust, day 11: lanes of puts, then one count per driver per transaction",
+            run_consumer(
+                "keep-up-votes",
+                Path::new(env!("CARGO_BIN_EXE_bench-keep-up-votes")),
+                &[],
+                &env,
+                &batches,
+                &log,
+            )
+            .await,
+        ),
+    ];
+    let median = |run: &ConsumerRun| percentile(run.billed_ms.clone(), 0.5);
+    let sequential = median(&runs[0].1);
+    let memory = |run: &ConsumerRun| {
+        run.peak_rss_kib.map_or("peak memory unknown".to_owned(), |kib| {
+            format!("peak memory {:.1} MB", kib as f64 / 1024.0)
+        })
+    };
+    for (what, run) in &runs {
+        let ms = median(run);
+        rows.push([
+            format!("vote consumer, 100-vote batches, 5 ms a DynamoDB call: {what}"),
+            format!("{:.0} votes/s per shard, {ms:.1} ms billed per batch", 100_000.0 / ms),
+            format!("{:.1}× the Python design", sequential / ms),
+            format!(
+                "median of {BATCHES} batches (p95 {:.1} ms); stub DynamoDB, see bench/RESULTS.md; {}",
+                percentile(run.billed_ms.clone(), 0.95),
+                memory(run)
+            ),
+        ]);
+    }
 }

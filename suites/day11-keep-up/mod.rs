@@ -417,7 +417,7 @@ async fn a_count_whose_answer_is_lost_is_not_repeated_and_a_replay_sends_no_tran
     // retry must find its marks set and count nothing twice.
     let mut first = true;
     let proxy = FaultProxy::dynamodb_with(on("TransactWriteItems", move |_| {
-        std::mem::replace(&mut first, false).then_some(Reply::LostReply).unwrap_or(Reply::Forward)
+        if std::mem::replace(&mut first, false) { Reply::LostReply } else { Reply::Forward }
     }))
     .await;
     let event = hot_batch(100, 60);
