@@ -22,6 +22,8 @@ pub struct CrowdReport {
     pub accepted: usize,
     /// Answered otherwise (each logged).
     pub refused: usize,
+    /// Answers 429 (the route's throttling), each retried after a backoff.
+    pub throttled: usize,
     pub elapsed: Duration,
     /// Per driver, each fan's *first* vote: what the results must be.
     pub expected: BTreeMap<String, u64>,
@@ -50,21 +52,25 @@ pub async fn send(base_url: &str, count: usize, concurrency: usize, seed: u64) -
         Client::builder(TokioExecutor::new()).build_http();
     let done = Arc::new(AtomicUsize::new(0));
     let accepted = Arc::new(AtomicUsize::new(0));
+    let throttled = Arc::new(AtomicUsize::new(0));
     let slots = Arc::new(Semaphore::new(concurrency));
     let started = Instant::now();
     let progress = tokio::spawn(show_progress(done.clone(), count));
     let mut fans = tokio::task::JoinSet::new();
     for (_, fan_votes) in per_fan {
-        let (client, done, accepted, slots) =
-            (client.clone(), done.clone(), accepted.clone(), slots.clone());
+        let (client, done, accepted, throttled, slots) =
+            (client.clone(), done.clone(), accepted.clone(), throttled.clone(), slots.clone());
         let (base_url, url) = (base_url.to_owned(), format!("{base_url}/vote"));
         fans.spawn(async move {
             let _slot = slots.acquire_owned().await.expect("the semaphore is never closed");
             let token = sign_in(&client, &base_url, &fan_votes[0].user).await.unwrap_or_default();
             for vote in fan_votes {
-                if post_vote(&client, &url, &vote.vote, &token).await {
+                let (was_accepted, retries) =
+                    post_vote_retrying(&client, &url, &vote.vote, &token).await;
+                if was_accepted {
                     accepted.fetch_add(1, Ordering::Relaxed);
                 }
+                throttled.fetch_add(retries as usize, Ordering::Relaxed);
                 done.fetch_add(1, Ordering::Relaxed);
             }
         });
@@ -77,6 +83,7 @@ pub async fn send(base_url: &str, count: usize, concurrency: usize, seed: u64) -
         sent: count,
         accepted,
         refused: count - accepted,
+        throttled: throttled.load(Ordering::Relaxed),
         elapsed: started.elapsed(),
         expected,
     }
@@ -100,6 +107,34 @@ pub async fn sign_in(
     answer["token"].as_str().map(str::to_owned)
 }
 
+/// How many times a throttled vote (429) is sent again before it is given
+/// up; with the backoff below that is about 25 s of trying.
+const MAX_THROTTLED_RETRIES: u32 = 16;
+
+/// Sends one vote as [`post_vote`] does; a 429 (the route's throttling) is
+/// sent again after a jittered, doubling pause (50 ms to 2 s), as a browser
+/// page should: never dropped while retries are left. Whether it was
+/// accepted, and how many 429s it met.
+pub async fn post_vote_retrying(
+    client: &Client<HttpConnector, Full<Bytes>>,
+    url: &str,
+    driver: &str,
+    token: &str,
+) -> (bool, u32) {
+    let mut throttled = 0;
+    loop {
+        match send_vote(client, url, driver, token).await {
+            Some(status) if status == 429 && throttled < MAX_THROTTLED_RETRIES => {
+                throttled += 1;
+                let cap = (50u64 << throttled.min(6)).min(2_000);
+                tokio::time::sleep(Duration::from_millis(fastrand::u64(cap / 2..=cap))).await;
+            }
+            Some(status) => return (status == 202, throttled),
+            None => return (false, throttled),
+        }
+    }
+}
+
 /// Sends one vote for `driver` to the vote API at `url` with a fan's
 /// `token`, as the browser page does; whether it was accepted (202).
 pub async fn post_vote(
@@ -108,6 +143,16 @@ pub async fn post_vote(
     driver: &str,
     token: &str,
 ) -> bool {
+    send_vote(client, url, driver, token).await == Some(202)
+}
+
+/// One `POST /vote`: its status, or `None` if no answer came.
+async fn send_vote(
+    client: &Client<HttpConnector, Full<Bytes>>,
+    url: &str,
+    driver: &str,
+    token: &str,
+) -> Option<u16> {
     let body = serde_json::json!({ "vote": driver }).to_string();
     let request = hyper::Request::post(url)
         .header("content-type", "application/json")
@@ -115,14 +160,16 @@ pub async fn post_vote(
         .body(Full::new(Bytes::from(body)))
         .expect("a valid request");
     match client.request(request).await {
-        Ok(response) if response.status() == 202 => true,
         Ok(response) => {
-            tracing::warn!(status = %response.status(), "vote refused");
-            false
+            let status = response.status();
+            if status != 202 && status != 429 {
+                tracing::warn!(%status, "vote refused");
+            }
+            Some(status.as_u16())
         }
         Err(error) => {
             tracing::warn!(%error, "vote not sent");
-            false
+            None
         }
     }
 }

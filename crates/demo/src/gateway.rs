@@ -17,16 +17,26 @@
 //!   headers of every answer, replacing the function's, as API Gateway does
 //!   with a `CorsConfiguration`.
 //! - **Limits.** A body of up to 10 MB is passed on; a larger one gets
-//!   `413 {"message":"Request Entity Too Large"}`. Every error is JSON.
+//!   `413 {"message":"Request Entity Too Large"}`. The event must also fit
+//!   Lambda's 6 MB synchronous invoke payload, or the function is never run
+//!   (413 too, as Lambda's `RequestEntityTooLargeException`). Each route is
+//!   throttled as the template's `DefaultRouteSettings` say, with API
+//!   Gateway's token bucket: past its burst and rate, `429
+//!   {"message":"Too Many Requests"}`. A function that runs past its
+//!   `Timeout` is stopped and the caller gets `500 {"message":"Internal
+//!   Server Error"}`, as a timed-out Lambda function gives. Every error is
+//!   JSON.
 //!
 //! It also serves the web pages (`web/`) and the grid (`data/grid.json`),
 //! as an S3 website would.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -42,13 +52,54 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::local_idp::LocalIdp;
-use crate::template::{HttpApi, Route};
+use crate::template::{HttpApi, Route, Throttle};
 
 /// The largest body API Gateway's HTTP API passes on: 10 MB.
 pub const MAX_BODY: usize = 10 * 1024 * 1024;
 
 /// Where the page asks the local identity provider for a token.
 pub const SIGN_IN_PATH: &str = "/local-sign-in";
+
+/// API Gateway's token bucket for one route: `burst` tokens at most, one
+/// taken per request, refilled at `rate_per_second`.
+#[derive(Debug)]
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+impl Bucket {
+    /// Takes a token at `now`, if there is one.
+    fn take(&mut self, throttle: Throttle, now: Instant) -> bool {
+        let refill =
+            now.saturating_duration_since(self.at).as_secs_f64() * throttle.rate_per_second;
+        self.tokens = (self.tokens + refill).min(f64::from(throttle.burst));
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// The token buckets of the routes, created full on a route's first request.
+#[derive(Debug, Default)]
+pub struct Throttles {
+    buckets: Mutex<HashMap<String, Bucket>>,
+}
+
+impl Throttles {
+    /// Whether `route` may take one more request at `now` under `throttle`.
+    fn admit(&self, route: &str, throttle: Throttle, now: Instant) -> bool {
+        let mut buckets = self.buckets.lock().expect("throttle lock");
+        let bucket = buckets
+            .entry(route.to_owned())
+            .or_insert(Bucket { tokens: f64::from(throttle.burst), at: now });
+        bucket.take(throttle, now)
+    }
+}
 
 /// What the gateway serves.
 pub struct Gateway {
@@ -67,6 +118,8 @@ pub struct Gateway {
     pub web_root: PathBuf,
     /// The season's grid, served as `/grid.json`.
     pub grid_file: PathBuf,
+    /// Each route's throttling state.
+    pub throttles: Throttles,
 }
 
 type Answer = Response<Full<Bytes>>;
@@ -127,11 +180,25 @@ impl Gateway {
         } else {
             match self.api.route(request.method().as_str(), request.uri().path()).cloned() {
                 None => error(StatusCode::NOT_FOUND, "Not Found"),
+                Some(route) if !self.admitted(&route) => {
+                    error(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests")
+                }
                 Some(route) => self.invoke(&route, request).await,
             }
         };
         self.set_cors_headers(&mut answer, origin.as_deref(), is_preflight);
         answer
+    }
+
+    /// Whether the route's throttle lets one more request through now.
+    fn admitted(&self, route: &Route) -> bool {
+        let Some(throttle) = self.api.throttle else { return true };
+        let key = format!("{} {}", route.method, route.path);
+        let admitted = self.throttles.admit(&key, throttle, Instant::now());
+        if !admitted {
+            tracing::info!(route = %key, "throttled: 429");
+        }
+        admitted
     }
 
     fn origin_allowed(&self, origin: &str) -> bool {
@@ -227,23 +294,39 @@ impl Gateway {
         let route_key = format!("{} {}", route.method, route.path);
         let id = format!("local-{:08}", REQUEST_ID.fetch_add(1, Ordering::Relaxed));
         let event = http_api_event(&http, &route_key, &id).to_string();
+        if event.len() > pitlane_esm::MAX_PAYLOAD_BYTES {
+            tracing::info!(bytes = event.len(), "the event exceeds Lambda's 6 MB invoke payload");
+            return error(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large");
+        }
         let Ok(lambda_request) = lambda_http::request::from_str(&event) else {
             return error(StatusCode::BAD_REQUEST, "the request could not be turned into an event");
         };
-        let answer = match route.function.as_str() {
-            "VoteApiFunction" => {
-                day05_vote_api_solution::handle(&self.kinesis, &self.vote_api, lambda_request).await
+        let run = async {
+            match route.function.as_str() {
+                "VoteApiFunction" => Some(
+                    day05_vote_api_solution::handle(&self.kinesis, &self.vote_api, lambda_request)
+                        .await,
+                ),
+                "ResultsApiFunction" => Some(
+                    day08_results_api_solution::handle(
+                        &self.dynamodb,
+                        &self.results_api,
+                        lambda_request,
+                    )
+                    .await,
+                ),
+                _ => None,
             }
-            "ResultsApiFunction" => {
-                day08_results_api_solution::handle(
-                    &self.dynamodb,
-                    &self.results_api,
-                    lambda_request,
-                )
-                .await
+        };
+        // Lambda stops a function at its timeout; API Gateway then answers 500.
+        let answer = match tokio::time::timeout(route.timeout, run).await {
+            Ok(Some(answer)) => answer,
+            Ok(None) => {
+                tracing::error!(function = %route.function, "no local stand-in for this function");
+                return error(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error");
             }
-            other => {
-                tracing::error!(function = other, "no local stand-in for this function");
+            Err(_) => {
+                tracing::warn!(function = %route.function, timeout = ?route.timeout, "Task timed out");
                 return error(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error");
             }
         };
@@ -343,6 +426,25 @@ pub async fn bind(port: u16) -> std::io::Result<(TcpListener, SocketAddr)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_routes_bucket_takes_its_burst_at_once_then_refills_at_its_rate() {
+        let throttle = Throttle { rate_per_second: 100.0, burst: 200 };
+        let throttles = Throttles::default();
+        let start = Instant::now();
+        let admitted = (0..250).filter(|_| throttles.admit("GET /a", throttle, start)).count();
+        assert_eq!(admitted, 200, "the burst, at one instant");
+        // 10 ms later: one more token (100 a second).
+        let later = start + std::time::Duration::from_millis(10);
+        assert!(throttles.admit("GET /a", throttle, later));
+        assert!(!throttles.admit("GET /a", throttle, later));
+        // Each route has its own bucket.
+        assert!(throttles.admit("POST /b", throttle, later));
+        // A long pause refills to the burst, not beyond.
+        let much_later = later + std::time::Duration::from_secs(60);
+        let refilled = (0..250).filter(|_| throttles.admit("GET /a", throttle, much_later)).count();
+        assert_eq!(refilled, 200);
+    }
 
     #[test]
     fn only_plain_file_names_are_served() {

@@ -39,7 +39,15 @@ pub struct Names {
 impl Names {
     /// Fresh names, so that each run starts from zero votes.
     pub fn fresh() -> Self {
-        let run = chrono::Utc::now().format("%Y%m%d-%H%M%S");
+        // The time for people reading the names; the process and a count so
+        // that systems started in the same second (tests) never share one.
+        static STARTED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let count = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let run = format!(
+            "{}-{}-{count}",
+            chrono::Utc::now().format("%Y%m%d-%H%M%S"),
+            std::process::id()
+        );
         Self {
             stream: format!("pitlane-votes-{run}"),
             tables: day09_failures_and_retries_solution::Tables {
@@ -143,6 +151,7 @@ impl System {
             ))),
             web_root: root.join("web"),
             grid_file: root.join("data/grid.json"),
+            throttles: gateway::Throttles::default(),
         };
         let (stop_gateway, stopped) = watch::channel(false);
         let gateway = tokio::spawn(gateway.serve(listener, stopped));

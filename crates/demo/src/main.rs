@@ -63,6 +63,7 @@ async fn main() -> Result<()> {
         println!("  votes sent:          {}", report.sent);
         println!("  accepted (202):      {}", report.accepted);
         println!("  refused:             {}", report.refused);
+        println!("  throttled (429), each retried after a backoff: {}", report.throttled);
         println!("  duplicates rejected: {}", report.accepted as u64 - total);
         println!("  counted:             {total} (distinct fans: {fans})");
         println!(

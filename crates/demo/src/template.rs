@@ -17,13 +17,28 @@ pub enum TemplateError {
 }
 
 /// The HTTP API (`AWS::Serverless::HttpApi`) and the routes of its functions.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct HttpApi {
     pub routes: Vec<Route>,
     pub cors: Cors,
     /// Authorizer name → the request header that carries its token.
     pub authorizers: BTreeMap<String, String>,
+    /// `DefaultRouteSettings`' throttling, applied to each route; `None`
+    /// when the template sets none (then only the account's limit applies).
+    pub throttle: Option<Throttle>,
 }
+
+/// A route's throttling: a token bucket of `burst` tokens, refilled at
+/// `rate_per_second` (`ThrottlingBurstLimit`, `ThrottlingRateLimit`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Throttle {
+    pub rate_per_second: f64,
+    pub burst: u32,
+}
+
+/// Lambda's default function timeout, when neither the function nor the
+/// template's `Globals` set one.
+pub const DEFAULT_FUNCTION_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// One route: `POST /vote` → a function, behind an authorizer or none.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,6 +48,9 @@ pub struct Route {
     /// The function's logical id in the template (`VoteApiFunction`).
     pub function: String,
     pub authorizer: Option<String>,
+    /// The function's `Timeout` (or the template's `Globals`, or Lambda's
+    /// default of 3 s).
+    pub timeout: Duration,
 }
 
 /// `CorsConfiguration`, but its origins: those are a parameter of the
@@ -107,9 +125,24 @@ impl HttpApi {
             }
         }
         let default_authorizer = properties["Auth"]["DefaultAuthorizer"].as_str();
+        let settings = &properties["DefaultRouteSettings"];
+        let throttle = match (
+            settings.get("ThrottlingRateLimit").and_then(Value::as_f64),
+            settings.get("ThrottlingBurstLimit").and_then(Value::as_u64),
+        ) {
+            (Some(rate_per_second), Some(burst)) => {
+                Some(Throttle { rate_per_second, burst: burst as u32 })
+            }
+            _ => None,
+        };
+        let global_timeout = template["Globals"]["Function"]["Timeout"].as_u64();
         let mut routes = Vec::new();
         for (function, resource) in of_type("AWS::Serverless::Function") {
             let Some(events) = resource["Properties"]["Events"].as_mapping() else { continue };
+            let timeout = resource["Properties"]["Timeout"]
+                .as_u64()
+                .or(global_timeout)
+                .map_or(DEFAULT_FUNCTION_TIMEOUT, Duration::from_secs);
             for event in events.values().filter(|e| e["Type"].as_str() == Some("HttpApi")) {
                 let route = &event["Properties"];
                 // As SAM reads it: a route's own `Authorizer` wins ("NONE"
@@ -123,10 +156,11 @@ impl HttpApi {
                     path: route["Path"].as_str().unwrap_or_default().to_owned(),
                     function: function.as_str().unwrap_or_default().to_owned(),
                     authorizer: authorizer.map(str::to_owned),
+                    timeout,
                 });
             }
         }
-        Ok(Self { routes, cors, authorizers })
+        Ok(Self { routes, cors, authorizers, throttle })
     }
 
     /// The route for `method` and `path`, if the API has one.
@@ -191,6 +225,22 @@ mod tests {
         assert_eq!(api.authorizers["FanToken"], "Authorization");
         assert!(api.cors.allow_methods.contains(&"POST".to_owned()));
         assert!(api.cors.allow_headers.contains(&"authorization".to_owned()));
+        assert_eq!(api.throttle, Some(Throttle { rate_per_second: 100.0, burst: 200 }));
+        assert_eq!(vote.timeout, Duration::from_secs(5), "the function's Timeout");
+    }
+
+    #[test]
+    fn a_function_without_a_timeout_takes_the_globals_or_lambdas_default() {
+        let template = |globals: &str| {
+            format!(
+                "{globals}\nResources:\n  Api: {{Type: AWS::Serverless::HttpApi, Properties: {{}}}}\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      Events:\n        Get: {{Type: HttpApi, Properties: {{Method: get, Path: /a}}}}\n"
+            )
+        };
+        let api = HttpApi::from_template(&template("Globals: {Function: {Timeout: 9}}")).unwrap();
+        assert_eq!(api.route("GET", "/a").unwrap().timeout, Duration::from_secs(9));
+        let api = HttpApi::from_template(&template("")).unwrap();
+        assert_eq!(api.route("GET", "/a").unwrap().timeout, DEFAULT_FUNCTION_TIMEOUT);
+        assert_eq!(api.throttle, None, "no DefaultRouteSettings, no route throttling");
     }
 
     #[test]

@@ -180,3 +180,81 @@ async fn the_gateway_answers_as_api_gateway_does_and_refused_requests_write_noth
     assert_eq!(records[0].1.partition_key(), Some("fan-0042"));
     system.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_route_is_throttled_past_its_burst_with_a_json_429_and_a_vote_is_retried_not_lost() {
+    let system = System::start(&workspace_root(), 0).await.unwrap();
+    let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
+    // The template lets a route take a burst of 200 and 100 a second after
+    // it. 400 requests at once: at most 200 plus what refilled meanwhile go
+    // through, and the others get API Gateway's 429.
+    let started = std::time::Instant::now();
+    let requests = (0..400).map(|_| send(&client, &system, "GET", "/results", &[ORIGIN], vec![]));
+    let answers = futures::future::join_all(requests).await;
+    let elapsed = started.elapsed().as_secs_f64();
+    let ok = answers.iter().filter(|a| a.status == 200).count();
+    let throttled: Vec<&Answer> = answers.iter().filter(|a| a.status == 429).collect();
+    assert_eq!(ok + throttled.len(), 400, "only 200s and 429s");
+    assert!(ok as f64 <= 200.0 + 100.0 * elapsed + 1.0, "{ok} through in {elapsed:.2} s");
+    if elapsed < 1.5 {
+        // Fewer than 350 tokens could exist: some were refused.
+        assert!(!throttled.is_empty(), "{ok} through in {elapsed:.2} s");
+    }
+    for answer in throttled {
+        assert_eq!(answer.body["message"], "Too Many Requests");
+        assert!(answer.headers.contains_key("access-control-allow-origin"), "CORS on a 429 too");
+    }
+
+    // A vote met with 429 is sent again after a backoff, and counted once.
+    let token = sign_in(&client, &system.url, "fan-patient").await.unwrap();
+    let url = format!("{}/vote", system.url);
+    let (accepted, _) = pitlane_demo::crowd::post_vote_retrying(&client, &url, "NOR", &token).await;
+    assert!(accepted, "retried until the bucket refilled");
+    system.wait_for(1, std::time::Duration::from_secs(30)).await.unwrap();
+    system.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_event_over_lambdas_6_mb_invoke_limit_never_reaches_the_function() {
+    let system = System::start(&workspace_root(), 0).await.unwrap();
+    let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
+    let token = sign_in(&client, &system.url, "fan-0007").await.unwrap();
+    let bearer = format!("Bearer {token}");
+    // 7 MB: under the HTTP API's 10 MB, over Lambda's 6 MB payload.
+    let answer = send(
+        &client,
+        &system,
+        "POST",
+        "/vote",
+        &[JSON, ("authorization", &bearer)],
+        vec![b' '; 7 * 1024 * 1024],
+    )
+    .await;
+    assert_eq!(answer.status, 413);
+    assert_eq!(
+        answer.body["message"], "Request Entity Too Large",
+        "the gateway's, not the function's"
+    );
+    system.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_function_past_its_timeout_is_stopped_and_the_caller_gets_a_json_500() {
+    // The template with the API functions' `Timeout` at 0 s: every call
+    // outlasts it.
+    let root = std::env::temp_dir().join(pitlane_testkit::unique_name("gateway-timeout"));
+    std::fs::create_dir_all(&root).unwrap();
+    let template = std::fs::read_to_string(workspace_root().join("template.yaml")).unwrap();
+    let zero = template.replace("      Timeout: 5\n", "      Timeout: 0\n");
+    assert_ne!(zero, template, "the API functions have a Timeout");
+    std::fs::write(root.join("template.yaml"), zero).unwrap();
+    let system = System::start(&root, 0).await.unwrap();
+    let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
+
+    let answer = send(&client, &system, "GET", "/results", &[ORIGIN], vec![]).await;
+
+    assert_eq!(answer.status, 500);
+    assert_eq!(answer.body["message"], "Internal Server Error");
+    system.stop().await.unwrap();
+    let _ = std::fs::remove_dir_all(&root);
+}
