@@ -126,6 +126,10 @@ reliability: setup
 demo *ARGS: setup
     @{{backend}} run cargo run --quiet -p pitlane-demo -- {{ARGS}}
 
+# The race ends: 3,000 votes at once, 60 % for one driver, through the gateway, a 4-shard stream, the mapping and day 11's consumer on the throttling backend; reports exact counts, votes lost, throttled calls retried and the largest iterator age
+burst *ARGS: setup
+    @{{backend}} run cargo run --quiet -p pitlane-demo -- --crowd 3000 --hot-share 0.6 --shards 4 --concurrency 64 --port 0 --exit {{ARGS}}
+
 # Days 01–03 on the local backend: create a stream, produce sensor readings, tail them
 demo-stream: setup
     @{{backend}} run scripts/demo.sh

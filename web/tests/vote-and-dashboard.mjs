@@ -74,6 +74,10 @@ async function main() {
     const leader = await dashboard.textContent('.row[data-driver="VER"] .value');
     if (!leader.startsWith("1 ·")) throw new Error(`VER should have 1 vote, shows ${leader}`);
     const first = await dashboard.getAttribute(".row:first-child", "data-driver");
+    // It says how far behind the counts are (the local mapping's iterator age).
+    await dashboard.waitForFunction(() => !document.querySelector("#lag-box").hidden, null, { timeout: 30_000 });
+    const lag = await dashboard.textContent("#lag");
+    if (!/^\d+\.\d s \(at worst \d+\.\d s\)$/.test(lag)) throw new Error(`the lag reads ${JSON.stringify(lag)}`);
     if (first !== "VER") throw new Error(`VER should lead, ${first} does`);
     await dashboard.waitForTimeout(800); // let the bar's transition finish for the picture
     await dashboard.screenshot({ path: join(shots, "dashboard.png") });

@@ -22,7 +22,8 @@ pub struct CrowdReport {
     pub accepted: usize,
     /// Answered otherwise (each logged).
     pub refused: usize,
-    /// Answers 429 (the route's throttling), each retried after a backoff.
+    /// Answers 429 (the route's throttling) or 5xx (the vote API could not
+    /// write the vote, e.g. a throttled stream), each retried after a backoff.
     pub throttled: usize,
     pub elapsed: Duration,
     /// Per driver, each fan's *first* vote: what the results must be.
@@ -34,11 +35,33 @@ pub struct CrowdReport {
 /// votes are sent one after the other, in order, so "first vote" is well
 /// defined; different fans vote at the same time.
 pub async fn send(base_url: &str, count: usize, concurrency: usize, seed: u64) -> CrowdReport {
-    // Fans are drawn at random from three times as many ids as votes, and
-    // one vote in ten, on average, deliberately repeats an earlier voter;
-    // random draws repeat too (1,000 votes: about a fifth are repeats).
+    send_votes(base_url, crowd_votes(count, None, seed), concurrency).await
+}
+
+/// `count` votes from a deterministic crowd. Fans are drawn at random from
+/// three times as many ids as votes, and one vote in ten, on average,
+/// deliberately repeats an earlier voter; random draws repeat too (1,000
+/// votes: about a fifth are repeats). With `hot_share`, that share of the
+/// votes (drawn at random) goes to the grid's first driver: a race-end
+/// favourite.
+pub fn crowd_votes(count: usize, hot_share: Option<f64>, seed: u64) -> Vec<Vote> {
     let fans = (count as u32).saturating_mul(3).max(1);
-    let votes = Crowd::new(seed, fans).votes(count);
+    let mut votes = Crowd::new(seed, fans).votes(count);
+    if let Some(share) = hot_share {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let favourite = &pitlane::votes::grid()[0].id;
+        for vote in &mut votes {
+            if rng.f64() < share {
+                vote.vote = favourite.clone();
+            }
+        }
+    }
+    votes
+}
+
+/// Sends `votes` as [`send`] does.
+pub async fn send_votes(base_url: &str, votes: Vec<Vote>, concurrency: usize) -> CrowdReport {
+    let count = votes.len();
     let mut per_fan: BTreeMap<String, Vec<Vote>> = BTreeMap::new();
     for vote in &votes {
         per_fan.entry(vote.user.clone()).or_default().push(vote.clone());
@@ -107,14 +130,21 @@ pub async fn sign_in(
     answer["token"].as_str().map(str::to_owned)
 }
 
-/// How many times a throttled vote (429) is sent again before it is given
-/// up; with the backoff below that is about 25 s of trying.
+/// How many times a throttled or failed vote is sent again before it is
+/// given up; with the backoff below that is about 25 s of trying.
 const MAX_THROTTLED_RETRIES: u32 = 16;
 
-/// Sends one vote as [`post_vote`] does; a 429 (the route's throttling) is
-/// sent again after a jittered, doubling pause (50 ms to 2 s), as a browser
-/// page should: never dropped while retries are left. Whether it was
-/// accepted, and how many 429s it met.
+/// Whether an answer is worth sending the vote again: the route's
+/// throttling (429), or the API failing for now (5xx). Sending a vote twice
+/// is safe: the consumer counts a fan once.
+fn worth_retrying(status: u16) -> bool {
+    status == 429 || (500..600).contains(&status)
+}
+
+/// Sends one vote as [`post_vote`] does; a 429 (the route's throttling) or
+/// a 5xx is sent again after a jittered, doubling pause (50 ms to 2 s), as a
+/// browser page should: never dropped while retries are left. Whether it
+/// was accepted, and how many such answers it met.
 pub async fn post_vote_retrying(
     client: &Client<HttpConnector, Full<Bytes>>,
     url: &str,
@@ -124,7 +154,7 @@ pub async fn post_vote_retrying(
     let mut throttled = 0;
     loop {
         match send_vote(client, url, driver, token).await {
-            Some(status) if status == 429 && throttled < MAX_THROTTLED_RETRIES => {
+            Some(status) if worth_retrying(status) && throttled < MAX_THROTTLED_RETRIES => {
                 throttled += 1;
                 let cap = (50u64 << throttled.min(6)).min(2_000);
                 tokio::time::sleep(Duration::from_millis(fastrand::u64(cap / 2..=cap))).await;
@@ -162,7 +192,7 @@ async fn send_vote(
     match client.request(request).await {
         Ok(response) => {
             let status = response.status();
-            if status != 202 && status != 429 {
+            if status != 202 && !worth_retrying(status.as_u16()) {
                 tracing::warn!(%status, "vote refused");
             }
             Some(status.as_u16())
@@ -207,6 +237,20 @@ fn bar(done: usize, total: usize) -> String {
 /// The number of distinct fans who voted (each counts once).
 pub fn fans(expected: &BTreeMap<String, u64>) -> u64 {
     expected.values().sum()
+}
+
+/// Votes missing from `counted`, and votes counted too often, against
+/// `expected` (driver by driver).
+pub fn lost_and_doubled(
+    expected: &BTreeMap<String, u64>,
+    counted: &BTreeMap<String, u64>,
+) -> (u64, u64) {
+    let drivers: HashSet<&String> = expected.keys().chain(counted.keys()).collect();
+    drivers.into_iter().fold((0, 0), |(lost, doubled), driver| {
+        let want = expected.get(driver).copied().unwrap_or(0);
+        let got = counted.get(driver).copied().unwrap_or(0);
+        (lost + want.saturating_sub(got), doubled + got.saturating_sub(want))
+    })
 }
 
 /// Drivers whose count differs from what was expected.

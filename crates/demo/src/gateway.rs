@@ -120,7 +120,13 @@ pub struct Gateway {
     pub grid_file: PathBuf,
     /// Each route's throttling state.
     pub throttles: Throttles,
+    /// The vote consumer's mapping, for `GET /local-lag`: how far behind the
+    /// counts are (on AWS, the function's `IteratorAge` metric in CloudWatch).
+    pub lag: Option<pitlane_esm::EsmReporter>,
 }
+
+/// Where the dashboard asks how far behind the counts are (local only).
+pub const LAG_PATH: &str = "/local-lag";
 
 type Answer = Response<Full<Bytes>>;
 
@@ -155,6 +161,8 @@ impl Gateway {
             self.api_request(request).await
         } else if path == SIGN_IN_PATH {
             self.sign_in(request).await
+        } else if path == LAG_PATH {
+            self.lag()
         } else {
             match path.as_str() {
                 "/" => redirect("/vote.html"),
@@ -332,6 +340,22 @@ impl Gateway {
         };
         let (parts, body) = answer.into_parts();
         Response::from_parts(parts, Full::new(Bytes::copy_from_slice(body.as_ref())))
+    }
+
+    /// `GET /local-lag`: the consumer's iterator age now (the largest of the
+    /// shards' latest) and the largest seen, in milliseconds; with CORS for
+    /// any origin, as the dashboard may be served from elsewhere.
+    fn lag(&self) -> Answer {
+        let Some(reporter) = &self.lag else { return error(StatusCode::NOT_FOUND, "Not Found") };
+        let report = reporter.report();
+        let body = json!({
+            "iteratorAgeMs": report.iterator_age_ms.values().max(),
+            "maxIteratorAgeMs": report.max_iterator_age_ms,
+            "recordsProcessed": report.records_succeeded,
+        });
+        let mut answer = json_answer(StatusCode::OK, &body);
+        answer.headers_mut().insert("access-control-allow-origin", HeaderValue::from_static("*"));
+        answer
     }
 
     /// `POST /local-sign-in` with `{"fan": "<name>"}`: a token for that fan.

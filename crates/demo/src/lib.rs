@@ -70,15 +70,20 @@ pub struct System {
 }
 
 impl System {
-    /// Creates the stream and the tables, starts the event-source mapping
-    /// and the gateway on `port` (0: any free port).
+    /// Creates the stream (2 shards) and the tables, starts the
+    /// event-source mapping and the gateway on `port` (0: any free port).
     pub async fn start(root: &Path, port: u16) -> Result<Self> {
+        Self::start_with_shards(root, port, 2).await
+    }
+
+    /// [`start`](Self::start) with a stream of `shards` shards.
+    pub async fn start_with_shards(root: &Path, port: u16, shards: i32) -> Result<Self> {
         let config = pitlane::aws::load_config().await;
         let kinesis = aws_sdk_kinesis::Client::new(&config);
         let dynamodb = aws_sdk_dynamodb::Client::new(&config);
         let names = Names::fresh();
 
-        pitlane_esm::shards::create_stream_and_wait(&kinesis, &names.stream, 2).await?;
+        pitlane_esm::shards::create_stream_and_wait(&kinesis, &names.stream, shards).await?;
         day09_failures_and_retries_solution::create_tables(&dynamodb, &names.tables).await?;
 
         // The consumer `just deploy` deploys: day 11's concurrent
@@ -152,6 +157,7 @@ impl System {
             web_root: root.join("web"),
             grid_file: root.join("data/grid.json"),
             throttles: gateway::Throttles::default(),
+            lag: Some(mapping.reporter()),
         };
         let (stop_gateway, stopped) = watch::channel(false);
         let gateway = tokio::spawn(gateway.serve(listener, stopped));
@@ -163,6 +169,12 @@ impl System {
             stop_gateway,
             gateway,
         })
+    }
+
+    /// What the event-source mapping did so far (its largest iterator age
+    /// among it).
+    pub fn mapping_report(&self) -> pitlane_esm::EsmReport {
+        self.mapping.report()
     }
 
     /// Records the consumer has processed so far.

@@ -1,9 +1,11 @@
-//! `just demo [--crowd N] [--port P] [--exit]`
+//! `just demo [--crowd N] [--hot-share F] [--shards S] [--port P] [--exit]`
 //!
 //! Starts the whole vote system on the local backend and prints the pages'
 //! address. With `--crowd N`, N simulated votes (some fans vote twice) go
 //! through the HTTP API, and the final counts are checked
-//! against each fan's first vote. Ctrl-C stops everything.
+//! against each fan's first vote. `just burst` is the race's end: many fans
+//! at once, most of them for one driver, on a stream of several shards.
+//! Ctrl-C stops everything.
 
 use std::time::Duration;
 
@@ -26,6 +28,12 @@ struct Args {
     /// Exit after the crowd instead of serving the pages until Ctrl-C.
     #[arg(long)]
     exit: bool,
+    /// This share of the crowd's votes (0 to 1) goes to one driver.
+    #[arg(long)]
+    hot_share: Option<f64>,
+    /// Shards of the vote stream.
+    #[arg(long, default_value_t = 2)]
+    shards: i32,
 }
 
 #[tokio::main]
@@ -38,7 +46,7 @@ async fn main() -> Result<()> {
     // The checkout the demo runs in, found from where it runs: a demo built
     // in one folder never serves another's pages.
     let root = pitlane_layout::workspace_root()?;
-    let system = System::start(&root, args.port).await?;
+    let system = System::start_with_shards(&root, args.port, args.shards).await?;
     println!("Driver of the Day is open:");
     println!("  vote:      {}/vote.html", system.url);
     println!("  dashboard: {}/dashboard.html", system.url);
@@ -52,8 +60,16 @@ async fn main() -> Result<()> {
 
     let mut equal = true;
     if let Some(count) = args.crowd {
-        println!("\nA crowd of fans votes ({count} votes; some fans vote twice):");
-        let report = crowd::send(&system.url, count, args.concurrency, 2026).await;
+        match args.hot_share {
+            Some(share) => println!(
+                "\nThe race ends: {count} votes at once, {:.0}% for one driver, {} shards (some fans vote twice):",
+                share * 100.0,
+                args.shards
+            ),
+            None => println!("\nA crowd of fans votes ({count} votes; some fans vote twice):"),
+        }
+        let votes = crowd::crowd_votes(count, args.hot_share, 2026);
+        let report = crowd::send_votes(&system.url, votes, args.concurrency).await;
         system.wait_for(report.accepted as u64, Duration::from_secs(120)).await?;
         let counted = system.counts().await?;
         let total: u64 = counted.values().sum();
@@ -63,12 +79,20 @@ async fn main() -> Result<()> {
         println!("  votes sent:          {}", report.sent);
         println!("  accepted (202):      {}", report.accepted);
         println!("  refused:             {}", report.refused);
-        println!("  throttled (429), each retried after a backoff: {}", report.throttled);
+        println!("  throttled or failed (429, 5xx), sent again: {}", report.throttled);
         println!("  duplicates rejected: {}", report.accepted as u64 - total);
         println!("  counted:             {total} (distinct fans: {fans})");
         println!(
             "  counts equal:        {}",
             if equal { "yes".to_owned() } else { format!("NO: {differing:?}") }
+        );
+        let (lost, doubled) = crowd::lost_and_doubled(&report.expected, &counted);
+        println!("  votes lost:          {lost}");
+        println!("  votes counted twice: {doubled}");
+        let esm = system.mapping_report();
+        println!(
+            "  largest iterator age: {:.1} s (how far behind the counts fell at worst)",
+            esm.max_iterator_age_ms as f64 / 1000.0
         );
         println!(
             "  throughput:          {:.0} votes/s over HTTP ({:.1} s)",

@@ -175,9 +175,18 @@ impl ShardWorker {
                 // Delivered after these (and their retries), as a batch of its own.
                 queue.push_front((rest, 0));
             }
+            // Lambda's IteratorAge: the age of the batch's last record.
+            let age = records
+                .last()
+                .and_then(arrival)
+                .map(|at| (Utc::now() - at).num_milliseconds().max(0) as u64);
             self.mapping.update(|report| {
                 report.invocations += 1;
                 report.records_delivered += records.len() as u64;
+                if let Some(age) = age {
+                    report.iterator_age_ms.insert(self.shard.clone(), age);
+                    report.max_iterator_age_ms = report.max_iterator_age_ms.max(age);
+                }
             });
             let verdict = judge(
                 &records,

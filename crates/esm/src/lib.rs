@@ -56,7 +56,7 @@ mod worker;
 pub use config::{EsmConfig, StartingPosition};
 pub use delivery::MAX_PAYLOAD_BYTES;
 pub use invoke::{FunctionError, HttpInvoker, InProcess, Invoke};
-pub use mapping::{EsmError, EsmReport, EventSourceMapping, run_until_caught_up};
+pub use mapping::{EsmError, EsmReport, EsmReporter, EventSourceMapping, run_until_caught_up};
 pub use on_failure::{FailureRecord, KinesisBatchInfo, RequestContext, ResponseContext};
 pub use runtime_api::RuntimeApiProcess;
 pub use worker::MIN_GET_RECORDS_INTERVAL;

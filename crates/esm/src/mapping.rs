@@ -46,6 +46,30 @@ pub struct EsmReport {
     pub checkpoints: BTreeMap<String, String>,
     /// One record per batch given up, as sent to the on-failure destination.
     pub failures: Vec<FailureRecord>,
+    /// Lambda's `IteratorAge` of each shard's latest invocation: how long
+    /// before it the batch's last record arrived in the stream, in ms.
+    pub iterator_age_ms: BTreeMap<String, u64>,
+    /// The largest `IteratorAge` seen so far, in ms: how far behind the
+    /// consumer fell at worst.
+    pub max_iterator_age_ms: u64,
+}
+
+/// A live view of a running mapping's report (cheap to clone).
+#[derive(Clone)]
+pub struct EsmReporter(Arc<Mutex<EsmReport>>);
+
+impl EsmReporter {
+    /// What the mapping did so far.
+    pub fn report(&self) -> EsmReport {
+        self.0.lock().expect("report lock").clone()
+    }
+
+    /// How far behind the consumer is now: the largest of the shards'
+    /// latest `IteratorAge`.
+    pub fn iterator_age(&self) -> Option<std::time::Duration> {
+        let report = self.0.lock().expect("report lock");
+        report.iterator_age_ms.values().max().map(|ms| std::time::Duration::from_millis(*ms))
+    }
 }
 
 /// Runs the mapping until every shard is caught up (an empty `GetRecords`
@@ -128,6 +152,11 @@ impl EventSourceMapping {
     /// What the mapping did so far.
     pub fn report(&self) -> EsmReport {
         self.report.lock().expect("report lock").clone()
+    }
+
+    /// A view of the report that stays live while the mapping runs.
+    pub fn reporter(&self) -> EsmReporter {
+        EsmReporter(self.report.clone())
     }
 
     /// Stops polling (a batch in flight is finished first) and returns the

@@ -814,3 +814,15 @@ async fn with_concurrent_batches_a_reported_failure_is_retried_and_nothing_is_lo
     assert_eq!(delivered.len(), 400 + first - 5, "the failed record and those after it, again");
     assert_eq!((report.records_succeeded, report.records_given_up), (400, 0));
 }
+
+#[tokio::test]
+async fn the_report_gives_each_shards_iterator_age_and_the_largest_seen() {
+    let (client, stream) = stream_holding(&all_votes(), 2, "esm-age").await;
+    // The records wait in the stream before the mapping reads them.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let seen = Seen::default();
+    let report = run_until_caught_up(&client, &quick(&stream), recording(seen)).await.unwrap();
+    assert_eq!(report.iterator_age_ms.len(), 2, "one age per shard: {report:?}");
+    assert!(report.max_iterator_age_ms >= 1200, "{} ms", report.max_iterator_age_ms);
+    assert!(report.iterator_age_ms.values().all(|age| *age <= report.max_iterator_age_ms));
+}

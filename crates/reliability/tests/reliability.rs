@@ -94,6 +94,7 @@ async fn main() -> ExitCode {
         ("poison", poison(&mut figures).await),
         ("faults", faults(&mut figures).await),
         ("bad input", bad_input(&mut figures).await),
+        ("burst", burst(&mut figures).await),
         ("crash", crash(&mut figures, Consumer::Day09).await),
         ("crash", crash(&mut figures, Consumer::Day11).await),
     ] {
@@ -654,7 +655,34 @@ async fn bad_input(figures: &mut Figures) -> Outcome {
     ))
 }
 
-// ─── 5. crash ────────────────────────────────────────────────────────────
+// ─── 5. burst ────────────────────────────────────────────────────────────
+
+/// The race's end, small: 600 votes at once, 60 % for one driver, through
+/// the gateway (throttled past its burst of 200), a 4-shard stream, the
+/// mapping and day 11's consumer, on the throttling backend.
+async fn burst(figures: &mut Figures) -> Outcome {
+    let root = pitlane_testkit::workspace_root();
+    let system =
+        pitlane_demo::System::start_with_shards(&root, 0, 4).await.map_err(|e| format!("{e:#}"))?;
+    let votes = pitlane_demo::crowd::crowd_votes(600, Some(0.6), 11);
+    let report = pitlane_demo::crowd::send_votes(&system.url, votes, 64).await;
+    let waited = system.wait_for(report.accepted as u64, Duration::from_secs(120)).await;
+    let counted = system.counts().await.map_err(|e| e.to_string())?;
+    let esm = system.mapping_report();
+    system.stop().await.map_err(|e| e.to_string())?;
+    waited.map_err(|e| e.to_string())?;
+    let (lost, double) = pitlane_demo::crowd::lost_and_doubled(&report.expected, &counted);
+    figures.add(lost, double, esm.records_succeeded);
+    check(report.accepted == 600, || format!("{} of 600 votes accepted", report.accepted))?;
+    check(lost == 0 && double == 0, || format!("{lost} votes lost, {double} counted twice"))?;
+    Ok(format!(
+        "600 votes at once, 60 % for one driver, 4 shards: exact counts, {} throttled answers sent again, largest iterator age {:.1} s",
+        report.throttled,
+        esm.max_iterator_age_ms as f64 / 1000.0
+    ))
+}
+
+// ─── 6. crash ────────────────────────────────────────────────────────────
 
 /// The two exactly-once consumers, as the Lambda binaries they ship as.
 #[derive(Clone, Copy)]
