@@ -74,6 +74,19 @@ pub struct Tables {
 }
 
 impl Tables {
+    /// The tables the environment names (`VOTES_TABLE`, `RESULTS_TABLE`,
+    /// `DEAD_LETTERS_TABLE`, which `template.yaml` sets), or which one is
+    /// missing.
+    pub fn from_env() -> Result<Self, String> {
+        let variable =
+            |name: &str| std::env::var(name).map_err(|_| format!("set {name} to the table's name"));
+        Ok(Self {
+            votes: variable(VOTES_TABLE_ENV)?,
+            results: variable(RESULTS_TABLE_ENV)?,
+            dead_letters: variable(DEAD_LETTERS_TABLE_ENV)?,
+        })
+    }
+
     /// The two tables day 07's vote transaction writes to.
     fn counting(&self) -> day07_one_vote_per_user::Tables {
         day07_one_vote_per_user::Tables { votes: self.votes.clone(), results: self.results.clone() }

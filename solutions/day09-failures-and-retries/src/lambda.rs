@@ -8,21 +8,12 @@
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use pitlane::lambda::KinesisEvent;
 
-use crate::{
-    Consumer, DEAD_LETTERS_TABLE_ENV, RESULTS_TABLE_ENV, RetryPolicy, Tables, VOTES_TABLE_ENV,
-    handle,
-};
+use crate::{Consumer, RetryPolicy, Tables, handle};
 
 #[tokio::main]
 pub async fn main() -> Result<(), Error> {
     pitlane::telemetry::init();
-    let variable =
-        |name: &str| std::env::var(name).map_err(|_| format!("set {name} to the table's name"));
-    let tables = Tables {
-        votes: variable(VOTES_TABLE_ENV)?,
-        results: variable(RESULTS_TABLE_ENV)?,
-        dead_letters: variable(DEAD_LETTERS_TABLE_ENV)?,
-    };
+    let tables = Tables::from_env()?;
     let client = aws_sdk_dynamodb::Client::new(&pitlane::aws::load_config().await);
     // The SDK already retries each call a few times; these retries come on
     // top, with longer waits, before the record is handed back to the mapping.
