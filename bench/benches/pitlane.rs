@@ -19,6 +19,12 @@
 //!    after the same fixed 5 ms: votes per second per shard, the billed
 //!    duration of a batch, and each process's peak memory.
 //!
+//! 6. The hot-driver event: 10,000 votes, 60 % for one driver, through the
+//!    packaged consumer (`just package`'s `bootstrap`) under the local
+//!    Runtime API, on the throttling local backend; redelivered from the
+//!    reported record as the mapping would, until done. The counts must be
+//!    exact; the time is moto's (one request at a time), not AWS's.
+//!
 //! `PITLANE_BENCH=consumers` runs part 5 alone (authors, while tuning it).
 //!
 //! Runs against the local backend (`scripts/backend.sh run`); a summary
@@ -50,6 +56,7 @@ fn main() {
         runtime.block_on(requests_per_thousand_votes(&mut rows));
         runtime.block_on(cold_start(&root, &out, &mut rows));
         runtime.block_on(end_to_end(&root, &mut rows));
+        runtime.block_on(hot_event(&root, &out, &mut rows));
     }
     runtime.block_on(consumers(&root, &out, &mut rows));
 
@@ -467,4 +474,74 @@ async fn consumers(root: &Path, out: &Path, rows: &mut Vec<[String; 4]>) {
             ),
         ]);
     }
+}
+
+// ─── 6. the hot-driver event through the packaged consumer ───────────────
+
+async fn hot_event(root: &Path, out: &Path, rows: &mut Vec<[String; 4]>) {
+    const VOTES: usize = 10_000;
+    let votes = pitlane_demo::crowd::crowd_votes(VOTES, Some(0.6), 21);
+    let source = pitlane::lambda::EventSource::for_stream(
+        "arn:aws:kinesis:us-east-1:123456789012:stream/hot",
+    );
+    let records = votes
+        .iter()
+        .enumerate()
+        .map(|(i, vote)| {
+            let record = aws_sdk_kinesis::types::Record::builder()
+                .sequence_number(format!("4968057689197816785171793810259171841268897080759{i:08}"))
+                .partition_key(&vote.user)
+                .data(aws_sdk_kinesis::primitives::Blob::new(serde_json::to_vec(vote).unwrap()))
+                .approximate_arrival_timestamp(aws_sdk_kinesis::primitives::DateTime::from_millis(
+                    1_783_265_520_000 + i as i64,
+                ))
+                .build()
+                .unwrap();
+            source.event_record("shardId-000000000000", &record)
+        })
+        .collect();
+    let event = batch(records);
+    let expected = pitlane_testkit::expected_votes(&event.records, 2048).counts;
+
+    let tables = day09_failures_and_retries_solution::Tables {
+        votes: unique_name("bench-hot-votes"),
+        results: unique_name("bench-hot-results"),
+        dead_letters: unique_name("bench-hot-dead"),
+    };
+    day09_failures_and_retries_solution::create_tables(&dynamodb(), &tables).await.unwrap();
+    let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").expect("the local backend");
+    let env = [
+        ("AWS_ENDPOINT_URL_DYNAMODB", endpoint.as_str()),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_REGION", "us-east-1"),
+        ("VOTES_TABLE", tables.votes.as_str()),
+        ("RESULTS_TABLE", tables.results.as_str()),
+        ("DEAD_LETTERS_TABLE", tables.dead_letters.as_str()),
+        ("RUST_LOG", "warn"),
+    ];
+    let (binary, _) = packaged_bootstrap(root, out, "keep-up-votes-solution");
+    let function =
+        RuntimeApiProcess::start("record-votes", &binary, &env, Duration::from_secs(900))
+            .await
+            .expect("a local Runtime API")
+            .log_to(out.join("hot-event.log"));
+    let started = Instant::now();
+    let (mut next, mut invocations) = (event.clone(), 0);
+    loop {
+        invocations += 1;
+        let answer = function.invoke(next.clone()).await.expect("the consumer answers");
+        let Some(failed) = answer["batchItemFailures"][0]["itemIdentifier"].as_str() else { break };
+        let from = next.records.iter().position(|r| r.kinesis.sequence_number == failed).unwrap();
+        next = batch(next.records[from..].to_vec());
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let counted = pitlane_testkit::vote_counts(&dynamodb(), &tables.results).await;
+    assert_eq!(counted, expected, "the hot event's counts are exact");
+    rows.push([
+        "hot-driver event: 10,000 votes, 60 % for one driver, packaged day 11 consumer, throttling local backend".into(),
+        format!("counts exact; {seconds:.1} s, {invocations} invocation(s)"),
+        "–".into(),
+        "moto serves one request at a time (about 2.6 ms each): its pace, not AWS's".into(),
+    ]);
 }
