@@ -40,6 +40,7 @@ fn records_in_a_month(average: f64) -> f64 {
 /// Bytes in a GB as AWS bills them.
 const GB: f64 = 1_073_741_824.0;
 
+#[track_caller]
 fn assert_close(actual: f64, expected: f64, what: &str) {
     assert!(
         (actual - expected).abs() <= 1e-9 * expected.abs().max(1.0),
@@ -199,6 +200,24 @@ fn counted_per_batch_the_favourite_takes_one_write_per_group_whatever_its_share(
         assert_close(tables.write_units_per_second, 20_000.0 * 3.88, "3.88 units a vote");
         assert_close(tables.usd_per_million_votes, 3.88, "3.88 units a vote");
     }
+    // A batch of 90 votes: a group of 78 (22 drivers) and one of 12 votes,
+    // which counts at most 12 drivers: 34 counts, not 44.
+    let ninety = table_plan(
+        9_000.0,
+        0.6,
+        Counting::PerBatch { batch_size: 90, drivers: 22 },
+        &dollar_per_million_writes(),
+    );
+    assert_close(
+        ninety.write_units_per_second,
+        9_000.0 * (3.0 + 34.0 * 2.0 / 90.0),
+        "34 counts a batch",
+    );
+    assert_close(
+        ninety.hottest_item_units_per_second,
+        100.0 * 2.0 * 2.0,
+        "100 batches × 2 groups × 2 units",
+    );
     // A batch of 10 votes: one group, at most 10 drivers in it.
     let small = table_plan(
         1_000.0,

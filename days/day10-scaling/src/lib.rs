@@ -240,7 +240,9 @@ pub enum Counting {
     /// transaction per group of at most [`MAX_TRANSACTION_ACTIONS`] actions:
     /// a mark per vote (2 units) and one count per driver in the group (2
     /// units). A group holds at most `100 − drivers` votes, the worst case
-    /// where every driver of the grid appears in it.
+    /// where every driver of the grid appears in it; and a group counts at
+    /// most as many drivers as it has votes (the batch's last group may be
+    /// small).
     PerBatch { batch_size: u32, drivers: u32 },
 }
 
@@ -276,7 +278,8 @@ pub fn table_plan(
     //   favourite updates, which a partition caps whatever the table's mode.
     //   Counted per vote, that item takes each of the favourite's votes;
     //   counted per batch (day 11), one write per transaction group,
-    //   whatever the share. Mind what a transaction costs.
+    //   whatever the share, and each group counts each of its drivers once
+    //   (never more drivers than it has votes). Mind what a transaction costs.
     //   Chapter: «Day 10 › Size the table too».
     todo!("day 10: size the tables")
 }

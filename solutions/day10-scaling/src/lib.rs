@@ -289,7 +289,9 @@ pub enum Counting {
     /// transaction per group of at most [`MAX_TRANSACTION_ACTIONS`] actions:
     /// a mark per vote (2 units) and one count per driver in the group (2
     /// units). A group holds at most `100 − drivers` votes, the worst case
-    /// where every driver of the grid appears in it.
+    /// where every driver of the grid appears in it; and a group counts at
+    /// most as many drivers as it has votes (the batch's last group may be
+    /// small).
     PerBatch { batch_size: u32, drivers: u32 },
 }
 
@@ -325,7 +327,8 @@ pub fn table_plan(
     //~   favourite updates, which a partition caps whatever the table's mode.
     //~   Counted per vote, that item takes each of the favourite's votes;
     //~   counted per batch (day 11), one write per transaction group,
-    //~   whatever the share. Mind what a transaction costs.
+    //~   whatever the share, and each group counts each of its drivers once
+    //~   (never more drivers than it has votes). Mind what a transaction costs.
     //~   Chapter: «Day 10 › Size the table too».
     // solution: todo!("day 10: size the tables")
     let (units_per_vote, hottest_per_vote) = match counting {
@@ -333,14 +336,17 @@ pub fn table_plan(
         // of them for each of its votes.
         Counting::PerVote => (4.0, 2.0 * hottest_share),
         Counting::PerBatch { batch_size, drivers } => {
-            let batch = f64::from(batch_size.max(1));
-            let in_group = f64::from(MAX_TRANSACTION_ACTIONS.saturating_sub(drivers).max(1));
-            let groups = (batch / in_group).ceil();
-            let counts_per_group = f64::from(drivers.min(batch_size));
+            let batch = batch_size.max(1);
+            let in_group = MAX_TRANSACTION_ACTIONS.saturating_sub(drivers).max(1);
+            let groups = batch.div_ceil(in_group);
+            // Each full group counts every driver; the last one at most one
+            // driver per vote it holds.
+            let counts = (batch / in_group) * drivers.min(in_group) + drivers.min(batch % in_group);
+            let batch = f64::from(batch);
             // A put (1) and a mark (2) per vote; the counts shared by the batch.
-            let per_vote = 3.0 + groups * counts_per_group * 2.0 / batch;
+            let per_vote = 3.0 + f64::from(counts) * 2.0 / batch;
             // The favourite's item: one transactional write per group.
-            (per_vote, groups * 2.0 / batch)
+            (per_vote, f64::from(groups) * 2.0 / batch)
         }
     };
     let hottest = votes_per_second * hottest_per_vote;
