@@ -207,49 +207,96 @@ async fn a_failed_put_is_an_error_not_a_duplicate() {
 #[test]
 fn the_count_transaction_marks_each_vote_then_adds_once_per_driver_in_name_order() {
     let tables = Tables { votes: "V".into(), results: "R".into(), dead_letters: "D".into() };
-    let pending: Vec<PendingVote> = [("a", "VER"), ("b", "NOR"), ("c", "VER"), ("d", "VER")]
-        .iter()
-        .enumerate()
-        .map(|(i, (user, driver))| PendingVote {
-            index: i,
-            user: (*user).to_owned(),
-            driver: (*driver).to_owned(),
-            sequence_number: seq(i),
-        })
-        .collect();
+    let pending: Vec<PendingVote> = [
+        ("a", "VER"),
+        ("b", "NOR"),
+        ("c", "VER"),
+        ("d", "LEC"),
+        ("e", "VER"),
+        ("f", "NOR"),
+        ("g", "PIA"),
+        ("h", "ALO"),
+        ("i", "HAM"),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, (user, driver))| PendingVote {
+        index: i,
+        user: (*user).to_owned(),
+        driver: (*driver).to_owned(),
+        sequence_number: seq(i),
+    })
+    .collect();
     let actions = count_transaction(&tables, &pending);
-    assert_eq!(actions.len(), 4 + 2, "one mark per vote, one count per driver");
-    for (i, action) in actions.iter().take(4).enumerate() {
+    assert_eq!(actions.len(), 9 + 6, "one mark per vote, then one count per driver");
+    for (i, action) in actions.iter().take(9).enumerate() {
         let mark = action.update().expect("each vote's mark is an update");
-        assert_eq!(mark.table_name(), "V");
-        assert_eq!(mark.key()["user"], AttributeValue::S(pending[i].user.clone()));
-        let values = mark.expression_attribute_values().unwrap();
-        let condition = mark.condition_expression().expect("a mark is conditional");
-        assert!(condition.contains("attribute_not_exists"), "{condition}");
+        assert_eq!(mark.table_name(), "V", "mark {i}");
+        assert_eq!(mark.key()["user"], AttributeValue::S(pending[i].user.clone()), "mark {i}");
+        assert!(mark.condition_expression().is_some(), "mark {i} is conditional");
+        let values = mark.expression_attribute_values().expect("the mark's values");
         assert!(
             values.values().any(|v| *v == AttributeValue::S(seq(i))),
-            "the mark checks the vote's own sequence number: {values:?}"
+            "mark {i} checks its vote's own sequence number: {values:?}"
         );
-        assert!(values.values().any(|v| *v == AttributeValue::Bool(true)), "{values:?}");
     }
-    let counted: Vec<(String, String)> = actions[4..]
+    let counted: Vec<(String, String)> = actions[9..]
         .iter()
         .map(|action| {
             let update = action.update().expect("each count is an update");
             assert_eq!(update.table_name(), "R");
             assert!(update.condition_expression().is_none(), "a count has no condition");
-            let expression = update.update_expression();
-            assert!(expression.contains("ADD") && expression.contains("updatedAt"), "{expression}");
             let n = update
                 .expression_attribute_values()
-                .unwrap()
+                .expect("the count's values")
                 .values()
                 .find_map(|v| v.as_n().ok().cloned())
                 .expect("the number of votes to add");
             (update.key()["driver"].as_s().unwrap().clone(), n)
         })
         .collect();
-    assert_eq!(counted, [("NOR".to_owned(), "1".to_owned()), ("VER".to_owned(), "3".to_owned())]);
+    let want = [("ALO", "1"), ("HAM", "1"), ("LEC", "1"), ("NOR", "2"), ("PIA", "1"), ("VER", "3")];
+    assert_eq!(counted, want.map(|(d, n)| (d.to_owned(), n.to_owned())), "in name order");
+}
+
+#[tokio::test]
+async fn counting_marks_each_vote_true_and_stamps_each_driver_and_a_mark_checks_its_record() {
+    let tables = new_tables("day11-marks").await;
+    let proxy = FaultProxy::dynamodb_with(|_: &Call| Reply::Forward).await;
+    let consumer = consumer(&proxy, &tables);
+    let votes = [vote("fan-0001", "VER"), vote("fan-0002", "NOR")];
+    for (i, vote) in votes.iter().enumerate() {
+        assert_eq!(accept(&consumer, vote, &seq(i)).await.unwrap(), Acceptance::Pending);
+    }
+    let pending = |i: usize, record: usize| PendingVote {
+        index: i,
+        user: votes[i].user.clone(),
+        driver: votes[i].vote.clone(),
+        sequence_number: seq(record),
+    };
+    // A mark for another record of the fan (a stale redelivery) must not
+    // count: the item names record 0, not record 7.
+    assert_eq!(count(&consumer, &[pending(0, 7)]).await.unwrap(), 0, "the mark checks the record");
+    assert!(counts(&tables).await.is_empty());
+
+    assert_eq!(count(&consumer, &[pending(0, 0), pending(1, 1)]).await.unwrap(), 2);
+    for vote in &votes {
+        let item = dynamodb()
+            .get_item()
+            .table_name(&tables.votes)
+            .key("user", AttributeValue::S(vote.user.clone()))
+            .consistent_read(true)
+            .send()
+            .await
+            .unwrap()
+            .item
+            .unwrap();
+        assert_eq!(item.get("counted"), Some(&AttributeValue::Bool(true)), "{item:?}");
+    }
+    for item in scan_all(&dynamodb(), &tables.results).await {
+        let updated = item.get("updatedAt").and_then(|v| v.as_s().ok()).expect("updatedAt");
+        assert!(chrono::DateTime::parse_from_rfc3339(updated).is_ok(), "{updated}");
+    }
 }
 
 #[test]
@@ -291,6 +338,20 @@ fn each_groups_transaction_fits_dynamodbs_100_actions_and_the_groups_keep_the_or
     );
     assert!(actions.iter().all(|&n| n <= MAX_TRANSACTION_ACTIONS), "{actions:?}");
     assert!(transaction_groups(&[]).is_empty());
+    // A new driver at the edge: 98 votes for one driver take 99 actions; a
+    // vote for a second driver would make 101 (its mark and its count), so
+    // it starts the next group.
+    let edge: Vec<PendingVote> = (0..99)
+        .map(|i| PendingVote {
+            index: i,
+            user: format!("fan-{i}"),
+            driver: if i < 98 { "VER" } else { "NOR" }.to_owned(),
+            sequence_number: seq(i),
+        })
+        .collect();
+    let groups = transaction_groups(&edge);
+    assert_eq!(groups.iter().map(|g| g.len()).collect::<Vec<_>>(), [98, 1]);
+    assert_eq!(count_transaction(&tables, groups[0]).len(), 99);
     let one_driver: Vec<PendingVote> =
         pending.iter().map(|v| PendingVote { driver: "VER".into(), ..v.clone() }).collect();
     assert_eq!(
@@ -341,6 +402,37 @@ async fn a_hot_driver_is_written_once_per_transaction_not_once_per_vote() {
     let logged = logs.text();
     let summary = "BatchSummary { counted: 100, duplicates: 0, already_counted: 0, dead_lettered: 0, lanes: 100, transactions: 2 }";
     assert!(logged.contains(summary), "the log should say {summary}; it says:\n{logged}");
+}
+
+#[tokio::test]
+async fn the_batch_summary_counts_each_outcome_across_the_lanes() {
+    let tables = new_tables("day11-summary").await;
+    let proxy = FaultProxy::dynamodb_with(|_: &Call| Reply::Forward).await;
+    let consumer = consumer(&proxy, &tables);
+    let event = batch(vec![
+        vote_record(&vote("fan-0001", "VER"), 0),
+        vote_record(&vote("fan-0001", "HAM"), 1),
+        record("fan-0002", b"not json", 2),
+        vote_record(&vote("fan-0003", "NOR"), 3),
+        record("fan-0004", b"", 4),
+        vote_record(&vote("fan-0003", "LEC"), 5),
+    ]);
+    let summaries = |logged: &str| -> Vec<String> {
+        logged.lines().filter(|l| l.contains("BatchSummary")).map(str::to_owned).collect()
+    };
+
+    let logs = pitlane_testkit::logs::capture();
+    handle(&consumer, event.clone(), CONCURRENCY).await;
+    let first = "BatchSummary { counted: 2, duplicates: 2, already_counted: 0, dead_lettered: 2, lanes: 4, transactions: 1 }";
+    let logged = logs.text();
+    assert!(logged.contains(first), "the log should say {first}; it says {:?}", summaries(&logged));
+
+    // The same batch again: the two votes are found counted, not counted again.
+    let logs = pitlane_testkit::logs::capture();
+    handle(&consumer, event, CONCURRENCY).await;
+    let again = "BatchSummary { counted: 0, duplicates: 2, already_counted: 2, dead_lettered: 2, lanes: 4, transactions: 0 }";
+    let logged = logs.text();
+    assert!(logged.contains(again), "the log should say {again}; it says {:?}", summaries(&logged));
 }
 
 #[tokio::test]
@@ -459,6 +551,111 @@ async fn the_first_record_not_done_is_reported_and_everything_before_it_is_count
     let response = handle(&consumer(&proxy, &tables), from(&event, &seq(20)), CONCURRENCY).await;
     assert_eq!(failed(&response), Vec::<String>::new());
     assert_eq!(counts(&tables).await, expected(&event.records).counts);
+}
+
+/// Fails the `PutItem` of the vote of record `n` (throttled, every time),
+/// delays the one of record `slow` by 200 ms, and answers the transactions
+/// by `transaction` (1 for the first).
+fn put_fails_at(
+    n: usize,
+    slow: usize,
+    mut transaction: impl FnMut(u64) -> Reply + Send + 'static,
+) -> impl FnMut(&Call) -> Reply + Send + 'static {
+    let (failing, delayed) = (seq(n), seq(slow));
+    let mut transactions = 0;
+    move |call| match call.operation.as_str() {
+        "PutItem" if call.body.contains(&failing) => Reply::Throttle,
+        "PutItem" if call.body.contains(&delayed) => Reply::Delay(Duration::from_millis(200)),
+        "TransactWriteItems" => {
+            transactions += 1;
+            transaction(transactions)
+        }
+        _ => Reply::Forward,
+    }
+}
+
+#[tokio::test]
+async fn a_count_failing_below_a_lanes_failure_is_the_one_reported() {
+    let tables = new_tables("day11-count-first").await;
+    // Record 40's lane fails; every count fails too, from the batch's first
+    // pending vote (record 0, whose lane finishes last): 0 is reported.
+    let proxy = FaultProxy::dynamodb_with(put_fails_at(40, 0, |_| Reply::ServerError)).await;
+    let event = hot_batch(50, 30);
+    let response = handle(&consumer(&proxy, &tables), event, CONCURRENCY).await;
+    assert_eq!(failed(&response), [seq(0)], "votes 0 to 39 are accepted but not counted");
+    assert!(counts(&tables).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_lanes_failure_below_a_failing_count_is_the_one_reported() {
+    let tables = new_tables("day11-lane-first").await;
+    // 100 votes, 5 drivers: two groups, from record 0 and record 95. Record
+    // 5's lane fails; the second group's count fails, retries and all: 5 is
+    // reported.
+    let proxy = FaultProxy::dynamodb_with(put_fails_at(5, 0, |n| {
+        if n >= 2 { Reply::ServerError } else { Reply::Forward }
+    }))
+    .await;
+    let event = hot_batch(100, 60);
+    let response = handle(&consumer(&proxy, &tables), event.clone(), CONCURRENCY).await;
+    assert_eq!(failed(&response), [seq(5)]);
+    // Redelivered from there, everything is counted exactly once.
+    let proxy = FaultProxy::dynamodb_with(|_: &Call| Reply::Forward).await;
+    let response = handle(&consumer(&proxy, &tables), from(&event, &seq(5)), CONCURRENCY).await;
+    assert_eq!(failed(&response), Vec::<String>::new());
+    assert_eq!(counts(&tables).await, expected(&event.records).counts);
+}
+
+#[tokio::test]
+async fn of_two_failing_lanes_the_lower_record_is_reported_whichever_fails_first() {
+    let tables = new_tables("day11-two-lanes").await;
+    // Records 10 and 30 fail; 10's refusals come 100 ms late, so its lane
+    // fails last.
+    let (low, high) = (seq(10), seq(30));
+    let proxy = FaultProxy::dynamodb_with(on("PutItem", move |call| {
+        if call.body.contains(&low) {
+            Reply::ThrottleAfter(Duration::from_millis(100))
+        } else if call.body.contains(&high) {
+            Reply::Throttle
+        } else {
+            Reply::Forward
+        }
+    }))
+    .await;
+    let event = hot_batch(40, 20);
+    let response = handle(&consumer(&proxy, &tables), event, CONCURRENCY).await;
+    assert_eq!(failed(&response), [seq(10)]);
+}
+
+#[tokio::test]
+async fn an_empty_batch_is_done_at_once() {
+    let tables = new_tables("day11-empty").await;
+    let proxy = FaultProxy::dynamodb_with(|_: &Call| Reply::Forward).await;
+    let response = handle(&consumer(&proxy, &tables), batch(Vec::new()), CONCURRENCY).await;
+    assert_eq!(failed(&response), Vec::<String>::new());
+    assert_eq!(proxy.stats().calls, 0, "nothing to write");
+}
+
+#[tokio::test]
+async fn the_lanes_wait_without_blocking_the_thread() {
+    let tables = new_tables("day11-ticker").await;
+    // Every put takes 100 ms; 8 lanes at once wait about 100 ms in all.
+    let proxy =
+        FaultProxy::dynamodb_with(on("PutItem", |_| Reply::Delay(Duration::from_millis(100))))
+            .await;
+    let event = hot_batch(8, 4);
+    let started = std::time::Instant::now();
+    let (response, ticks) =
+        pitlane_testkit::with_ticker(handle(&consumer(&proxy, &tables), event, 8)).await;
+    let elapsed = started.elapsed();
+    assert_eq!(failed(&response), Vec::<String>::new());
+    // About one tick per 10 ms; a wait that blocks the thread stops the
+    // ticker (and the proxy, which runs on the same thread).
+    let expected = (elapsed.as_millis() / 10) as u32;
+    assert!(
+        ticks >= expected / 2,
+        "{ticks} ticks in {elapsed:?}: something blocks the thread (std::thread::sleep?)"
+    );
 }
 
 #[tokio::test]

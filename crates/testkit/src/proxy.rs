@@ -73,6 +73,9 @@ pub enum Reply {
     /// Wait this long, then forward it: a slow call, to hold it in flight
     /// while others overtake it.
     Delay(Duration),
+    /// Wait this long, then answer as [`Reply::Throttle`] does: a refusal
+    /// that comes late, after others.
+    ThrottleAfter(Duration),
 }
 
 /// What a proxy has done so far.
@@ -237,7 +240,7 @@ async fn handle(
         let reply = (state.plan.lock().unwrap())(&call);
         match reply {
             Reply::Forward | Reply::Delay(_) => {}
-            Reply::Throttle | Reply::SlowDown => stats.throttled += 1,
+            Reply::Throttle | Reply::SlowDown | Reply::ThrottleAfter(_) => stats.throttled += 1,
             Reply::ServerError => stats.server_errors += 1,
             Reply::LostReply => stats.lost_replies += 1,
             Reply::Refuse(_) | Reply::Cancel(_) => stats.refused += 1,
@@ -257,6 +260,10 @@ async fn handle(
             error(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError")
         }
         Reply::Throttle => error(StatusCode::BAD_REQUEST, "ProvisionedThroughputExceededException"),
+        Reply::ThrottleAfter(wait) => {
+            tokio::time::sleep(wait).await;
+            error(StatusCode::BAD_REQUEST, "ProvisionedThroughputExceededException")
+        }
         Reply::SlowDown => error(StatusCode::BAD_REQUEST, "ThrottlingException"),
         Reply::ServerError => error(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError"),
         Reply::Refuse(exception) => error(StatusCode::BAD_REQUEST, exception),

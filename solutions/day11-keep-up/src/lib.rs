@@ -6,8 +6,9 @@
 //! records a second. When the race ends and everyone votes at once, the
 //! consumer falls behind by minutes. And every counted vote writes its
 //! driver's single `Results` item: a transactional write costs 2 write units
-//! and one item takes at most 1,000 a second, so a popular driver caps the
-//! whole system near 500 votes a second, however many shards there are.
+//! and one item takes at most 1,000 a second, so a popular driver's item
+//! takes at most 500 of its votes a second (833 votes in all when it has
+//! 60 % of them), however many shards there are.
 //!
 //! This consumer splits day 07's transaction in two steps, each of them
 //! safe to repeat:
@@ -403,7 +404,10 @@ pub async fn handle(
     concurrency: usize,
 ) -> KinesisEventResponse {
     //~ TODO 5: run the lanes side by side, never more than `concurrency` at
-    //~   once (a stream of futures can bound that), each with `run_lane`; then
+    //~   once (a stream of futures can bound that; make the lanes' futures
+    //~   first, into a `Vec`: a stream whose closure borrows each lane trips
+    //~   a lifetime error that the compiler reports in the suite, far from
+    //~   here), each with `run_lane`; then
     //~   count every pending vote, in batch order. The batch's item failure is
     //~   the first record in batch order that is not durably done — a lane's
     //~   failed record, or the first vote left uncounted — so that the mapping
