@@ -203,9 +203,21 @@ fn explain_failure(workspace: &Workspace, day: &Day, package: &str, run: &TestRu
         println!("❌ day {}: {} of {} tests fail.", day.number, run.failed, run.total());
     }
     for earlier in unfinished_earlier_days(&run.output, &day.number) {
+        let needed: Vec<String> = earlier
+            .todos
+            .iter()
+            .map(|(what, at)| match at {
+                Some(at) => format!("«{what}» ({at})"),
+                None => format!("«{what}»"),
+            })
+            .collect();
         println!(
-            "   Day {} builds on your day {earlier}, which is not finished yet: `just check {earlier}` first.",
-            day.number
+            "   Day {} builds on your day {}, which is not finished yet: it stopped at the `todo!` of {}. \
+             Write that (its TODO says what), then `just check {}` checks it.",
+            day.number,
+            earlier.day,
+            needed.join(", "),
+            earlier.day
         );
     }
     println!("   {}", hints::summary(workspace, day));
@@ -231,18 +243,41 @@ fn indent(text: &str) -> String {
     report::quote(text, QUOTED_LINES)
 }
 
+/// An earlier day a failing test ran into, and the `todo!`s it met there:
+/// what each says, and where it is (`days/…/lib.rs:158`) when the panic says.
+#[derive(Debug, PartialEq, Eq)]
+struct Unfinished {
+    day: String,
+    todos: Vec<(String, Option<String>)>,
+}
+
 /// The earlier days whose `todo!("day NN: ...")` a failing test ran into: a
-/// later day calls what the student wrote on an earlier one.
-fn unfinished_earlier_days(output: &str, day: &str) -> Vec<String> {
-    let mut days: Vec<String> = output
-        .match_indices("not yet implemented: day ")
-        .filter_map(|(at, marker)| output.get(at + marker.len()..at + marker.len() + 2))
-        .filter(|number| number.bytes().all(|b| b.is_ascii_digit()) && *number < day)
-        .map(str::to_owned)
-        .collect();
-    days.sort();
-    days.dedup();
-    days
+/// later day calls what the student wrote on an earlier one. Each `todo!`
+/// once, with the file and line of the panic before it.
+fn unfinished_earlier_days(output: &str, day: &str) -> Vec<Unfinished> {
+    const MARKER: &str = "not yet implemented: day ";
+    let mut found: std::collections::BTreeMap<String, Vec<(String, Option<String>)>> =
+        std::collections::BTreeMap::new();
+    let lines: Vec<&str> = output.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        let Some(rest) = line.find(MARKER).map(|at| &line[at + MARKER.len()..]) else { continue };
+        let Some((number, what)) = rest.split_once(": ") else { continue };
+        if number.len() != 2 || !number.bytes().all(|b| b.is_ascii_digit()) || number >= day {
+            continue;
+        }
+        // `thread '…' panicked at days/day09-…/src/lib.rs:158:5:` just above.
+        let at = i
+            .checked_sub(1)
+            .and_then(|before| lines[before].split_once("panicked at "))
+            .map(|(_, place)| place.trim_end_matches(':'))
+            .and_then(|place| place.rsplit_once(':').map(|(file_line, _column)| file_line))
+            .map(|file_line| file_line.trim_start_matches("../").to_owned());
+        let todos = found.entry(number.to_owned()).or_default();
+        if !todos.iter().any(|(known, _)| known == what) {
+            todos.push((what.trim().to_owned(), at));
+        }
+    }
+    found.into_iter().map(|(day, todos)| Unfinished { day, todos }).collect()
 }
 
 /// Exit status 3 of `progress --cached`: a verdict is not in the cache, so the
@@ -343,12 +378,27 @@ mod tests {
     }
 
     #[test]
-    fn a_todo_of_an_earlier_day_is_named() {
+    fn a_todo_of_an_earlier_day_is_named_with_its_place() {
         let output = "thread 'suite::retries' panicked at days/day02-put-records/src/lib.rs:9:5:\n\
                       not yet implemented: day 02: compute the backoff delay\n\
                       not yet implemented: day 04: the handler\n\
-                      not yet implemented: day 02: compute the backoff delay\n";
-        assert_eq!(super::unfinished_earlier_days(output, "04"), ["02"]);
+                      thread 'suite::b' panicked at days/day02-put-records/src/lib.rs:9:5:\n\
+                      not yet implemented: day 02: compute the backoff delay\n\
+                      not yet implemented: day 03: read a shard\n";
+        let found = super::unfinished_earlier_days(output, "04");
+        assert_eq!(
+            found,
+            [
+                super::Unfinished {
+                    day: "02".into(),
+                    todos: vec![(
+                        "compute the backoff delay".into(),
+                        Some("days/day02-put-records/src/lib.rs:9".into())
+                    )],
+                },
+                super::Unfinished { day: "03".into(), todos: vec![("read a shard".into(), None)] },
+            ]
+        );
         assert!(super::unfinished_earlier_days(output, "02").is_empty());
     }
 }
