@@ -160,6 +160,26 @@ fn a_record_that_is_not_json_is_reported_not_dropped() {
     assert!(error.contains("EOF"), "the error should say why: {error}");
 }
 
+#[test]
+fn a_record_that_is_not_utf_8_is_reported_not_a_panic() {
+    // Kinesis stores bytes: nothing promises text. Decoding never fails.
+    let record = Record::builder()
+        .sequence_number("49680")
+        .partition_key("sensor-9")
+        .data(Blob::new(vec![0xff, 0xfe, b'{', b'"']))
+        .build()
+        .unwrap();
+
+    let decoded = decode("shardId-000000000000", &record);
+
+    let Payload::NotJson { error, raw } = &decoded.payload else {
+        panic!("expected NotJson, got {:?}", decoded.payload);
+    };
+    assert!(raw.contains('\u{FFFD}'), "the bytes that are not UTF-8 show as �: {raw:?}");
+    assert!(raw.ends_with("{\""), "the rest is kept: {raw:?}");
+    assert!(!error.is_empty(), "the error says why");
+}
+
 #[tokio::test]
 async fn reads_a_recorded_batch_back_from_trim_horizon_page_by_page() {
     let batch = fixture(BATCH);

@@ -139,7 +139,8 @@ pub enum ReadError {
 /// Decodes one record read from `shard_id`.
 pub fn decode(shard_id: &str, record: &Record) -> DecodedRecord {
     // TODO 3: decode a record without ever failing: its data as JSON, or, if it
-    //   is not JSON, the parser's message and the raw text (`Payload::NotJson`);
+    //   is not JSON, the parser's message and the raw text (`Payload::NotJson`;
+    //   a stream holds bytes, not text: bytes that are not UTF-8 show as �);
     //   its arrival time to the millisecond (`None` if absent or out of range);
     //   an empty partition key if it has none. Chapter: «Day 03 › Bad records».
     //   Docs: https://docs.rs/aws-sdk-kinesis/latest/aws_sdk_kinesis/types/struct.Record.html
