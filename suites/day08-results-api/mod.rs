@@ -170,23 +170,31 @@ async fn get_results_answers_json_fresh_enough_for_polling() {
 #[tokio::test]
 async fn only_get_is_allowed() {
     let client = dynamodb();
-    let config = ApiConfig { table: unique_name("day08-unused"), allowed_origins: vec![] };
+    let config =
+        ApiConfig { table: unique_name("day08-unused"), allowed_origins: vec![ORIGIN.into()] };
 
-    let response = get(&client, &config, HttpRequest::new("POST", "/results")).await;
+    let request = HttpRequest::new("POST", "/results").header("Origin", ORIGIN);
+    let response = get(&client, &config, request).await;
 
     assert_eq!(response.status(), 405);
     assert_eq!(response.headers()["allow"], "GET");
     assert!(body_json(&response)["message"].as_str().unwrap().contains("GET"));
+    // A browser reads an error only with the CORS header: without it, the
+    // page sees an opaque failure.
+    assert_eq!(response.headers()["access-control-allow-origin"], ORIGIN, "CORS on a 405 too");
 }
 
 #[tokio::test]
 async fn a_failure_behind_the_api_is_a_500_that_reveals_nothing() {
     let client = dynamodb();
-    let config = ApiConfig { table: unique_name("day08-missing"), allowed_origins: vec![] };
+    let config =
+        ApiConfig { table: unique_name("day08-missing"), allowed_origins: vec![ORIGIN.into()] };
 
-    let response = get(&client, &config, HttpRequest::new("GET", "/results")).await;
+    let request = HttpRequest::new("GET", "/results").header("Origin", ORIGIN);
+    let response = get(&client, &config, request).await;
 
     assert_eq!(response.status(), 500);
+    assert_eq!(response.headers()["access-control-allow-origin"], ORIGIN, "CORS on a 500 too");
     assert_eq!(
         body_json(&response),
         serde_json::json!({ "message": "the results could not be read; please try again" })
