@@ -91,6 +91,7 @@ const MAX_COLUMNS: usize = 300;
 /// indented, at most `max_lines` lines of at most [`MAX_COLUMNS`]
 /// characters. What is cut is counted; `just check NN --verbose` shows all.
 pub fn quote(text: &str, max_lines: usize) -> String {
+    let text = tidy_paths(text);
     let lines: Vec<&str> = text.lines().collect();
     let mut quoted: Vec<String> = lines
         .iter()
@@ -112,9 +113,43 @@ pub fn quote(text: &str, max_lines: usize) -> String {
     quoted.join("\n")
 }
 
+/// The suites are included into each day's crate by a relative `#[path]`, so
+/// rustc names their files `days/day03-…/tests/../../../suites/day03-…/mod.rs`;
+/// this writes `suites/day03-…/mod.rs`, relative to the checkout, as every
+/// other location is.
+pub fn tidy_paths(text: &str) -> String {
+    const DETOUR: &str = "/tests/../../../suites/";
+    let mut tidy = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(DETOUR) {
+        // The detour's path starts after the last space, quote or bracket.
+        let start = rest[..at]
+            .rfind(|c: char| c.is_whitespace() || "'\"`([<".contains(c))
+            .map_or(0, |i| i + 1);
+        tidy.push_str(&rest[..start]);
+        tidy.push_str("suites/");
+        rest = &rest[at + DETOUR.len()..];
+    }
+    tidy.push_str(rest);
+    tidy
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn suite_paths_are_written_from_the_checkout() {
+        let text = "thread 'suite::x' panicked at days/day03-read-shard/tests/../../../suites/day03-read-shard/mod.rs:12:5:\n\
+                    --> solutions/day11-keep-up/tests/../../../suites/day11-keep-up/mod.rs:9:1\n\
+                    at days/day03-read-shard/src/lib.rs:3";
+        assert_eq!(
+            tidy_paths(text),
+            "thread 'suite::x' panicked at suites/day03-read-shard/mod.rs:12:5:\n\
+             --> suites/day11-keep-up/mod.rs:9:1\n\
+             at days/day03-read-shard/src/lib.rs:3"
+        );
+    }
 
     const FAILING: &str = "\nrunning 3 tests\n\
         test suite::orders_numbers ... ok\n\
