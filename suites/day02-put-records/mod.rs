@@ -9,6 +9,7 @@ use aws_sdk_kinesis::types::{PutRecordsResultEntry, Record};
 use pitlane::sensors::{SensorReading, Simulator};
 use pitlane_testkit::{
     Fault, PutRecordsFaults, kinesis, kinesis_with, read_all, stream_with_shards, unique_name,
+    with_ticker,
 };
 
 use crate::sut::{
@@ -258,12 +259,20 @@ async fn refused_records_are_sent_again_only_after_a_backoff_wait() {
     let bound = Duration::from_millis(300);
     let policy = RetryPolicy { max_attempts: 9, base_delay: bound, max_delay: bound };
 
-    let report = put_all(&client, &stream, records(2), &policy).await.unwrap();
+    let (report, ticks) = with_ticker(put_all(&client, &stream, records(2), &policy)).await;
+    let report = report.unwrap();
 
     assert_eq!(report.calls, 9, "eight refusals, then the record is stored");
     let waits = faults.waits_between_calls();
     let waited: Duration = waits.iter().sum();
     assert!(waited >= bound / 3, "eight retries waited {waited:?} in all ({waits:?}): no backoff");
+    // About one tick per 10 ms waited; a wait that blocks the thread
+    // (`std::thread::sleep`) lets the ticker tick only while a call is out.
+    let expected = (waited.as_millis() / 10) as u32;
+    assert!(
+        ticks >= expected / 2,
+        "{ticks} ticks in {waited:?} of waiting: the wait blocks the thread (std::thread::sleep?)"
+    );
 }
 
 #[tokio::test]
@@ -285,6 +294,29 @@ async fn records_still_refused_after_the_last_attempt_are_handed_back() {
     assert!(error.to_string().contains("ProvisionedThroughputExceededException"), "{error}");
     assert_eq!(faults.call_sizes(), [4, 1, 1]);
     assert_eq!(stored_seqs(&read_all(&client, &stream).await), [1, 2, 3]);
+}
+
+/// A give-up in the first of two calls hands back the records it could not
+/// store *and* those of the call never made: none vanishes.
+#[tokio::test]
+async fn a_give_up_hands_back_its_refused_records_and_all_later_ones() {
+    let faults = PutRecordsFaults::new([
+        Fault::Refuse(vec![0]),
+        Fault::Refuse(vec![0]),
+        Fault::Refuse(vec![0]),
+    ]);
+    let client = kinesis_with(faults.clone());
+    let stream = unique_name("day02-give-up-later");
+    stream_with_shards(&client, &stream, 1).await;
+    let sent = records(600);
+
+    let error = put_all(&client, &stream, sent.clone(), &quick_retries(3)).await.unwrap_err();
+
+    assert!(matches!(&error, ProduceError::GaveUp { attempts: 3, .. }), "got {error:?}");
+    let mut expected = vec![sent[0].clone()];
+    expected.extend_from_slice(&sent[500..]);
+    assert_eq!(error.unsent(), expected, "the refused record, then the 100 of the call not made");
+    assert_eq!(faults.call_sizes(), [500, 1, 1], "no call after the give-up");
 }
 
 /// When a *retry* call fails, only the records still unsent come back: the

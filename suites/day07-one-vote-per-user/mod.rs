@@ -78,6 +78,21 @@ async fn a_fans_first_vote_is_counted_and_a_second_one_changes_nothing() {
     let voters = scan_all(&client, &tables.votes).await;
     assert_eq!(voters.len(), 1);
     assert_eq!(voters[0]["vote"].as_s().unwrap(), "NOR", "the first vote stands");
+    // The fan's item says when the vote was cast and which record brought it;
+    // the count says when it last changed.
+    let voted_at = voters[0].get("votedAt").and_then(|v| v.as_s().ok()).expect("votedAt");
+    assert_eq!(
+        chrono::DateTime::parse_from_rfc3339(voted_at).ok(),
+        "2026-07-05T15:33:00Z".parse().ok(),
+        "votedAt is the vote's own time, in RFC 3339: {voted_at}"
+    );
+    assert_eq!(
+        voters[0].get("sequenceNumber").and_then(|v| v.as_s().ok()).map(String::as_str),
+        Some("1")
+    );
+    let counts = scan_all(&client, &tables.results).await;
+    let updated = counts[0].get("updatedAt").and_then(|v| v.as_s().ok()).expect("updatedAt");
+    assert!(chrono::DateTime::parse_from_rfc3339(updated).is_ok(), "updatedAt: {updated}");
 }
 
 /// DynamoDB cancels a transaction for more reasons than a failed condition:

@@ -226,15 +226,22 @@ async fn transient_failures_are_retried_only_after_a_backoff_wait() {
     let attempts = AtomicU32::new(0);
 
     let started = std::time::Instant::now();
-    let result = with_retries(&policy, || async {
+    let (result, ticks) = pitlane_testkit::with_ticker(with_retries(&policy, || async {
         let attempt = attempts.fetch_add(1, Ordering::Relaxed) + 1;
         if attempt < 9 { Err(throttled()) } else { Ok(attempt) }
-    })
+    }))
     .await;
     let took = started.elapsed();
 
     assert_eq!(result.unwrap(), 9, "eight throttled attempts, then a success");
     assert!(took >= bound, "eight retries took {took:?} in all: they do not wait between attempts");
+    // About one tick per 10 ms waited; a wait that blocks the thread
+    // (`std::thread::sleep`) stops the ticker.
+    let expected = (took.as_millis() / 10) as u32;
+    assert!(
+        ticks >= expected / 2,
+        "{ticks} ticks in {took:?}: the wait blocks the thread (std::thread::sleep?)"
+    );
 }
 
 #[tokio::test]
@@ -303,6 +310,29 @@ fn a_dead_letter_keeps_at_most_64_kib_of_a_large_record() {
     assert_eq!(MAX_KEPT_BYTES, 64 * 1024);
     assert_eq!(item["data"].as_b().unwrap().as_ref(), &record.kinesis.data[..MAX_KEPT_BYTES]);
     assert_eq!(item["dataBytes"].as_n().unwrap(), "300000");
+}
+
+#[tokio::test]
+async fn poison_whose_dead_letter_cannot_be_written_is_reported_not_dropped() {
+    let tables = new_tables("day09-dead-fails").await;
+    // Every dead-letter write fails (they are the only PutItem calls).
+    let proxy = FaultProxy::dynamodb_with(|call: &Call| {
+        if call.operation == "PutItem" { Reply::ServerError } else { Reply::Forward }
+    })
+    .await;
+    let batch = fixture(BATCH);
+    let (_, poison) = expected(&batch.records);
+    let first_poison =
+        batch.records.iter().position(|r| poison.contains(r.event_id.as_ref().unwrap())).unwrap();
+
+    let response = handle(&consumer(&proxy, &tables), batch.clone()).await;
+
+    assert_eq!(
+        failed(&response),
+        [batch.records[first_poison].kinesis.sequence_number.clone()],
+        "a poison record not set aside is not done: it must come again, not vanish"
+    );
+    assert!(dead_letters(&tables).await.is_empty());
 }
 
 #[tokio::test]
