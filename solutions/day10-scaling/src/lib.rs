@@ -350,11 +350,8 @@ pub fn table_plan(
         }
     };
     let hottest = votes_per_second * hottest_per_vote;
-    let max_votes_per_second = if hottest_per_vote > 0.0 {
-        PARTITION_WRITE_UNITS / hottest_per_vote
-    } else {
-        f64::INFINITY
-    };
+    // Nobody's favourite (a share of 0): no ceiling, 1,000 / 0 is infinite.
+    let max_votes_per_second = PARTITION_WRITE_UNITS / hottest_per_vote;
     TablePlan {
         write_units_per_second: votes_per_second * units_per_vote,
         hottest_item_units_per_second: hottest,
