@@ -97,9 +97,12 @@ async fn an_item_of_400_kb_counted_as_dynamodb_counts_is_stored_and_one_byte_mor
     // "l" + [ "ab" ] (3 for the list, 1 per element) = 1 + 3 + 1 + 2,
     // "pad" + the padding.
     let fixed = 3 + 3 + (1 + 4) + (1 + 3 + 1 + 2) + 3;
-    let with_padding = |bytes: usize| {
+    // Each 400 KB write costs 400 write units, and a partition takes 1,000 a
+    // second: the update below works on a partition key of its own ("u"), or
+    // the writes of this test would throttle each other, as on DynamoDB.
+    let with_padding_at = |pk: &'static str, bytes: usize| {
         item(
-            "a",
+            pk,
             "b",
             [
                 ("n", Av::N("12345".into())),
@@ -108,6 +111,7 @@ async fn an_item_of_400_kb_counted_as_dynamodb_counts_is_stored_and_one_byte_mor
             ],
         )
     };
+    let with_padding = |bytes: usize| with_padding_at("a", bytes);
 
     put(&client, &table, with_padding(400 * KB - fixed)).await.expect("exactly 400 KB is an item");
     let mut too_big = with_padding(400 * KB - fixed + 1);
@@ -124,18 +128,22 @@ async fn an_item_of_400_kb_counted_as_dynamodb_counts_is_stored_and_one_byte_mor
         client
             .update_item()
             .table_name(&table)
-            .set_key(Some(item("a", "b", [])))
+            .set_key(Some(item("u", "b", [])))
             .update_expression("SET z = :z")
             .expression_attribute_values(":z", Av::S(value.into()))
             .send()
     };
-    put(&client, &table, with_padding(400 * KB - fixed - 3)).await.unwrap();
+    put(&client, &table, with_padding_at("u", 400 * KB - fixed - 3)).await.unwrap();
     update("xx").await.expect("\"z\" + \"xx\" is 3 bytes: exactly 400 KB");
+    // Those two writes took about 800 of the partition's 1,000 write units
+    // of this second, and the next one is sized as 400: let the second pass,
+    // or it is throttled before its size is checked (as on DynamoDB).
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     assert_eq!(
         refused(update("xxx").await),
         validation("Item size to update has exceeded the maximum allowed size")
     );
-    let kept = client.get_item().table_name(&table).set_key(Some(item("a", "b", []))).send();
+    let kept = client.get_item().table_name(&table).set_key(Some(item("u", "b", []))).send();
     assert_eq!(kept.await.unwrap().item.unwrap()["z"], Av::S("xx".into()));
 }
 
@@ -364,6 +372,18 @@ async fn a_record_has_a_partition_key_of_1_to_256_characters_and_at_most_1_mib_o
     );
 
     // Data and partition key count together (kinesis-local counts the data alone).
+    // On a stream of its own: a shard takes 1 MiB a second, and the records
+    // above count against it.
+    let stream = unique_name("limits-mib");
+    stream_with_shards(&client, &stream, 1).await;
+    let put = |data: usize, key: String| {
+        client
+            .put_record()
+            .stream_name(&stream)
+            .data(Blob::new(vec![b'x'; data]))
+            .partition_key(key)
+            .send()
+    };
     put(MIB - 1, "k".into()).await.expect("1 MiB with the key");
     let too_big = "1 validation error detected: Value at 'data' failed to satisfy constraint: \
                    Member must have length less than or equal to 1048576";
