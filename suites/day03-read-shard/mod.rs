@@ -8,12 +8,13 @@ use aws_sdk_kinesis::primitives::{Blob, DateTime as SdkDateTime};
 use aws_sdk_kinesis::types::Record;
 use pitlane::lambda::{KinesisEventRecord, batch};
 use pitlane_testkit::{
-    CallFaults, EmptyPagesBehind, KinesisEvent, fixture, kinesis, kinesis_with, replay,
-    stream_with_shards, unique_name,
+    Call, CallFaults, EmptyPagesBehind, FaultProxy, KinesisEvent, Reply, fixture, kinesis,
+    kinesis_with, replay, stream_with_shards, unique_name, with_ticker,
 };
 
 use crate::sut::{
-    DecodedRecord, Payload, ReadError, SequenceNumber, ShardReader, StartingPosition, decode,
+    DecodedRecord, Payload, ReadError, SequenceNumber, ShardReader, StartingPosition,
+    THROTTLED_READ_PAUSE, decode,
 };
 
 /// 100 readings as Lambda delivered them; record 64 was cut short by its
@@ -269,6 +270,41 @@ async fn empty_pages_behind_the_tip_do_not_end_the_reading() {
         payloads(&read_from(&kinesis(), &stream, StartingPosition::TrimHorizon).await)
     );
     assert_eq!(read.len(), 10, "every record after the empty pages is read");
+}
+
+#[tokio::test]
+async fn a_throttled_page_is_read_again_after_a_pause_not_an_error() {
+    let (_, stream) = stream_holding(&records(0..10), "day03-throttled").await;
+    // The shard refuses the first two reads, as a busy shard does.
+    let mut refused = 0;
+    let proxy = FaultProxy::kinesis_with(move |call: &Call| {
+        if call.operation == "GetRecords" && refused < 2 {
+            refused += 1;
+            Reply::Throttle
+        } else {
+            Reply::Forward
+        }
+    })
+    .await;
+    let client = proxy.kinesis(1);
+    let mut reader =
+        ShardReader::open(&client, &stream, "shardId-000000000000", &StartingPosition::TrimHorizon)
+            .await
+            .unwrap();
+
+    let started = std::time::Instant::now();
+    let (read, ticks) = with_ticker(reader.read_until_caught_up(100)).await;
+    let took = started.elapsed();
+
+    assert_eq!(read.expect("a throttled page is not the end").len(), 10, "every record read");
+    assert_eq!(proxy.stats().throttled, 2);
+    assert!(took >= THROTTLED_READ_PAUSE * 2, "two pauses before reading again; took {took:?}");
+    // About one tick per 10 ms; a wait that blocks the thread stops the ticker.
+    let expected = (took.as_millis() / 10) as u32;
+    assert!(
+        ticks >= expected / 2,
+        "{ticks} ticks in {took:?}: the wait blocks the thread (std::thread::sleep?)"
+    );
 }
 
 #[tokio::test]

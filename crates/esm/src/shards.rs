@@ -106,8 +106,29 @@ pub async fn read_pages_from_start(
         .await?
         .shard_iterator()
         .map(str::to_owned);
+    let mut throttled = 0;
     while let Some(current) = iterator {
-        let page = client.get_records().shard_iterator(current).set_limit(limit).send().await?;
+        let page = match client.get_records().shard_iterator(&current).set_limit(limit).send().await
+        {
+            Ok(page) => page,
+            // A shard serves 5 reads a second to all its readers: wait for
+            // room, and read the same page again.
+            Err(error) => {
+                let error = KinesisError::from(error);
+                let busy = matches!(
+                    error.inner(),
+                    aws_sdk_kinesis::Error::ProvisionedThroughputExceededException(_)
+                );
+                if !busy || throttled >= 20 {
+                    return Err(error);
+                }
+                throttled += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                iterator = Some(current);
+                continue;
+            }
+        };
+        throttled = 0;
         if is_caught_up(&page) {
             break;
         }

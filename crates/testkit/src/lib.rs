@@ -73,7 +73,7 @@ pub fn kinesis_with(interceptor: impl Intercept + 'static) -> aws_sdk_kinesis::C
     aws_sdk_kinesis::Client::from_conf(kinesis_config().interceptor(interceptor).build())
 }
 
-fn kinesis_config() -> aws_sdk_kinesis::config::Builder {
+pub(crate) fn kinesis_config() -> aws_sdk_kinesis::config::Builder {
     aws_sdk_kinesis::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(REGION))

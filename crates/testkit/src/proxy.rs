@@ -123,6 +123,12 @@ impl FaultProxy {
         Self::start(&local_endpoint("AWS_ENDPOINT_URL_DYNAMODB"), plan).await
     }
 
+    /// A proxy in front of the local Kinesis, deciding each call's fate with
+    /// `plan` (`Reply::Throttle` answers `ProvisionedThroughputExceededException`).
+    pub async fn kinesis_with(plan: impl FnMut(&Call) -> Reply + Send + 'static) -> Self {
+        Self::start(&local_endpoint("AWS_ENDPOINT_URL_KINESIS"), plan).await
+    }
+
     /// A proxy in front of `upstream` (`http://127.0.0.1:28470`).
     pub async fn start(upstream: &str, plan: impl FnMut(&Call) -> Reply + Send + 'static) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("binding the fault proxy");
@@ -147,6 +153,17 @@ impl FaultProxy {
     /// What the proxy has done so far.
     pub fn stats(&self) -> ProxyStats {
         self.state.stats.lock().unwrap().clone()
+    }
+
+    /// A Kinesis client whose calls go through the proxy, the SDK making up
+    /// to `sdk_attempts` attempts per call, 1 to 5 ms apart.
+    pub fn kinesis(&self, sdk_attempts: u32) -> aws_sdk_kinesis::Client {
+        let retry = aws_sdk_kinesis::config::retry::RetryConfig::standard()
+            .with_max_attempts(sdk_attempts)
+            .with_initial_backoff(Duration::from_millis(5));
+        aws_sdk_kinesis::Client::from_conf(
+            crate::kinesis_config().endpoint_url(&self.url).retry_config(retry).build(),
+        )
     }
 
     /// A DynamoDB client whose calls go through the proxy. The SDK makes up

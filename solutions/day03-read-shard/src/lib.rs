@@ -27,6 +27,7 @@
 use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
+use std::time::Duration;
 
 use aws_sdk_kinesis::Client;
 use aws_sdk_kinesis::primitives::DateTime as SdkDateTime;
@@ -174,6 +175,19 @@ pub fn decode(shard_id: &str, record: &Record) -> DecodedRecord {
     // end solution
 }
 
+/// How long a reader waits before it reads a throttled page again: a
+/// shard's 5 calls a second leave one every 200 ms.
+pub const THROTTLED_READ_PAUSE: Duration = Duration::from_millis(200);
+
+/// How many throttled pages in a row a reader waits out before it gives up.
+pub const MAX_THROTTLED_READS: u32 = 10;
+
+/// Whether Kinesis refused a call for the shard's throughput (its 5 calls or
+/// 2 MiB a second, shared by every reader): worth trying again shortly.
+pub fn is_throttled(error: &KinesisError) -> bool {
+    matches!(error.inner(), aws_sdk_kinesis::Error::ProvisionedThroughputExceededException(_))
+}
+
 /// Reads one shard, page after page, from a starting position.
 ///
 /// It owns the current shard iterator: each page hands over the next one.
@@ -265,17 +279,36 @@ impl ShardReader {
     ///
     /// An empty page alone does not mean the end: Kinesis may answer with no
     /// records while data lies further on, which `MillisBehindLatest` shows.
+    ///
+    /// A shard serves 5 `GetRecords` calls a second, shared by every reader:
+    /// a page refused for that (`ProvisionedThroughputExceededException`) is
+    /// read again after [`THROTTLED_READ_PAUSE`], up to
+    /// [`MAX_THROTTLED_READS`] times in a row; any other failure ends the
+    /// read with its error.
     pub async fn read_until_caught_up(
         &mut self,
         limit: i32,
     ) -> Result<Vec<DecodedRecord>, ReadError> {
         //~ TODO 6: read page after page, keeping every record, until the reader
         //~   is caught up or the shard is closed. An empty page is not the end by
-        //~   itself (see the doc comment). Chapter: «Day 03 › When is a reader done?».
+        //~   itself, and a throttled page is not a failure: wait, then read it
+        //~   again (see the doc comment; the reader kept its place).
+        //~   Chapter: «Day 03 › When is a reader done?».
         // solution: todo!("day 03: read until caught up")
         let mut records = Vec::new();
+        let mut throttled = 0;
         while self.is_open() {
-            let page = self.next_page(limit).await?;
+            let page = match self.next_page(limit).await {
+                Err(ReadError::Kinesis(error))
+                    if is_throttled(&error) && throttled < MAX_THROTTLED_READS =>
+                {
+                    throttled += 1;
+                    tokio::time::sleep(THROTTLED_READ_PAUSE).await;
+                    continue;
+                }
+                page => page?,
+            };
+            throttled = 0;
             let caught_up = page.records.is_empty() && page.millis_behind_latest == 0;
             records.extend(page.records);
             if caught_up {
