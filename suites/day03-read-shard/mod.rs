@@ -13,8 +13,8 @@ use pitlane_testkit::{
 };
 
 use crate::sut::{
-    DecodedRecord, Payload, ReadError, SequenceNumber, ShardReader, StartingPosition,
-    THROTTLED_READ_PAUSE, decode,
+    DecodedRecord, MAX_THROTTLED_READS, Payload, ReadError, SequenceNumber, ShardReader,
+    StartingPosition, THROTTLED_READ_PAUSE, decode,
 };
 
 /// 100 readings as Lambda delivered them; record 64 was cut short by its
@@ -305,6 +305,36 @@ async fn a_throttled_page_is_read_again_after_a_pause_not_an_error() {
         ticks >= expected / 2,
         "{ticks} ticks in {took:?}: the wait blocks the thread (std::thread::sleep?)"
     );
+}
+
+#[tokio::test]
+async fn a_shard_that_stays_busy_is_given_up_after_ten_waits_and_other_failures_at_once() {
+    let (_, stream) = stream_holding(&records(0..3), "day03-busy").await;
+    let read = |reply: Reply| {
+        let stream = stream.clone();
+        async move {
+            let proxy = FaultProxy::kinesis_with(move |call: &Call| {
+                if call.operation == "GetRecords" { reply.clone() } else { Reply::Forward }
+            })
+            .await;
+            let client = proxy.kinesis(1);
+            let position = StartingPosition::TrimHorizon;
+            let mut reader = ShardReader::open(&client, &stream, "shardId-000000000000", &position)
+                .await
+                .unwrap();
+            let result = reader.read_until_caught_up(100).await;
+            (result.map(|records| records.len()), reader.calls)
+        }
+    };
+
+    let (result, calls) = read(Reply::Throttle).await;
+    assert!(matches!(result, Err(ReadError::Kinesis(_))), "{result:?}");
+    assert_eq!(calls, 1 + MAX_THROTTLED_READS as usize, "the first read, then ten waits and reads");
+
+    // Not throttling: a retry cannot help, the error comes back at once.
+    let (result, calls) = read(Reply::ServerError).await;
+    assert!(matches!(result, Err(ReadError::Kinesis(_))), "{result:?}");
+    assert_eq!(calls, 1, "a failure that is not the shard being busy is not waited out");
 }
 
 #[tokio::test]
