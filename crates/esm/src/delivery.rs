@@ -413,25 +413,6 @@ mod tests {
             assert!(matches!(judge(&records(3), Ok(answer), true), Verdict::Failed(_)));
         }
     }
-}
-
-#[cfg(test)]
-mod progress_tests {
-    use super::*;
-    use aws_sdk_kinesis::primitives::Blob;
-
-    fn records(count: usize) -> Vec<Record> {
-        (0..count)
-            .map(|i| {
-                Record::builder()
-                    .sequence_number(format!("{}", 1000 + i))
-                    .partition_key(format!("key-{i}"))
-                    .data(Blob::new("{}"))
-                    .build()
-                    .unwrap()
-            })
-            .collect()
-    }
 
     #[test]
     fn the_checkpoint_never_passes_a_record_that_is_not_done() {

@@ -245,3 +245,15 @@ pub async fn with_ticker<T>(work: impl std::future::Future<Output = T>) -> (T, u
     };
     (output, ticks.load(std::sync::atomic::Ordering::Relaxed))
 }
+
+/// Fails unless `ticks`, counted by [`with_ticker`] over `waited` of
+/// waiting, show a wait that let the thread run: about one tick per 10 ms,
+/// half of that at least (a loaded machine ticks late, never early).
+#[track_caller]
+pub fn assert_waited_without_blocking(ticks: u32, waited: std::time::Duration) {
+    let expected = (waited.as_millis() / 10) as u32;
+    assert!(
+        ticks >= expected / 2,
+        "{ticks} ticks in {waited:?} of waiting: the wait blocks the thread (std::thread::sleep?)"
+    );
+}
