@@ -540,16 +540,32 @@ async fn a_batch_is_cut_short_so_that_its_event_stays_within_6_mb() {
     let client = kinesis();
     let stream = unique_name("esm-6mb");
     pitlane_testkit::stream_with_shards(&client, &stream, 1).await;
+    // A shard takes 1 MiB a second, so most of these 1 MB writes are
+    // throttled at first (the local backend refuses them as AWS does): each
+    // waits for the shard's next second and is sent again.
     for n in 0..8 {
         let data = aws_sdk_kinesis::primitives::Blob::new(vec![b'x'; 1_000_000]);
-        client
-            .put_record()
-            .stream_name(&stream)
-            .partition_key(format!("k{n}"))
-            .data(data)
-            .send()
-            .await
-            .unwrap();
+        for attempt in 1.. {
+            let put = client
+                .put_record()
+                .stream_name(&stream)
+                .partition_key(format!("k{n}"))
+                .data(data.clone())
+                .send()
+                .await;
+            match put {
+                Ok(_) => break,
+                Err(error)
+                    if attempt < 20
+                        && error.as_service_error().is_some_and(|e| {
+                            e.is_provisioned_throughput_exceeded_exception()
+                        }) =>
+                {
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                }
+                Err(error) => panic!("PutRecord: {error:?}"),
+            }
+        }
     }
     let events: Arc<Mutex<Vec<usize>>> = Arc::default();
     let sizes = events.clone();
