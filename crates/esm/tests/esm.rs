@@ -557,9 +557,9 @@ async fn a_batch_is_cut_short_so_that_its_event_stays_within_6_mb() {
                 Ok(_) => break,
                 Err(error)
                     if attempt < 20
-                        && error.as_service_error().is_some_and(|e| {
-                            e.is_provisioned_throughput_exceeded_exception()
-                        }) =>
+                        && error
+                            .as_service_error()
+                            .is_some_and(|e| e.is_provisioned_throughput_exceeded_exception()) =>
                 {
                     tokio::time::sleep(Duration::from_millis(300)).await;
                 }
