@@ -50,6 +50,7 @@ test:
       {{runner}} verify; verified=$?; wait $support; tested=$?; \
       echo "── support crates"; cat .pitlane/support.log; \
       [[ $verified == 0 && $tested == 0 ]]'
+    @scripts/lessons.sh --check
     @echo "── reliability: replays, poison, faults, bad input, crashes"
     {{clippy_build}} {{backend}} run cargo test --quiet -p pitlane-reliability
     @echo "── the AWS SAM template: cfn-lint, and the SAM transform as at deploy"
@@ -78,7 +79,7 @@ check DAY *FILTER: setup
 solution DAY *FILTER: setup
     @{{backend}} run {{runner}} check {{DAY}} --solution {{FILTER}}
 
-# Every day in order: ✅ solved, ❌ where you are (unchanged days answer from .pitlane/verdicts, without re-running)
+# Every day: ✅ passes, ❌ fails, · not started (days unchanged since their last run answer from .pitlane/verdicts)
 [no-exit-message]
 progress: setup
     @status=0; {{runner}} progress --cached || status=$?; \
@@ -100,11 +101,17 @@ reset DAY:
 gen *DAY:
     @{{runner}} gen {{DAY}}
 
-# Authors: the share of each day's cargo-mutants mutants its suite catches (all days, or DAYS; want ≥ 95 %; slow)
+# Authors: the share of each day's cargo-mutants mutants its suite catches (want ≥ 95 %), then its lesson mutants (all caught); all days, or DAYS; slow
 [no-exit-message]
 [group('authors')]
 mutants *DAYS: setup
     @{{backend}} run scripts/mutants.sh {{DAYS}}
+
+# Authors: each day's lesson mutants (wrong answers kept as patches in suites/dayNN-*/lessons/) must fail their tests (all days, or DAYS; `--check`: they still apply)
+[no-exit-message]
+[group('authors')]
+lessons *DAYS: setup
+    @{{backend}} run scripts/lessons.sh {{DAYS}}
 
 # The days, in order
 list:

@@ -8,6 +8,8 @@
 # restores each file after its mutant, and also on Ctrl-C. Commit or stash
 # your changes to solutions/ before a run all the same.
 #
+# Then each day's lesson mutants (scripts/lessons.sh): every one must fail.
+#
 # Configuration and the list of exclusions, with their reasons:
 # .cargo/mutants.toml. Each day's full results: .pitlane/mutants/dayNN-*/.
 set -euo pipefail
@@ -63,7 +65,17 @@ for slug in "${days[@]}"; do
   fi
 done
 
+# Beside cargo-mutants' own, the day's lesson mutants: wrong answers a
+# careless student could write (a blocking sleep, a `let _ =`), which
+# cargo-mutants' operators never make. Each must fail its tests.
+numbers=()
+for slug in "${days[@]}"; do numbers+=("${slug:3:2}"); done
+lessons=0
+"$root/scripts/lessons.sh" "${numbers[@]}" > "$root/.pitlane/mutants/lessons.txt" 2>&1 || lessons=$?
+
 echo
 echo "── mutants caught per day (timeouts count as caught; want ≥ $want %)"
 printf '%s\n' "${summary[@]}"
+sed -n '/^── lesson mutants/,$p' "$root/.pitlane/mutants/lessons.txt"
+((lessons == 0)) || status=1
 exit $status

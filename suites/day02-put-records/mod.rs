@@ -270,6 +270,30 @@ async fn refused_records_are_sent_again_only_after_a_backoff_wait() {
     assert_waited_without_blocking(ticks, waited);
 }
 
+/// A backoff comes before a *retry*, never before a first attempt: records
+/// nobody refused are sent at once. The policy here would wait up to an hour
+/// before any call, so an implementation that waits first does not finish
+/// within the minute (three batches: the odds that three waits drawn from
+/// 0 ..= 1 h all fall under a minute are under one in 200,000).
+#[tokio::test]
+async fn a_first_attempt_is_never_delayed() {
+    let client = kinesis();
+    let stream = unique_name("day02-first");
+    stream_with_shards(&client, &stream, 1).await;
+    let hour = Duration::from_secs(3600);
+    let policy = RetryPolicy { max_attempts: 3, base_delay: hour, max_delay: hour };
+
+    for _ in 0..3 {
+        let put = tokio::time::timeout(
+            Duration::from_secs(60),
+            put_all(&client, &stream, records(5), &policy),
+        )
+        .await
+        .expect("a batch nobody refused waited before its first attempt");
+        assert_eq!(put.unwrap().calls, 1);
+    }
+}
+
 #[tokio::test]
 async fn records_still_refused_after_the_last_attempt_are_handed_back() {
     let faults = PutRecordsFaults::new([

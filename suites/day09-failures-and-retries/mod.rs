@@ -192,6 +192,10 @@ async fn errors_as_dynamodb_sends_them_are_classified_too() {
         (Reply::SlowDown, ErrorKind::Transient),
         (Reply::ServerError, ErrorKind::Transient),
         (Reply::Disconnect, ErrorKind::Transient),
+        // A write that met another transaction on its item, or the account's
+        // request rate: "not now", each its own modeled exception.
+        (Reply::Refuse("TransactionConflictException"), ErrorKind::Transient),
+        (Reply::Refuse("RequestLimitExceeded"), ErrorKind::Transient),
         (Reply::Refuse("ValidationException"), ErrorKind::BadRecord),
         // A missing table is no record's fault, and no retry will create it.
         (Reply::Refuse("ResourceNotFoundException"), ErrorKind::Setup),

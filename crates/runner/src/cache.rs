@@ -2,7 +2,8 @@
 //! when nothing it depends on changed since it last ran.
 //!
 //! A verdict is keyed by a fingerprint of every file that can change it: the
-//! day's starter and every earlier day's (later days build on earlier ones),
+//! day's starter and those of the earlier days it builds on (its manifest's
+//! dependencies),
 //! the day's suite, the shared crates, the fixtures and the workspace's
 //! manifests and lock file. Any changed byte there is a new fingerprint, so
 //! the suite runs again: the cache only saves time, it never decides.
@@ -115,13 +116,16 @@ impl Cache {
     }
 }
 
-/// The fingerprint of everything `day`'s verdict depends on.
+/// The fingerprint of everything `day`'s verdict depends on: its starter and
+/// the starters of the days it builds on (not every earlier day: a change to
+/// day 02 leaves day 07's verdict standing), its suite and the shared files.
 pub fn fingerprint(workspace: &Workspace, day: &Day, days: &[Day]) -> String {
     let root = &workspace.root;
+    let built_on = crate::generate::built_on(day, days);
     let mut inputs: Vec<PathBuf> = days
         .iter()
-        .filter(|earlier| earlier.number <= day.number)
-        .map(|earlier| earlier.starter_dir.clone())
+        .filter(|other| other.slug == day.slug || built_on.contains(&other.slug))
+        .map(|other| other.starter_dir.clone())
         .collect();
     inputs.push(day.suite_dir());
     for shared in ["crates", "fixtures", "Cargo.toml", "Cargo.lock", "rust-toolchain.toml"] {

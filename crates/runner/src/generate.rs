@@ -510,6 +510,21 @@ fn files_of_starter(workspace: &Workspace, prefix: &Path) -> Vec<PathBuf> {
 /// them**: a starter depends on earlier starters (see `crates/pitlane`), so a
 /// student's half-done day 02 is in day 04's build too. Slugs, in order.
 pub fn days_with_students_work(workspace: &Workspace, days: &[Day]) -> Result<Vec<String>, String> {
+    let mut touched = days_edited(workspace, days)?;
+    for day in days {
+        if !touched.contains(&day.slug)
+            && built_on(day, days).iter().any(|earlier| touched.contains(earlier))
+        {
+            touched.push(day.slug.clone());
+        }
+    }
+    touched.sort();
+    Ok(touched)
+}
+
+/// The days whose own starter files hold a student's work (a file differs
+/// from what the generator recorded, is gone, or was added). Slugs, in order.
+pub fn days_edited(workspace: &Workspace, days: &[Day]) -> Result<Vec<String>, String> {
     let manifest = read_manifest(workspace)?;
     if manifest.is_empty() {
         // No record of what was generated (the file was deleted): nothing can
@@ -533,22 +548,30 @@ pub fn days_with_students_work(workspace: &Workspace, days: &[Day]) -> Result<Ve
             touched.push(slug.to_owned());
         }
     }
-    // Days come in order and depend only on earlier days: one pass suffices.
-    for day in days {
-        if touched.contains(&day.slug) {
-            continue;
-        }
-        let manifest = read(&day.solution_dir.join("Cargo.toml"))?;
-        let builds_on_touched = days.iter().any(|earlier| {
-            touched.contains(&earlier.slug)
-                && manifest.contains(&format!("{}.workspace", earlier.solution_package()))
-        });
-        if builds_on_touched {
-            touched.push(day.slug.clone());
-        }
-    }
     touched.sort();
     Ok(touched)
+}
+
+/// The slugs of the earlier days `day` builds on, directly or through
+/// another day: the days its solution's manifest names as dependencies
+/// (`day06-count-votes-solution.workspace = true`), and theirs. A manifest
+/// that cannot be read names none.
+pub fn built_on(day: &Day, days: &[Day]) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    let mut pending = vec![day];
+    while let Some(next) = pending.pop() {
+        let manifest =
+            std::fs::read_to_string(next.solution_dir.join("Cargo.toml")).unwrap_or_default();
+        for earlier in days.iter().filter(|earlier| earlier.number < next.number) {
+            let named = manifest.contains(&format!("{}.workspace", earlier.solution_package()));
+            if named && !found.contains(&earlier.slug) {
+                found.push(earlier.slug.clone());
+                pending.push(earlier);
+            }
+        }
+    }
+    found.sort();
+    found
 }
 
 /// How a day's starter stands against its solution and against the manifest.

@@ -148,6 +148,38 @@ pub fn show(workspace: &Workspace, day: &Day, asked: Option<usize>) -> Result<St
     Ok(render(day, &hints, level))
 }
 
+/// What `h` in `just watch` shows. A key is easy to press by mistake, so one
+/// press never spends a level: the first shows the highest level already
+/// seen again (or, before any, offers level 1); `again` (the hint panel is
+/// already open, so `h` was pressed twice) shows the next level.
+pub fn watch_key(workspace: &Workspace, day: &Day, again: bool) -> Result<String, String> {
+    let hints = Hints::load(workspace, day)?;
+    let count = hints.levels.len();
+    let reached = Reached::load(workspace).level(day);
+    if again || count == 0 {
+        let shown = show(workspace, day, None)?;
+        let level = Reached::load(workspace).level(day);
+        return Ok(if level < count {
+            format!("{shown}h again: level {} ({}).\n", level + 1, hints.levels[level].title)
+        } else {
+            shown
+        });
+    }
+    if reached == 0 {
+        return Ok(format!(
+            "Day {} has {count} hint levels; the first is {}.\n\
+             h again shows it (a level once seen stays counted); any other key closes this.\n",
+            day.number, hints.levels[0].title
+        ));
+    }
+    let level = reached.min(count);
+    let mut out = render(day, &hints, level);
+    if level < count {
+        out.push_str(&format!("h again: level {} ({}).\n", level + 1, hints.levels[level].title));
+    }
+    Ok(out)
+}
+
 fn render(day: &Day, hints: &Hints, level: usize) -> String {
     let count = hints.levels.len();
     let this = &hints.levels[level - 1];
@@ -223,5 +255,40 @@ mod tests {
         assert!(!first.contains("re-reads"), "{first}");
         let last = render(&day, &hints, 3);
         assert!(last.contains("the last level") && last.contains("`just hint 01 1`"), "{last}");
+    }
+
+    /// One `h` in watch never spends a level: it offers level 1, or shows the
+    /// highest level seen again; only a second `h` moves on.
+    #[test]
+    fn one_key_press_in_watch_never_spends_a_level() {
+        let folder = std::env::temp_dir().join(format!("pitlane-hints-{}", std::process::id()));
+        std::fs::create_dir_all(folder.join("hints")).unwrap();
+        std::fs::write(folder.join("hints/day01-hello.md"), FILE).unwrap();
+        let workspace = Workspace { root: folder.clone() };
+        let day = Day::for_tests(folder.to_str().unwrap(), "day01-hello");
+        let level = || Reached::load(&workspace).level(&day);
+
+        let offer = watch_key(&workspace, &day, false).unwrap();
+        assert!(offer.contains("h again shows it"), "{offer}");
+        assert_eq!(level(), 0, "a first press only offers level 1");
+
+        let first = watch_key(&workspace, &day, true).unwrap();
+        assert!(
+            first.contains("hint level 1 of 3") && first.contains("h again: level 2"),
+            "{first}"
+        );
+        assert_eq!(level(), 1);
+
+        // The watch is opened again later: one press shows level 1 again.
+        let again = watch_key(&workspace, &day, false).unwrap();
+        assert!(again.contains("hint level 1 of 3"), "{again}");
+        assert_eq!(level(), 1, "re-reading a level spends nothing");
+
+        assert!(watch_key(&workspace, &day, true).unwrap().contains("hint level 2 of 3"));
+        assert!(watch_key(&workspace, &day, true).unwrap().contains("hint level 3 of 3"));
+        let last = watch_key(&workspace, &day, true).unwrap();
+        assert!(last.contains("hint level 3 of 3") && !last.contains("h again"), "{last}");
+        assert_eq!(level(), 3);
+        std::fs::remove_dir_all(&folder).unwrap();
     }
 }

@@ -286,50 +286,62 @@ const NEEDS_SUITES: u8 = 3;
 
 fn progress(workspace: &Workspace, cached_only: bool) -> Result<ExitCode, String> {
     let days = workspace.days()?;
+    // A day whose own starter files are as generated is not started: its
+    // `todo!`s are all there (`just verify` proves its suite fails on them),
+    // so it needs no run. Every other day answers from the verdict cache, or
+    // runs: after an edit, only the days edited or built on it run again.
+    let touched = generate::days_edited(workspace, &days)?;
     let mut cache = cache::Cache::load(workspace);
     // Every verdict first, then the table: a cache miss in `--cached` mode
     // prints nothing, so the full run that follows does not repeat lines.
     let mut verdicts = Vec::new();
     for day in &days {
-        let verdict = match cache.verdict(workspace, day, &days, !cached_only)? {
-            Some(verdict) => verdict,
-            None => return Ok(ExitCode::from(NEEDS_SUITES)),
-        };
-        verdicts.push(verdict);
-        if !verdict.solved() {
-            break;
-        }
-    }
-    for (day, verdict) in days.iter().zip(&verdicts) {
-        if verdict.solved() {
-            println!("✅ day {}  {}", day.number, day.title());
+        if !touched.contains(&day.slug) {
+            verdicts.push(None);
             continue;
         }
-        println!("❌ day {}  {}  ← you are here", day.number, day.title());
-        for later in days.iter().filter(|d| d.number > day.number) {
-            println!("   day {}  {}", later.number, later.title());
+        match cache.verdict(workspace, day, &days, !cached_only)? {
+            Some(verdict) => verdicts.push(Some(verdict)),
+            None => return Ok(ExitCode::from(NEEDS_SUITES)),
         }
-        println!();
-        if verdict.compiled {
-            println!(
-                "{} of {} tests of day {} fail; `just check {}` shows them.",
-                verdict.failed,
-                verdict.total(),
-                day.number,
-                day.number
-            );
-        } else {
+    }
+    let first_unsolved = verdicts.iter().position(|verdict| !verdict.is_some_and(|v| v.solved()));
+    for (at, (day, verdict)) in days.iter().zip(&verdicts).enumerate() {
+        let state = match verdict {
+            Some(verdict) if verdict.solved() => format!("{} tests pass", verdict.total()),
+            Some(verdict) if verdict.compiled => {
+                format!("{} of {} tests fail", verdict.failed, verdict.total())
+            }
+            Some(_) => "does not compile".to_owned(),
+            None => "not started".to_owned(),
+        };
+        let mark = match verdict {
+            Some(verdict) if verdict.solved() => "✅",
+            Some(_) => "❌",
+            None => "· ",
+        };
+        let here = if Some(at) == first_unsolved { "  ← next" } else { "" };
+        println!("{mark} day {}  {:<34} {state}{here}", day.number, day.title());
+    }
+    let Some(at) = first_unsolved else {
+        println!("\n🏁 Every day passes. Well driven!");
+        return Ok(ExitCode::SUCCESS);
+    };
+    let day = &days[at];
+    println!();
+    match verdicts[at] {
+        Some(verdict) if !verdict.compiled => {
             println!(
                 "Day {} does not compile yet; `just check {}` shows why.",
                 day.number, day.number
             );
         }
-        println!("Chapter: {}", chapter_pointer(workspace, day));
-        println!("{}", hints::summary(workspace, day));
-        return Ok(ExitCode::FAILURE);
+        Some(_) => println!("`just check {}` shows what fails.", day.number),
+        None => println!("Day {} is next: `just check {}` runs its tests.", day.number, day.number),
     }
-    println!("\n🏁 Every day passes. Well driven!");
-    Ok(ExitCode::SUCCESS)
+    println!("Chapter: {}", chapter_pointer(workspace, day));
+    println!("{}", hints::summary(workspace, day));
+    Ok(ExitCode::FAILURE)
 }
 
 fn hint(workspace: &Workspace, day: &str, level: Option<usize>) -> Result<ExitCode, String> {

@@ -52,6 +52,9 @@ enum Panel {
     Text(String),
     /// A short answer to a key ("not solved yet"): gone at the next save.
     Notice(String),
+    /// A hint, or the offer of the first one: stays as `Text` does; `h`
+    /// pressed while it shows gives the next level.
+    Hint(String),
     /// The list of days, with their verdicts as they are at each redraw.
     Days,
     ConfirmReset,
@@ -126,8 +129,9 @@ pub fn run(workspace: &Workspace, wanted: Option<&str>) -> Result<ExitCode, Stri
                 match key {
                     b'q' | 3 | 4 => break, // q, Ctrl-C, Ctrl-D
                     b'h' => {
-                        let hint = hints::show(workspace, &days[current], None);
-                        panel = Panel::Text(hint.unwrap_or_else(|message| message));
+                        let again = matches!(panel, Panel::Hint(_));
+                        let hint = hints::watch_key(workspace, &days[current], again);
+                        panel = Panel::Hint(hint.unwrap_or_else(|message| message));
                     }
                     b'l' => panel = Panel::Days,
                     b'r' => panel = Panel::ConfirmReset,
@@ -229,7 +233,9 @@ fn draw(workspace: &Workspace, days: &[Day], current: usize, state: &State, pane
     screen.push('\n');
     match panel {
         Panel::None => {}
-        Panel::Text(text) | Panel::Notice(text) => screen += &format!("{}\n\n", text.trim_end()),
+        Panel::Text(text) | Panel::Hint(text) | Panel::Notice(text) => {
+            screen += &format!("{}\n\n", text.trim_end())
+        }
         Panel::Days => screen += &format!("{}\n\n", list(workspace, days, current)),
         Panel::ConfirmReset => {
             screen += &format!(
@@ -238,7 +244,8 @@ fn draw(workspace: &Workspace, days: &[Day], current: usize, state: &State, pane
             );
         }
     }
-    screen += "h hint · l days · r reset · n next day · q quit        (re-runs on every save)\n";
+    screen +=
+        "h hint (again: next level) · l days · r reset · n next day · q quit  (runs on save)\n";
     // Raw mode: a newline only moves down, so each line also returns the cursor.
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(screen.replace('\n', "\r\n").as_bytes());

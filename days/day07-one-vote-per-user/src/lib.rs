@@ -36,7 +36,7 @@ use aws_lambda_events::event::streams::KinesisEventResponse;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::TransactWriteItem;
 use pitlane::aws::DynamoDbError;
 use pitlane::lambda::KinesisEvent;
 use pitlane::votes::Vote;

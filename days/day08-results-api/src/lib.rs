@@ -32,8 +32,6 @@ pub mod lambda;
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::AttributeValue;
-use lambda_http::http::{HeaderValue, Method, StatusCode, header};
 use lambda_http::{Body, Request, Response};
 use pitlane::apigw::json_response;
 use pitlane::aws::DynamoDbError;

@@ -30,8 +30,11 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use aws_sdk_kinesis::Client;
+use aws_sdk_kinesis::types::Record;
+// solution:
 use aws_sdk_kinesis::primitives::DateTime as SdkDateTime;
-use aws_sdk_kinesis::types::{Record, ShardIteratorType};
+use aws_sdk_kinesis::types::ShardIteratorType;
+// end solution
 use chrono::{DateTime, Utc};
 use pitlane::aws::KinesisError;
 use serde::Serialize;
