@@ -105,7 +105,17 @@ async fn waiting_gives_up_after_the_timeout() {
     let (creating, _) = creating_for(u32::MAX);
     let client = kinesis_with(creating);
 
-    let error = wait_until_active(&client, &name, Duration::from_millis(300)).await.unwrap_err();
+    // The wait is 300 ms: twenty seconds later it must long be over.
+    let error = tokio::time::timeout(
+        TIMEOUT,
+        wait_until_active(&client, &name, Duration::from_millis(300)),
+    )
+    .await
+    .expect(
+        "waiting for 300 ms never gave up: is the clock started anew at every look, \
+         instead of once before the first?",
+    )
+    .unwrap_err();
 
     assert!(
         matches!(&error, StreamError::NotActiveInTime { status, .. } if status == "CREATING"),
@@ -161,7 +171,12 @@ async fn lists_every_shard_across_pages() {
     create_stream(&client, &name, Capacity::Provisioned { shards: 5 }).await.unwrap();
     wait_until_active(&client, &name, TIMEOUT).await.unwrap();
 
-    let paged = list_shards_paged(&client, &name, 2).await.unwrap();
+    let page_sizes = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sizes = page_sizes.clone();
+    let counting = EditOutput::new(move |page: &mut ListShardsOutput| {
+        sizes.lock().unwrap().push(page.shards.as_ref().map_or(0, Vec::len));
+    });
+    let paged = list_shards_paged(&kinesis_with(counting), &name, 2).await.unwrap();
     let at_once = list_shards(&client, &name).await.unwrap();
 
     let ids: Vec<_> = paged.iter().map(|shard| shard.shard_id.as_str()).collect();
@@ -176,6 +191,12 @@ async fn lists_every_shard_across_pages() {
         ]
     );
     assert_eq!(paged, at_once);
+    assert_eq!(
+        *page_sizes.lock().unwrap(),
+        [2, 2, 1],
+        "five shards at most two a page are three pages of 2, 2 and 1: every ListShards call, \
+         the first and the ones with a NextToken, must ask for at most page_size shards"
+    );
     // Together the shards cover the hash space with no gap and no overlap.
     let last = paged.len() - 1;
     assert_eq!(paged[0].starting_hash_key, "0");

@@ -540,6 +540,61 @@ async fn unprocessed_items_are_sent_again_only_after_a_backoff_wait() {
     pitlane_testkit::assert_waited_without_blocking(ticks, waited);
 }
 
+/// A backoff is a wait before a *retry*: the first call for each chunk goes
+/// out at once. With a backoff of up to an hour, a write of four chunks that
+/// nobody throttles takes well under a minute, or it waited for nothing.
+#[tokio::test]
+async fn a_first_attempt_is_never_delayed() {
+    let client = dynamodb();
+    let table = new_table(&client, "day04-first").await;
+    let items: Vec<_> = fixture(BATCH).records.iter().map(to_item).collect();
+    let hour = Duration::from_secs(3600);
+    let policy = RetryPolicy { max_attempts: 3, base_delay: hour, max_delay: hour };
+
+    let report =
+        tokio::time::timeout(Duration::from_secs(60), write_items(&client, &table, items, &policy))
+            .await
+            .expect(
+                "four chunks that nobody refused waited before their first call: \
+                 a backoff comes before a retry only",
+            )
+            .unwrap();
+
+    assert_eq!(report, WriteReport { items: 100, calls: 4, retried: 0 });
+}
+
+/// `max_attempts` bounds the calls for *one chunk*: a chunk whose items were
+/// left unprocessed once gets its retries, however many retries the chunks
+/// before it needed.
+#[tokio::test]
+async fn every_chunk_gets_its_own_attempts() {
+    // Each of the four chunks has one item left unprocessed by its first call.
+    let faults = BatchWriteItemFaults::new([
+        Fault::Refuse(vec![3]),
+        Fault::Pass,
+        Fault::Refuse(vec![3]),
+        Fault::Pass,
+        Fault::Refuse(vec![3]),
+        Fault::Pass,
+        Fault::Refuse(vec![3]),
+        Fault::Pass,
+    ]);
+    let client = dynamodb_with(faults.clone());
+    let table = new_table(&client, "day04-per-chunk").await;
+    let items: Vec<_> = fixture(BATCH).records.iter().map(to_item).collect();
+
+    let result = write_items(&client, &table, items, &RetryPolicy::immediate(2)).await;
+
+    assert_eq!(
+        faults.call_sizes(),
+        [25, 1, 25, 1, 25, 1, 25, 1],
+        "two attempts for each chunk: the attempts are counted chunk by chunk, \
+         not for the whole write"
+    );
+    assert_eq!(result.unwrap(), WriteReport { items: 100, calls: 8, retried: 4 });
+    assert_eq!(scan_all(&client, &table).await.len(), 100);
+}
+
 /// The handler writes with the default policy: its waits, and its attempts.
 #[tokio::test]
 async fn the_handler_resends_unprocessed_items_with_the_default_backoff() {

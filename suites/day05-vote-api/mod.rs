@@ -96,10 +96,19 @@ async fn an_identity_too_long_to_key_a_record_is_a_400_and_nothing_is_written() 
     let longest = call(&client, &config, &signed_in_as("f".repeat(MAX_IDENTITY_CHARS))).await;
     assert_eq!(longest.status(), 202, "{MAX_IDENTITY_CHARS} characters key a record");
     let too_long = call(&client, &config, &signed_in_as("f".repeat(MAX_IDENTITY_CHARS + 1))).await;
+    // Kinesis counts a key's characters as Java does, in UTF-16 units: an
+    // emoji is two of them, so 129 emoji are 258, though 129 Rust `char`s.
+    let emoji = call(&client, &config, &signed_in_as("🏎".repeat(MAX_IDENTITY_CHARS / 2 + 1))).await;
 
     assert_eq!(too_long.status(), 400);
     let message = body_json(&too_long)["message"].as_str().unwrap_or_default().to_owned();
     assert!(message.contains("identity") && message.contains("256"), "{message:?}");
+    assert_eq!(
+        emoji.status(),
+        400,
+        "129 emoji are 258 characters as Kinesis counts them (UTF-16 units), over its 256: \
+         count with encode_utf16(), not chars()"
+    );
     assert_eq!(read_all(&client, &config.stream).await.len(), 1, "only the valid vote was written");
 }
 
@@ -141,6 +150,13 @@ async fn the_checks_read_requests_as_they_arrive_and_ask_who_first() {
     let blank = HttpRequest { jwt_subject: None, ..vote_request(r#"{"vote": "NOR"}"#) }
         .header(USER_HEADER, "   ");
     assert_eq!(status(call(&client, &trusting, &blank).await), 401, "a blank name is nobody");
+    let blank_sub =
+        HttpRequest { jwt_subject: Some("  ".to_owned()), ..vote_request(r#"{"vote": "NOR"}"#) };
+    assert_eq!(
+        status(call(&client, &config, &blank_sub).await),
+        401,
+        "a JWT whose sub is blank names nobody either"
+    );
 
     assert_eq!(read_all(&client, &config.stream).await.len(), 2, "only the two valid votes");
 }
@@ -193,6 +209,45 @@ async fn bad_requests_get_a_clear_4xx_and_nothing_is_written() {
 
     assert!(read_all(&client, &config.stream).await.is_empty(), "a refused request wrote a record");
     insta::assert_json_snapshot!(answers);
+}
+
+/// A page reads an answer only if it carries `Access-Control-Allow-Origin`
+/// for the page's origin; and a client parses the body as JSON when the
+/// answer says it is. A refusal is an answer the page must read: it says
+/// what went wrong.
+#[tokio::test]
+async fn every_refusal_is_json_that_the_page_can_read() {
+    let (client, config) = api("day05-refusals-cors").await;
+    let broken = ApiConfig { stream: unique_name("day05-no-stream"), ..config.clone() };
+    let from_page = |request: HttpRequest| request.header("Origin", ORIGIN);
+    let vote = || vote_request(r#"{"vote": "NOR"}"#);
+    let cases: Vec<(&ApiConfig, HttpRequest)> = vec![
+        (&config, HttpRequest { method: "PUT".into(), ..vote() }),
+        (&config, HttpRequest { jwt_subject: None, ..vote() }),
+        (&config, vote().header("Content-Type", "text/plain")),
+        (&config, vote_request(&" ".repeat(MAX_BODY_BYTES + 1))),
+        (&config, vote_request(r#"{"vote": "XYZ"}"#)),
+        (&broken, vote()),
+    ];
+
+    for (config, request) in cases {
+        let response = call(&client, config, &from_page(request)).await;
+        let status = response.status().as_u16();
+
+        assert!(status >= 400, "{status}");
+        assert_eq!(
+            header(&response, "access-control-allow-origin"),
+            Some(ORIGIN),
+            "the {status} has no CORS headers: a browser cannot read it, and the page \
+             cannot say why the vote was refused"
+        );
+        assert_eq!(
+            header(&response, "content-type"),
+            Some("application/json"),
+            "the {status} does not say its body is JSON (Content-Type)"
+        );
+        assert!(body_json(&response)["message"].is_string(), "the {status} has no message");
+    }
 }
 
 #[tokio::test]
