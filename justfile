@@ -151,20 +151,22 @@ bench: setup
     cargo bench --quiet -p pitlane-bench --bench handler_core
     {{backend}} run cargo bench --quiet -p pitlane-bench --bench pitlane
 
-# Lint the AWS SAM template offline: cfn-lint on it, then the SAM transform CloudFormation runs at deploy, then cfn-lint on what the transform makes
+# Lint offline: the AWS SAM template (cfn-lint, then the SAM transform CloudFormation runs at deploy, then cfn-lint on what it makes), the deploy bootstrap template, and the GitHub workflows (actionlint)
 lint: setup
     @mkdir -p .pitlane
     "{{tools}}/cfn-lint" template.yaml
     "{{tools}}/python" scripts/sam_transform.py template.yaml .pitlane/template.transformed.json
     "{{tools}}/cfn-lint" .pitlane/template.transformed.json
     @if [ -x .tools/sam/bin/sam ]; then .tools/sam/bin/sam validate --lint --region us-east-1; fi
-    @echo "template.yaml: no lint findings, before or after the SAM transform"
+    "{{tools}}/cfn-lint" deploy/github-oidc.yaml
+    "{{tools}}/actionlint" -shellcheck= -pyflakes=
+    @echo "template.yaml, deploy/github-oidc.yaml, .github/workflows: no lint findings (template.yaml before and after the SAM transform)"
 
 # Build every Lambda function for AWS with cargo-lambda (release, zip; x86_64, and arm64 if installed)
 package:
     scripts/package.sh
 
-# Deploy the vote system to your AWS account with AWS SAM (refuses without AWS credentials)
+# Deploy the vote system to your AWS account with AWS SAM, no questions (arm64; PITLANE_ARCH=x86_64; refuses without AWS credentials)
 deploy:
     scripts/aws.sh deploy
 

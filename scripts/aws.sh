@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # just deploy / just destroy: the vote system on *real* AWS, with AWS SAM.
 #
-#   scripts/aws.sh deploy    sam build + sam deploy (--guided the first time)
+#   scripts/aws.sh deploy    sam build + sam deploy, no questions (PITLANE_STACK,
+#                            PITLANE_ARCH=arm64|x86_64, PITLANE_PARAMETERS), then
+#                            the pages for the deployed API in target/site/
 #   scripts/aws.sh destroy   deletes the stack and everything it created
 #
 # Everything else in the workbook runs offline; this is the one place that
@@ -53,19 +55,60 @@ install_sam() {
   export PATH="$venv/bin:$root/.tools/lambda/bin:$PATH"
 }
 
+# The functions' processor: arm64 unless PITLANE_ARCH says x86_64 (Graviton
+# costs about 20 % less per GB-second on Lambda). The build must match it:
+# template.yaml's Architecture parameter is set to the same value.
+ARCH="${PITLANE_ARCH:-arm64}"
+
+check_architecture() {
+  case "$ARCH" in
+    arm64) local target=aarch64-unknown-linux-gnu ;;
+    x86_64) local target=x86_64-unknown-linux-gnu ;;
+    *) refuse "PITLANE_ARCH is '$ARCH': say arm64 (the default) or x86_64." ;;
+  esac
+  if [[ ! -d "$(rustc --print sysroot)/lib/rustlib/$target" ]]; then
+    refuse "Building for $ARCH needs Rust's standard library for $target, which is not installed." \
+           "Install it with 'rustup target add $target', or deploy for the other processor:" \
+           "PITLANE_ARCH=$([[ $ARCH == arm64 ]] && echo x86_64 || echo arm64) just deploy"
+  fi
+}
+
 deploy() {
   check_credentials deploy
+  check_architecture
   install_sam
   cd "$root"
-  sam build --beta-features
-  if [[ -f samconfig.toml ]]; then
-    sam deploy
-  else
-    echo "pitlane: first deployment — SAM asks a few questions and saves the answers to samconfig.toml" >&2
-    sam deploy --guided --stack-name "$STACK" --capabilities CAPABILITY_IAM
+  local overrides=("Architecture=$ARCH")
+  # More parameters, as KEY=VALUE words: PITLANE_PARAMETERS="AllowedOrigin=https://vote.example.com".
+  read -r -a extra <<< "${PITLANE_PARAMETERS:-}"
+  overrides+=("${extra[@]}")
+  sam build --beta-features --parameter-overrides "${overrides[@]}"
+  # No questions: the same command on a laptop and in the deploy workflow.
+  # A samconfig.toml, if there is one, still supplies the region and the
+  # profile; the flags here win over it.
+  local options=(--stack-name "$STACK" --capabilities CAPABILITY_IAM --resolve-s3
+                 --no-confirm-changeset --no-fail-on-empty-changeset
+                 --parameter-overrides "${overrides[@]}")
+  # In the deploy workflow, CloudFormation works with its own role
+  # (deploy/github-oidc.yaml), not with the caller's permissions.
+  if [[ -n "${PITLANE_CLOUDFORMATION_ROLE_ARN:-}" ]]; then
+    options+=(--role-arn "$PITLANE_CLOUDFORMATION_ROLE_ARN")
   fi
+  sam deploy "${options[@]}"
+
+  # The outputs, read from the stack rather than copied by hand.
+  local outputs="$root/target/stack-outputs.json"
+  sam list stack-outputs --stack-name "$STACK" --output json > "$outputs"
+  local api
+  api=$(python3 -c 'import json, sys
+print(next(o["OutputValue"] for o in json.load(open(sys.argv[1])) if o["OutputKey"] == "ApiUrl"))' "$outputs")
+  "$root/just" site "$api" > /dev/null
   echo ""
-  echo "Deployed. Put the ApiUrl output above into web/config.json as \"apiBaseUrl\";"
+  echo "Deployed the stack '$STACK' ($ARCH). Its outputs: target/stack-outputs.json."
+  echo "The API: $api"
+  echo "The pages for it, with their config.json: target/site/"
+  echo "  (python3 -m http.server 8080 -d target/site, then http://localhost:8080/dashboard.html;"
+  echo "   the API's AllowedOrigin parameter must name the origin that serves them)."
   echo "'just destroy' deletes everything when you are done."
 }
 

