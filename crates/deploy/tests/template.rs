@@ -395,6 +395,37 @@ fn deploy_and_destroy_refuse_politely_without_aws_credentials() {
     let _ = std::fs::remove_dir_all(&home);
 }
 
+/// `just deploy` builds for arm64 unless told otherwise, and says what to
+/// do, before installing anything, when it cannot build for the processor
+/// asked (an `AWS_PROFILE` lets it past the credentials check; it refuses
+/// before any AWS call).
+#[test]
+fn deploy_refuses_a_processor_it_cannot_build_for_and_says_what_to_do() {
+    let home = std::env::temp_dir().join(format!("pitlane-arch-{}", std::process::id()));
+    std::fs::create_dir_all(&home).unwrap();
+    let deploy = |arch: Option<&str>| {
+        let mut extra = vec![("AWS_PROFILE", "pitlane-test")];
+        extra.extend(arch.map(|arch| ("PITLANE_ARCH", arch)));
+        let output =
+            aws_sh_without_an_account(&home, "deploy", &extra).output().expect("bash runs");
+        (output.status.code(), String::from_utf8_lossy(&output.stderr).into_owned())
+    };
+    let (code, said) = deploy(Some("sparc"));
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("PITLANE_ARCH is 'sparc'") && said.contains("arm64"), "{said}");
+
+    let sysroot = Command::new("rustc").args(["--print", "sysroot"]).output().unwrap();
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim());
+    if !sysroot.join("lib/rustlib/aarch64-unknown-linux-gnu").exists() {
+        // This machine has no arm64 standard library: the default refuses.
+        let (code, said) = deploy(None);
+        assert_eq!(code, Some(1), "{said}");
+        assert!(said.contains("rustup target add aarch64-unknown-linux-gnu"), "{said}");
+        assert!(said.contains("PITLANE_ARCH=x86_64 just deploy"), "{said}");
+    }
+    let _ = std::fs::remove_dir_all(&home);
+}
+
 /// `scripts/sam_transform.py` (in `just lint`) over `template`: its exit code
 /// and what it printed.
 fn sam_transform(template: &str) -> (Option<i32>, String) {
