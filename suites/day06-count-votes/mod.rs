@@ -14,7 +14,7 @@ use pitlane_testkit::{
 };
 use serde_json::json;
 
-use crate::sut::{BatchSummary, create_table, decode_vote, handle, tally};
+use crate::sut::{BatchSummary, CountError, add_votes, create_table, decode_vote, handle, tally};
 
 /// 100 votes; record 71 was cut short (not JSON).
 const BATCH: &str = "votes/shardId-000000000000-batch-01.json";
@@ -145,6 +145,80 @@ async fn every_recorded_batch_adds_up_to_the_results() {
     let results = vote_counts(&client, &table).await;
     assert_eq!(results.values().sum::<u64>(), 398, "400 votes, 2 rejected");
     insta::assert_json_snapshot!(results);
+}
+
+/// A driver's item says when its count last changed: `updatedAt`, the time
+/// of the last addition, as RFC 3339 text (the item's shape at the top of
+/// the day's code).
+#[tokio::test]
+async fn a_count_is_stamped_with_the_time_of_its_last_update() {
+    let client = dynamodb();
+    let table = results_table(&client, "day06-stamp").await;
+    let slack = chrono::Duration::seconds(1);
+
+    let before = chrono::Utc::now();
+    add_votes(&client, &table, "NOR", 3).await.unwrap();
+    add_votes(&client, &table, "NOR", 2).await.unwrap();
+    let after = chrono::Utc::now();
+
+    let items = pitlane_testkit::scan_all(&client, &table).await;
+    assert_eq!(items.len(), 1, "one item per driver");
+    let item = &items[0];
+    assert_eq!(item["votes"].as_n().map(String::as_str), Ok("5"));
+    let stamp = item
+        .get("updatedAt")
+        .expect("the driver's item has no updatedAt: stamp it in the same UpdateItem as the ADD")
+        .as_s()
+        .expect("updatedAt is RFC 3339 text (a string), not a number of seconds");
+    let stamped = chrono::DateTime::parse_from_rfc3339(stamp)
+        .unwrap_or_else(|e| panic!("updatedAt {stamp:?} is not RFC 3339: {e}"));
+    assert!(
+        before - slack <= stamped && stamped <= after + slack,
+        "updatedAt {stamp} is not the time of the update (between {before} and {after})"
+    );
+}
+
+/// `ADD` is applied by DynamoDB itself, one addition after the other: many
+/// consumers (one per shard) can add to one driver at once and none is lost.
+/// A count read first and written back is lost when another consumer writes
+/// in between.
+#[tokio::test]
+async fn concurrent_additions_are_never_lost() {
+    let client = dynamodb();
+    let table = results_table(&client, "day06-concurrent").await;
+
+    let mut additions = tokio::task::JoinSet::new();
+    for _ in 0..20 {
+        let (client, table) = (client.clone(), table.clone());
+        additions.spawn(async move { add_votes(&client, &table, "NOR", 1).await });
+    }
+    while let Some(added) = additions.join_next().await {
+        added.expect("the addition panicked").unwrap();
+    }
+
+    let votes = vote_counts(&client, &table).await["NOR"];
+    assert_eq!(
+        votes, 20,
+        "20 additions of one vote made at once left {votes}: a count read and then written \
+         back loses the additions made in between; ADD it in one atomic UpdateItem"
+    );
+}
+
+/// A write that fails must fail the invocation, so that the event-source
+/// mapping delivers the batch again: swallowed (logged and forgotten), its
+/// votes are lost.
+#[tokio::test]
+async fn a_failed_write_fails_the_batch_so_that_it_comes_again() {
+    // The second UpdateItem fails on its way, as a network failure would.
+    let client = dynamodb_with(CallFaults::<UpdateItemInput>::new([false, true]));
+    let table = results_table(&client, "day06-failed-write").await;
+
+    let result = handle(&client, &table, fixture(BATCH)).await;
+
+    assert!(
+        matches!(result, Err(CountError::DynamoDb(_))),
+        "a failed UpdateItem must fail the batch, so that it comes again; got {result:?}"
+    );
 }
 
 // ANCHOR: twice_test

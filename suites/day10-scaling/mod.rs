@@ -1,9 +1,9 @@
 //! What day 10's planner and load generator must do: the shard maths of
 //! Kinesis, and records spread (or not) by their partition keys.
 
-use pitlane::votes::Crowd;
+use pitlane::votes::{Crowd, Vote};
 use pitlane_testkit::{
-    Fault, PutRecordsFaults, kinesis, kinesis_with, stream_with_shards, unique_name,
+    Fault, PutRecordsFaults, kinesis, kinesis_with, read_all, stream_with_shards, unique_name,
 };
 
 use crate::sut::{
@@ -454,6 +454,56 @@ async fn records_a_call_refuses_are_counted_as_refused_not_stored() {
 
     assert_eq!(spread.refused, 3);
     assert_eq!(spread.per_shard.values().sum::<u64>(), 97);
+}
+
+/// A call that fails as a whole (the network, the stream gone) stored none
+/// of its records and refused none either: the caller must hear of it, not
+/// get a spread that is silently missing those records.
+#[tokio::test]
+async fn a_failed_call_is_an_error_not_a_smaller_spread() {
+    let client = kinesis_with(PutRecordsFaults::new([Fault::Pass, Fault::FailCall]));
+    let stream = unique_name("day10-failed-call");
+    stream_with_shards(&kinesis(), &stream, 2).await;
+    let votes = Crowd::new(10, 600).votes(600);
+
+    let result = send_votes(&client, &stream, Keys::PerFan, &votes).await;
+
+    assert!(
+        result.is_err(),
+        "the second PutRecords call failed, and its 100 records were neither stored nor \
+         refused: that is an error, not a spread of 500 records; got {result:?}"
+    );
+}
+
+/// What the load generator writes is real traffic: each record is its vote
+/// as JSON (what the consumers read), under the key asked for.
+#[tokio::test]
+async fn each_record_is_the_vote_as_json_keyed_as_asked() {
+    let client = kinesis();
+    let stream = unique_name("day10-records");
+    stream_with_shards(&client, &stream, 2).await;
+    let votes = Crowd::new(10, 100).votes(100);
+
+    send_votes(&client, &stream, Keys::PerFan, &votes).await.unwrap();
+
+    let mut stored: Vec<String> = read_all(&client, &stream)
+        .await
+        .iter()
+        .map(|(_, record)| {
+            let vote: Vote = serde_json::from_slice(record.data().as_ref()).unwrap_or_else(|e| {
+                panic!(
+                    "a record's data is not the vote as JSON ({e}): {:?}",
+                    String::from_utf8_lossy(record.data().as_ref())
+                )
+            });
+            assert_eq!(record.partition_key(), Some(vote.user.as_str()), "a fan's key is the fan");
+            serde_json::to_string(&vote).unwrap()
+        })
+        .collect();
+    let mut sent: Vec<String> = votes.iter().map(|v| serde_json::to_string(v).unwrap()).collect();
+    stored.sort();
+    sent.sort();
+    assert_eq!(stored, sent, "the stream holds the votes sent, each once");
 }
 
 #[tokio::test]

@@ -152,6 +152,16 @@ fn each_keys_records_stay_in_one_lane_in_batch_order() {
     let records: Vec<_> = keys.iter().enumerate().map(|(n, k)| record(k, b"{}", n)).collect();
     assert_eq!(lanes(&records), vec![vec![0, 2, 5], vec![1, 4], vec![3]]);
     assert_eq!(lanes(&[]), Vec::<Vec<usize>>::new());
+    // The lanes come in the order of their first record, not of their keys:
+    // the batch's first records are the first sent.
+    let keys = ["fan-9", "fan-1", "fan-5", "fan-1"];
+    let records: Vec<_> = keys.iter().enumerate().map(|(n, k)| record(k, b"{}", n)).collect();
+    assert_eq!(
+        lanes(&records),
+        vec![vec![0], vec![1, 3], vec![2]],
+        "the lanes must come in the order of their first record (fan-9 first), \
+         not sorted by key nor in a HashMap's order"
+    );
 }
 
 #[tokio::test]
