@@ -41,6 +41,10 @@ else
   done
 fi
 
+# GNU timeout (macOS: brew install coreutils); without it, no limit.
+limit=()
+if command -v timeout > /dev/null; then limit=(timeout 600); fi
+
 applied=""
 restore() {
   if [[ -n "$applied" ]]; then
@@ -71,10 +75,17 @@ for slug in "${days[@]}"; do
     echo "── day ${slug:3:2}: lesson mutant $name (expected to fail: $tests)" >&2
     git apply "$patch"; applied="$patch"
     # shellcheck disable=SC2086 # the test names are separate filters
-    output=$(cargo test --quiet -p "$slug-solution" --test "day${slug:3:2}" -- $tests 2>&1) && passed=true || passed=false
+    # A wrong answer may loop for ever (a deadline that moves with each
+    # look): past 10 minutes its run is stopped, and counted as caught, as
+    # cargo-mutants counts a timeout (a student notices a hang).
+    hung=false
+    output=$("${limit[@]}" cargo test --quiet -p "$slug-solution" --test "day${slug:3:2}" -- $tests 2>&1) \
+      && passed=true || { [[ $? == 124 ]] && hung=true; passed=false; }
     restore
 
-    if $passed; then
+    if $hung; then
+      caught=$((caught + 1)); summary+=("   day ${slug:3:2}  $name: hung, stopped after 10 minutes (counted as caught)")
+    elif $passed; then
       summary+=("❌ day ${slug:3:2}  $name: PASSES the tests it names: the suite no longer catches it"); status=1
     elif grep -q '^error\(\[E[0-9]*\]\)\?: ' <<< "$output" && ! grep -q '^failures:' <<< "$output"; then
       summary+=("❌ day ${slug:3:2}  $name: does not compile (a lesson mutant must build and fail its tests)"); status=1

@@ -18,7 +18,6 @@
 use std::time::{Duration, Instant};
 
 use aws_sdk_kinesis::Client;
-use aws_sdk_kinesis::types::{StreamMode, StreamModeDetails, StreamStatus};
 use pitlane::aws::KinesisError;
 use serde::Serialize;
 

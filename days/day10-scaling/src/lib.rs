@@ -24,8 +24,6 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_kinesis::Client;
-use aws_sdk_kinesis::primitives::Blob;
-use aws_sdk_kinesis::types::PutRecordsRequestEntry;
 use pitlane::aws::KinesisError;
 use pitlane::votes::Vote;
 use serde::Serialize;

@@ -18,7 +18,9 @@
 use std::time::{Duration, Instant};
 
 use aws_sdk_kinesis::Client;
+// solution:
 use aws_sdk_kinesis::types::{StreamMode, StreamModeDetails, StreamStatus};
+// end solution
 use pitlane::aws::KinesisError;
 use serde::Serialize;
 

@@ -36,9 +36,13 @@
 
 pub mod lambda;
 
-use lambda_http::http::{HeaderValue, Method, StatusCode, header};
+use lambda_http::http::{StatusCode, header};
+use lambda_http::{Body, Request, Response};
+// solution:
+use lambda_http::RequestExt;
+use lambda_http::http::{HeaderValue, Method};
 use lambda_http::request::RequestContext;
-use lambda_http::{Body, Request, RequestExt, Response};
+// end solution
 use pitlane::apigw::json_response;
 use pitlane::aws::KinesisError;
 use pitlane::votes::{Vote, grid, is_driver};

@@ -27,7 +27,9 @@ pub mod lambda;
 use std::collections::BTreeMap;
 
 use aws_sdk_dynamodb::Client;
+// solution:
 use aws_sdk_dynamodb::types::AttributeValue;
+// end solution
 use pitlane::aws::DynamoDbError;
 use pitlane::lambda::{KinesisEvent, KinesisEventRecord};
 use pitlane::votes::{MAX_USER_CHARS, Vote, is_driver};

@@ -24,8 +24,10 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_kinesis::Client;
+// solution:
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::PutRecordsRequestEntry;
+// end solution
 use pitlane::aws::KinesisError;
 use pitlane::votes::Vote;
 use serde::Serialize;

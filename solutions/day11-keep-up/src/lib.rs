@@ -35,7 +35,10 @@ pub mod lambda;
 use std::collections::{BTreeMap, HashMap};
 
 use aws_lambda_events::event::streams::KinesisEventResponse;
-use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::TransactWriteItem;
+// solution:
+use aws_sdk_dynamodb::types::{AttributeValue, Update};
+// end solution
 use futures::StreamExt;
 use pitlane::aws::DynamoDbError;
 use pitlane::lambda::{KinesisEvent, KinesisEventRecord};
