@@ -454,7 +454,44 @@ class Throughput:
             self.holds.release(keys)
 
 
+# The moto release whose internals the patches above were written against
+# (scripts/setup.sh pins the same), and the internals they replace or call.
+MOTO_VERSION = "5.2.5"
+PATCHED = [
+    (DynamoDBBackend, "transact_write_items"),
+    (DynamoDBBackend, "update_item"),
+    (DynamoDBBackend, "get_table"),
+    (dynamodb_models, "copy"),
+    (dynamo_type, "LimitedSizeDict"),
+    (Table, "get_item"),
+]
+
+
+def check_moto() -> None:
+    """Refuses to start on a moto the patches were not written for: another
+    release may roll transactions back another way, and a patch that misses
+    its target would change nothing, silently."""
+    import moto
+
+    problems = []
+    if moto.__version__ != MOTO_VERSION:
+        problems.append(f"moto is {moto.__version__}, and its patches were written for {MOTO_VERSION}")
+    for owner, name in PATCHED:
+        if not hasattr(owner, name):
+            problems.append(f"moto has no {getattr(owner, '__name__', owner)}.{name} any more")
+    if problems:
+        sys.exit(
+            "pitlane: scripts/moto_server.py patches moto's DynamoDB internals "
+            "(item-level transaction rollback, item sizes as DynamoDB counts them):\n  "
+            + "\n  ".join(problems)
+            + "\n  Reinstall the pinned moto (rm -rf .tools/venv; just setup), or, when upgrading it on "
+            "purpose, read each patch against the new moto, update MOTO_VERSION and scripts/setup.sh, "
+            "and run `just test`."
+        )
+
+
 def main() -> None:
+    check_moto()
     item_level_rollback()
     item_size_as_dynamodb_counts()
     host, port = sys.argv[1], int(sys.argv[2])

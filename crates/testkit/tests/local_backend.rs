@@ -853,3 +853,30 @@ async fn an_item_held_by_a_transaction_in_flight_refuses_other_writes_and_transa
     // Released, the item takes plain writes again.
     put(&client, &table, item("c", "1", [])).await.expect("no transaction holds it");
 }
+
+// ── the emulator's own guard ───────────────────────────────────────────────
+
+/// `scripts/moto_server.py` patches moto's DynamoDB internals; on another
+/// moto release, or one without an internal it patches, it refuses to start
+/// and says what to check, rather than run with a patch that misses.
+#[test]
+fn the_local_dynamodb_refuses_to_start_on_a_moto_it_was_not_written_for() {
+    let root = pitlane_testkit::workspace_root();
+    let python = root.join(".tools/venv/bin/python");
+    assert!(python.exists(), "{} is missing: run `just setup` first", python.display());
+    let check = |change: &str| {
+        let script = format!("import moto_server as m\n{change}\nm.check_moto()\nprint('started')");
+        let output = std::process::Command::new(&python)
+            .args(["-c", &script])
+            .current_dir(root.join("scripts"))
+            .output()
+            .expect("python runs");
+        (output.status.success(), String::from_utf8_lossy(&output.stderr).into_owned())
+    };
+    let (started, said) = check("");
+    assert!(started, "the pinned moto starts: {said}");
+    let (started, said) = check("m.MOTO_VERSION = '0.0.1'");
+    assert!(!started && said.contains("written for 0.0.1"), "{said}");
+    let (started, said) = check("m.PATCHED.append((m.DynamoDBBackend, 'renamed_since'))");
+    assert!(!started && said.contains("no DynamoDBBackend.renamed_since"), "{said}");
+}
