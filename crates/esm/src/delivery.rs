@@ -143,7 +143,6 @@ impl ShardWorker {
         (records, event, rest)
     }
 
-    // ANCHOR: deliver
     /// Invokes the function with `records` until they are all processed or
     /// given up, moving the checkpoint as it goes.
     ///
@@ -231,7 +230,6 @@ impl ShardWorker {
         }
         Ok(())
     }
-    // ANCHOR_END: deliver
 
     /// Records that `done` (processed by the function) are done, and moves
     /// the checkpoint as far as every record before it is done too.
@@ -317,7 +315,6 @@ impl ShardWorker {
     }
 }
 
-// ANCHOR: judge
 /// Judges the function's answer as Lambda does.
 ///
 /// Without `ReportBatchItemFailures`, any answer is a success. With it, an
@@ -354,7 +351,6 @@ fn judge(
     }
     lowest.map_or(Verdict::Success, Verdict::FailedFrom)
 }
-// ANCHOR_END: judge
 
 #[cfg(test)]
 mod tests {

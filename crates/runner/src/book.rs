@@ -63,6 +63,7 @@ pub fn run(workspace: &Workspace) -> Result<ExitCode, String> {
     problems.extend(broken_references(workspace, &chapters)?);
     problems.extend(broken_links(&chapters));
     problems.extend(missing_tests(workspace, &chapters));
+    problems.extend(unused_anchors(workspace, &source, &chapters));
     problems.extend(diagram_problems(&source, &chapters)?);
 
     print_figures(&chapters, &source)?;
@@ -572,6 +573,44 @@ fn test_mentions(text: &str) -> Vec<(&str, &str)> {
         .collect()
 }
 
+/// `ANCHOR: name` lines in the Rust sources (solutions, suites, crates) that
+/// no chapter includes: a stale marker left by a move or a rename, which
+/// the next reader takes for a place the book shows. (`days/` is left out:
+/// its anchors are the solutions', copied by the generator.)
+fn unused_anchors(workspace: &Workspace, source: &Path, chapters: &[Chapter]) -> Vec<String> {
+    let mut included = BTreeSet::new();
+    for chapter in chapters {
+        for target in include_targets(&chapter.text) {
+            if let Some((path, anchor)) = target.split_once(':')
+                && let Ok(file) = source.join(path).canonicalize()
+            {
+                included.insert((file, anchor.to_owned()));
+            }
+        }
+    }
+    let mut files = Vec::new();
+    for folder in ["solutions", "suites", "crates"] {
+        collect_files(&workspace.root.join(folder), "rs", &mut files);
+    }
+    files.sort();
+    let mut problems = Vec::new();
+    for file in files {
+        let Ok(text) = std::fs::read_to_string(&file) else { continue };
+        let canonical = file.canonicalize().unwrap_or_else(|_| file.clone());
+        for line in text.lines() {
+            let Some(name) = line.trim_start().strip_prefix("// ANCHOR: ") else { continue };
+            let name = name.trim();
+            if !included.contains(&(canonical.clone(), name.to_owned())) {
+                problems.push(format!(
+                    "{}: ANCHOR {name:?} is included by no chapter (include it, or remove its two lines)",
+                    workspace.relative(&file)
+                ));
+            }
+        }
+    }
+    problems
+}
+
 fn collect_files(folder: &Path, extension: &str, files: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(folder) else { return };
     for entry in entries.flatten() {
@@ -796,5 +835,29 @@ mod tests {
         let text = "![Ring](diagrams/hash-ring.svg) <img src=\"diagrams/esm-flow.svg\"> diagrams/notes.txt";
         let found: Vec<String> = diagram_references(text).into_iter().collect();
         assert_eq!(found, ["diagrams/esm-flow.svg", "diagrams/hash-ring.svg"]);
+    }
+
+    #[test]
+    fn an_anchor_no_chapter_includes_is_reported() {
+        let root = std::env::temp_dir().join(format!("pitlane-anchors-{}", std::process::id()));
+        std::fs::create_dir_all(root.join("book/src")).unwrap();
+        std::fs::create_dir_all(root.join("crates/x")).unwrap();
+        let code = "// ANCHOR: shown\nfn a() {}\n// ANCHOR_END: shown\n    // ANCHOR: stale\nfn b() {}\n\
+                    // ANCHOR_END: stale\n/// not a marker: // ANCHOR: prose\n";
+        std::fs::write(root.join("crates/x/lib.rs"), code).unwrap();
+        let workspace = Workspace { root: root.clone() };
+        let chapter = |text: &str| Chapter { name: "a.md".into(), text: text.into() };
+        let source = root.join("book/src");
+
+        let shown = chapter("```rust\n{{#include ../../crates/x/lib.rs:shown}}\n```\n");
+        let problems = unused_anchors(&workspace, &source, &[shown]);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].starts_with("crates/x/lib.rs: ANCHOR \"stale\""), "{problems:?}");
+
+        let both = chapter(
+            "{{#include ../../crates/x/lib.rs:shown}}\n{{#include ../../crates/x/lib.rs:stale}}\n",
+        );
+        assert!(unused_anchors(&workspace, &source, &[both]).is_empty());
+        std::fs::remove_dir_all(&root).unwrap();
     }
 }

@@ -86,7 +86,6 @@ impl fmt::Display for SequenceNumber {
     }
 }
 
-// ANCHOR: positions
 /// Where a reader starts in a shard.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StartingPosition {
@@ -96,7 +95,6 @@ pub enum StartingPosition {
     AfterSequenceNumber(SequenceNumber),
     AtTimestamp(DateTime<Utc>),
 }
-// ANCHOR_END: positions
 
 /// A record as a person wants to read it.
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -211,7 +211,6 @@ pub struct LaneOutcome {
     pub failed_at: Option<usize>,
 }
 
-// ANCHOR: run_lane
 /// Step 1 for one lane: its records one after another. Poison is
 /// dead-lettered; a vote is accepted (retrying what is transient); a vote
 /// DynamoDB refuses as invalid is poison too. The first record that still
@@ -270,7 +269,6 @@ pub async fn run_lane(
     }
     outcome
 }
-// ANCHOR_END: run_lane
 
 /// What [`handle`] did with one batch.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]

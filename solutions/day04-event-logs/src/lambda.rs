@@ -9,7 +9,6 @@ use pitlane::lambda::KinesisEvent;
 
 use crate::{TABLE_ENV, handle};
 
-// ANCHOR: lambda_main
 #[tokio::main]
 pub async fn main() -> Result<(), Error> {
     pitlane::telemetry::init();
@@ -22,4 +21,3 @@ pub async fn main() -> Result<(), Error> {
     }))
     .await
 }
-// ANCHOR_END: lambda_main
