@@ -176,31 +176,17 @@ fn arrival_millis(record: &aws_sdk_kinesis::types::Record) -> DateTime<Utc> {
         .unwrap_or_default()
 }
 
-/// What Lambda is told when a handler fails: the error's message (with its
-/// causes), and an `errorType` that names it, `TypeName::Variant`, for a
-/// person searching the logs or an alarm filtering on it. Without this the
-/// runtime reports the Rust type of a boxed error,
-/// `&alloc::boxed::Box<dyn core::error::Error + ...>`, for every failure.
-pub fn diagnostic<E: std::error::Error + std::fmt::Debug>(
-    error: E,
-) -> lambda_http::lambda_runtime::Diagnostic {
-    let type_name = std::any::type_name::<E>();
-    let type_name = type_name.split('<').next().unwrap_or(type_name);
-    let type_name = type_name.rsplit("::").next().unwrap_or(type_name);
-    let debug = format!("{error:?}");
-    let variant = debug.split(['(', ' ', '{']).next().unwrap_or_default();
-    let error_type = if variant.is_empty() || variant == type_name {
-        type_name.to_owned()
-    } else {
-        format!("{type_name}::{variant}")
-    };
+/// An error's message followed by each of its causes, `outer: inner: root`:
+/// the `errorMessage` a day's `From<…Error> for Diagnostic` reports to
+/// Lambda, so that the log line says why, not only what.
+pub fn with_causes(error: &dyn std::error::Error) -> String {
     let mut message = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
         message = format!("{message}: {cause}");
         source = cause.source();
     }
-    lambda_http::lambda_runtime::Diagnostic { error_type, error_message: message }
+    message
 }
 
 #[cfg(test)]
@@ -270,24 +256,13 @@ mod tests {
     }
 
     #[derive(Debug, thiserror::Error)]
-    enum WriteError {
-        #[error("the table refused the batch")]
-        Refused(#[source] std::io::Error),
-        #[error("no table")]
-        NoTable,
-    }
-
-    #[derive(Debug, thiserror::Error)]
-    #[error("plain")]
-    struct Plain;
+    #[error("the table refused the batch")]
+    struct Refused(#[source] std::io::Error);
 
     #[test]
-    fn a_failure_is_reported_by_its_type_and_variant_with_every_cause() {
-        let cause = std::io::Error::other("throttled");
-        let refused = diagnostic(WriteError::Refused(cause));
-        assert_eq!(refused.error_type, "WriteError::Refused");
-        assert_eq!(refused.error_message, "the table refused the batch: throttled");
-        assert_eq!(diagnostic(WriteError::NoTable).error_type, "WriteError::NoTable");
-        assert_eq!(diagnostic(Plain).error_type, "Plain");
+    fn a_message_carries_every_cause() {
+        let refused = Refused(std::io::Error::other("throttled"));
+        assert_eq!(with_causes(&refused), "the table refused the batch: throttled");
+        assert_eq!(with_causes(&std::io::Error::other("alone")), "alone");
     }
 }
