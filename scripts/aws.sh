@@ -3,8 +3,9 @@
 #
 #   scripts/aws.sh deploy    sam build + sam deploy, no questions (PITLANE_STACK,
 #                            PITLANE_ARCH=arm64|x86_64, PITLANE_PARAMETERS), then
-#                            the pages for the deployed API in target/site/
-#   scripts/aws.sh destroy   deletes the stack and everything it created
+#                            the pages uploaded to the stack's bucket (CloudFront)
+#   scripts/aws.sh destroy   empties the pages bucket, then deletes the stack and
+#                            everything it created
 #
 # Everything else in the workbook runs offline; this is the one place that
 # spends money. Both commands refuse, before installing anything, when no AWS
@@ -96,20 +97,14 @@ deploy() {
   fi
   sam deploy "${options[@]}"
 
-  # The outputs, read from the stack rather than copied by hand.
-  local outputs="$root/target/stack-outputs.json"
-  sam list stack-outputs --stack-name "$STACK" --output json > "$outputs"
-  local api
-  api=$(python3 -c 'import json, sys
-print(next(o["OutputValue"] for o in json.load(open(sys.argv[1])) if o["OutputKey"] == "ApiUrl"))' "$outputs")
-  "$root/just" site "$api" > /dev/null
+  # The outputs, read from the stack rather than copied by hand; then the
+  # pages, into the stack's bucket, with a config.json for one origin.
+  sam list stack-outputs --stack-name "$STACK" --output json > "$root/target/stack-outputs.json"
+  "$root/.tools/sam/bin/python" "$root/scripts/pages.py" upload "$STACK"
   echo ""
-  echo "Deployed the stack '$STACK' ($ARCH). Its outputs: target/stack-outputs.json."
-  echo "The API: $api"
-  echo "The pages for it, with their config.json: target/site/"
-  echo "  (python3 -m http.server 8080 -d target/site, then http://localhost:8080/dashboard.html;"
-  echo "   the API's AllowedOrigin parameter must name the origin that serves them)."
-  echo "'just destroy' deletes everything when you are done."
+  echo "Deployed the stack '$STACK' ($ARCH); its outputs are in target/stack-outputs.json."
+  echo "The dashboard is live at the pages URL above (CloudFront takes a few minutes to"
+  echo "reach every edge location the first time). 'just destroy' deletes everything."
 }
 
 destroy() {
@@ -117,7 +112,9 @@ destroy() {
   install_sam
   cd "$root"
   echo "pitlane: deleting the stack '$STACK': the stream, the tables (and their data), the functions," >&2
-  echo "         the API, the user pool, the queue and the log groups." >&2
+  echo "         the API, the user pool, the queue, the log groups, the pages and their distribution." >&2
+  # CloudFormation cannot delete a bucket that holds objects: empty it first.
+  "$root/.tools/sam/bin/python" "$root/scripts/pages.py" empty "$STACK"
   sam delete --stack-name "$STACK"
 }
 

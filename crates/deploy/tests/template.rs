@@ -463,3 +463,59 @@ fn the_sam_transform_accepts_the_template_and_the_lint_catches_what_it_refuses()
     assert_eq!(code, Some(1), "{said}");
     assert!(said.contains("'NONE' is only a valid value when a DefaultAuthorizer"), "{said}");
 }
+
+/// The pages live in a private bucket that only this distribution reads
+/// (origin access control); the distribution serves them and forwards the
+/// API's two routes, caching `/results` for exactly one second and never a
+/// vote.
+#[test]
+fn the_pages_are_private_behind_cloudfront_which_caches_results_for_one_second() {
+    let template = template();
+    let resources = resources(&template);
+    let bucket = &resources["PagesBucket"]["Properties"];
+    let block = &bucket["PublicAccessBlockConfiguration"];
+    for setting in
+        ["BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"]
+    {
+        assert_eq!(block[setting], true, "{setting}");
+    }
+    let statements = resources["PagesBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+        .as_sequence()
+        .unwrap();
+    assert_eq!(statements.len(), 1);
+    let read = &statements[0];
+    assert_eq!(read["Principal"]["Service"], "cloudfront.amazonaws.com");
+    assert_eq!(read["Action"], "s3:GetObject");
+    let source = &read["Condition"]["StringEquals"]["AWS:SourceArn"];
+    let Value::Tagged(source) = source else { panic!("the source is a !Sub: {source:?}") };
+    assert!(
+        source.value.as_str().is_some_and(|arn| arn.ends_with(":distribution/${Distribution}")),
+        "only this distribution may read the pages: {source:?}"
+    );
+
+    let config = &resources["Distribution"]["Properties"]["DistributionConfig"];
+    let origins = config["Origins"].as_sequence().unwrap();
+    let pages = origins.iter().find(|o| o["Id"] == "pages").expect("a pages origin");
+    assert_eq!(target(&pages["OriginAccessControlId"]).as_deref(), Some("PagesOriginAccess"));
+    let api = origins.iter().find(|o| o["Id"] == "api").expect("an api origin");
+    assert_eq!(api["CustomOriginConfig"]["OriginProtocolPolicy"], "https-only");
+    assert_eq!(config["DefaultCacheBehavior"]["TargetOriginId"], "pages");
+
+    let behaviours = config["CacheBehaviors"].as_sequence().unwrap();
+    let behaviour = |path: &str| {
+        behaviours.iter().find(|b| b["PathPattern"] == path).unwrap_or_else(|| panic!("{path}"))
+    };
+    let vote = behaviour("/vote");
+    assert_eq!(vote["TargetOriginId"], "api");
+    assert!(vote["AllowedMethods"].as_sequence().unwrap().iter().any(|m| m == "POST"));
+    // AWS's managed CachingDisabled policy.
+    assert_eq!(vote["CachePolicyId"], "4135ea2d-6df8-44a3-9df3-4b5a84be39ad");
+    let results = behaviour("/results");
+    assert_eq!(results["TargetOriginId"], "api");
+    assert_eq!(target(&results["CachePolicyId"]).as_deref(), Some("ResultsCachePolicy"));
+    let ttl = &resources["ResultsCachePolicy"]["Properties"]["CachePolicyConfig"];
+    assert_eq!(
+        (&ttl["MinTTL"], &ttl["DefaultTTL"], &ttl["MaxTTL"]),
+        (&1.into(), &1.into(), &1.into())
+    );
+}
