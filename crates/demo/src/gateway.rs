@@ -123,10 +123,34 @@ pub struct Gateway {
     /// The vote consumer's mapping, for `GET /local-lag`: how far behind the
     /// counts are (on AWS, the function's `IteratorAge` metric in CloudWatch).
     pub lag: Option<pitlane_esm::EsmReporter>,
+    /// A live vote in a room (`just demo --lan`); `None` on loopback.
+    pub classroom: Option<Classroom>,
 }
+
+/// A live vote in a room: phones on the local network vote.
+pub struct Classroom {
+    /// The vote page's address on the local network, for the QR code.
+    pub vote_url: String,
+    /// The gateway's own address: the instructor's machine (and its crowd)
+    /// is not a phone, and is not throttled as one.
+    pub host: std::net::IpAddr,
+    /// Each phone's `POST /vote` bucket, on top of the route's: one device
+    /// cannot take the room's whole share of the API.
+    pub per_device: Throttle,
+}
+
+/// A phone's share of `POST /vote` in a room: 5 at once, then one every 2 s.
+/// A fan votes once; the rest are duplicates, refused anyway.
+pub const PER_DEVICE: Throttle = Throttle { rate_per_second: 0.5, burst: 5 };
 
 /// Where the dashboard asks how far behind the counts are (local only).
 pub const LAG_PATH: &str = "/local-lag";
+
+/// The vote page's address as a QR code (SVG), in a room (`--lan`) only.
+pub const QR_PATH: &str = "/local-qr.svg";
+
+/// `{"voteUrl": …}`: the projector view's caption, in a room only.
+pub const CLASSROOM_PATH: &str = "/local-classroom";
 
 type Answer = Response<Full<Bytes>>;
 
@@ -139,13 +163,13 @@ impl Gateway {
     ) -> std::io::Result<()> {
         let gateway = Arc::new(self);
         loop {
-            let (stream, _) = tokio::select! {
+            let (stream, peer) = tokio::select! {
                 accepted = listener.accept() => accepted?,
                 _ = stop.changed() => return Ok(()),
             };
             let gateway = gateway.clone();
             tokio::spawn(async move {
-                let service = service_fn(move |request| gateway.clone().route(request));
+                let service = service_fn(move |request| gateway.clone().route(request, peer.ip()));
                 if let Err(error) =
                     http1::Builder::new().serve_connection(TokioIo::new(stream), service).await
                 {
@@ -155,14 +179,22 @@ impl Gateway {
         }
     }
 
-    async fn route(self: Arc<Self>, request: Request<Incoming>) -> Result<Answer, Infallible> {
+    async fn route(
+        self: Arc<Self>,
+        request: Request<Incoming>,
+        peer: std::net::IpAddr,
+    ) -> Result<Answer, Infallible> {
         let path = request.uri().path().to_owned();
         let response = if self.api.serves(&path) {
-            self.api_request(request).await
+            self.api_request(request, peer).await
         } else if path == SIGN_IN_PATH {
             self.sign_in(request).await
         } else if path == LAG_PATH {
             self.lag()
+        } else if let (true, Some(room)) = (path == QR_PATH, &self.classroom) {
+            svg_answer(crate::lan::qr_svg(&room.vote_url))
+        } else if let (true, Some(room)) = (path == CLASSROOM_PATH, &self.classroom) {
+            json_answer(StatusCode::OK, &serde_json::json!({ "voteUrl": room.vote_url }))
         } else {
             match path.as_str() {
                 "/" => redirect("/vote.html"),
@@ -179,7 +211,7 @@ impl Gateway {
 
     /// A request to the HTTP API: a preflight, or a route with its
     /// authorizer, and CORS headers on every answer.
-    async fn api_request(&self, request: Request<Incoming>) -> Answer {
+    async fn api_request(&self, request: Request<Incoming>, peer: std::net::IpAddr) -> Answer {
         let origin = header_text(request.headers(), "origin");
         let is_preflight = request.method() == Method::OPTIONS
             && request.headers().contains_key("access-control-request-method");
@@ -191,6 +223,10 @@ impl Gateway {
                 Some(route) if !self.admitted(&route) => {
                     error(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests")
                 }
+                Some(route) if !self.device_admitted(&route, peer, Instant::now()) => error(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "Too Many Requests: one device votes a few times at most; wait a moment",
+                ),
                 Some(route) => self.invoke(&route, request).await,
             }
         };
@@ -207,6 +243,13 @@ impl Gateway {
             tracing::info!(route = %key, "throttled: 429");
         }
         admitted
+    }
+
+    /// In a room, whether the phone at `peer` may send one more vote now
+    /// (its own bucket, beside the route's). The gateway's own machine and
+    /// loopback are not phones.
+    fn device_admitted(&self, route: &Route, peer: std::net::IpAddr, now: Instant) -> bool {
+        device_admits(self.classroom.as_ref(), &self.throttles, &route.method, peer, now)
     }
 
     fn origin_allowed(&self, origin: &str) -> bool {
@@ -419,6 +462,26 @@ fn content_type(path: &std::path::Path) -> &'static str {
     }
 }
 
+/// Whether the device at `peer` may send one more `method` request at `now`
+/// in `room` (always, outside a room; see [`Gateway::device_admitted`]).
+fn device_admits(
+    room: Option<&Classroom>,
+    throttles: &Throttles,
+    method: &str,
+    peer: std::net::IpAddr,
+    now: Instant,
+) -> bool {
+    let Some(room) = room else { return true };
+    if method != "POST" || peer.is_loopback() || peer == room.host {
+        return true;
+    }
+    let admitted = throttles.admit(&format!("device {peer}"), room.per_device, now);
+    if !admitted {
+        tracing::info!(%peer, "a device throttled: 429");
+    }
+    admitted
+}
+
 /// An error as API Gateway writes one: `{"message": "..."}`.
 fn error(status: StatusCode, message: &str) -> Answer {
     json_answer(status, &json!({ "message": message }))
@@ -432,6 +495,15 @@ fn json_answer(status: StatusCode, body: &serde_json::Value) -> Answer {
         .expect("a JSON response is valid")
 }
 
+fn svg_answer(svg: String) -> Answer {
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("content-type", "image/svg+xml")
+        .header("cache-control", "no-store")
+        .body(Full::new(Bytes::from(svg)))
+        .expect("an SVG response is valid")
+}
+
 fn redirect(to: &'static str) -> Response<Full<Bytes>> {
     Response::builder()
         .status(StatusCode::FOUND)
@@ -440,9 +512,10 @@ fn redirect(to: &'static str) -> Response<Full<Bytes>> {
         .expect("a static response is valid")
 }
 
-/// Binds the gateway's listener on loopback (port 0 picks a free one).
-pub async fn bind(port: u16) -> std::io::Result<(TcpListener, SocketAddr)> {
-    let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+/// Binds the gateway's listener on `ip` (loopback, or the machine's address
+/// on the local network with `--lan`); port 0 picks a free one.
+pub async fn bind(ip: std::net::IpAddr, port: u16) -> std::io::Result<(TcpListener, SocketAddr)> {
+    let listener = TcpListener::bind((ip, port)).await?;
     let address = listener.local_addr()?;
     Ok((listener, address))
 }
@@ -468,6 +541,40 @@ mod tests {
         let much_later = later + std::time::Duration::from_secs(60);
         let refilled = (0..250).filter(|_| throttles.admit("GET /a", throttle, much_later)).count();
         assert_eq!(refilled, 200);
+    }
+
+    /// In a room, each phone's votes take its own bucket: five at once, then
+    /// one every two seconds; other phones, the instructor's machine and
+    /// loopback are not held back by it, nor is any other method.
+    #[test]
+    fn in_a_room_each_device_has_its_own_share_of_votes() {
+        let host: std::net::IpAddr = "192.168.1.20".parse().unwrap();
+        let admit = |throttles: &Throttles, method: &str, peer: &str, now: Instant| {
+            let room = Classroom {
+                vote_url: "http://192.168.1.20:8765/vote.html".into(),
+                host,
+                per_device: PER_DEVICE,
+            };
+            device_admits(Some(&room), throttles, method, peer.parse().unwrap(), now)
+        };
+        let throttles = Throttles::default();
+        let start = Instant::now();
+        let phone = "192.168.1.31";
+        let votes = (0..8).filter(|_| admit(&throttles, "POST", phone, start)).count();
+        assert_eq!(votes, 5, "a phone's burst");
+        assert!(admit(&throttles, "POST", "192.168.1.32", start), "another phone has its own");
+        for not_a_phone in ["192.168.1.20", "127.0.0.1", "::1"] {
+            assert!(
+                (0..20).all(|_| admit(&throttles, "POST", not_a_phone, start)),
+                "{not_a_phone}"
+            );
+        }
+        assert!(admit(&throttles, "GET", phone, start), "only votes are counted");
+        let later = start + std::time::Duration::from_secs(2);
+        assert!(admit(&throttles, "POST", phone, later), "one more after 2 s");
+        assert!(!admit(&throttles, "POST", phone, later));
+        // Not in a room: no device is throttled.
+        assert!(device_admits(None, &throttles, "POST", phone.parse().unwrap(), later));
     }
 
     #[test]

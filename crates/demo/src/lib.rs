@@ -14,6 +14,7 @@
 
 pub mod crowd;
 pub mod gateway;
+pub mod lan;
 pub mod local_idp;
 pub mod template;
 
@@ -78,6 +79,19 @@ impl System {
 
     /// [`start`](Self::start) with a stream of `shards` shards.
     pub async fn start_with_shards(root: &Path, port: u16, shards: i32) -> Result<Self> {
+        Self::start_on(root, std::net::Ipv4Addr::LOCALHOST.into(), port, shards, false).await
+    }
+
+    /// [`start_with_shards`](Self::start_with_shards), with the gateway on
+    /// `ip`; `classroom` serves the vote page's QR code and throttles each
+    /// device's votes (`just demo --lan`).
+    pub async fn start_on(
+        root: &Path,
+        ip: std::net::IpAddr,
+        port: u16,
+        shards: i32,
+        classroom: bool,
+    ) -> Result<Self> {
         let config = pitlane::aws::load_config().await;
         let kinesis = aws_sdk_kinesis::Client::new(&config);
         let dynamodb = aws_sdk_dynamodb::Client::new(&config);
@@ -131,8 +145,14 @@ impl System {
         };
         let mapping = EventSourceMapping::start(kinesis.clone(), esm, Arc::new(consumer)).await?;
 
-        let (listener, address) =
-            gateway::bind(port).await.with_context(|| format!("port {port} is taken"))?;
+        let (listener, address) = gateway::bind(ip, port)
+            .await
+            .with_context(|| format!("cannot listen on {ip} port {port} (taken?)"))?;
+        let classroom = classroom.then(|| gateway::Classroom {
+            vote_url: lan::vote_url(address),
+            host: address.ip(),
+            per_device: gateway::PER_DEVICE,
+        });
         let gateway = Gateway {
             kinesis,
             dynamodb: dynamodb.clone(),
@@ -158,6 +178,7 @@ impl System {
             grid_file: root.join("data/grid.json"),
             throttles: gateway::Throttles::default(),
             lag: Some(mapping.reporter()),
+            classroom,
         };
         let (stop_gateway, stopped) = watch::channel(false);
         let gateway = tokio::spawn(gateway.serve(listener, stopped));

@@ -1,4 +1,4 @@
-//! `just demo [--crowd N] [--hot-share F] [--shards S] [--port P] [--exit]`
+//! `just demo [--crowd N] [--hot-share F] [--shards S] [--port P] [--exit] [--lan]`
 //!
 //! Starts the whole vote system on the local backend and prints the pages'
 //! address. With `--crowd N`, N simulated votes (some fans vote twice) go
@@ -19,9 +19,17 @@ struct Args {
     /// Send this many simulated votes through the API.
     #[arg(long)]
     crowd: Option<usize>,
-    /// The gateway's port on 127.0.0.1 (0 picks a free one).
+    /// The gateway's port (0 picks a free one).
     #[arg(long, default_value_t = 8765)]
     port: u16,
+    /// A live vote in a room: listen on this machine's address on the local
+    /// network, show the vote page as a QR code, throttle each phone.
+    #[arg(long)]
+    lan: bool,
+    /// With --lan: the address to listen on, when the one found is not the
+    /// room's network (a second adapter, a VPN).
+    #[arg(long, requires = "lan")]
+    lan_address: Option<std::net::IpAddr>,
     /// Votes in flight at once.
     #[arg(long, default_value_t = 32)]
     concurrency: usize,
@@ -46,7 +54,25 @@ async fn main() -> Result<()> {
     // The checkout the demo runs in, found from where it runs: a demo built
     // in one folder never serves another's pages.
     let root = pitlane_layout::workspace_root()?;
-    let system = System::start_with_shards(&root, args.port, args.shards).await?;
+    let ip = match (args.lan, args.lan_address) {
+        (false, _) => std::net::Ipv4Addr::LOCALHOST.into(),
+        (true, Some(address)) => pitlane_demo::lan::reachable(address)?,
+        (true, None) => pitlane_demo::lan::lan_address()?,
+    };
+    let system = System::start_on(&root, ip, args.port, args.shards, args.lan).await?;
+    if args.lan {
+        let vote = format!("{}/vote.html", system.url);
+        println!("{}", pitlane_demo::lan::qr_text(&vote));
+        println!("Phones on this network: scan the code, or open {vote}");
+        println!("Projector: {}/dashboard.html?projector", system.url);
+        println!(
+            "(Nothing answers? The network may keep devices apart, as guest Wi-Fi often does,"
+        );
+        println!(
+            " or a firewall may refuse port {}: see the book's «Running a live vote».)\n",
+            args.port
+        );
+    }
     println!("Driver of the Day is open:");
     println!("  vote:      {}/vote.html", system.url);
     println!("  dashboard: {}/dashboard.html", system.url);

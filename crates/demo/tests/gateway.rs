@@ -258,3 +258,31 @@ async fn a_function_past_its_timeout_is_stopped_and_the_caller_gets_a_json_500()
     system.stop().await.unwrap();
     let _ = std::fs::remove_dir_all(&root);
 }
+
+/// `just demo --lan` (here on loopback, as every test): the gateway serves
+/// the vote page's address, and its QR code for the projector view; on
+/// loopback, without a room, neither exists.
+#[tokio::test]
+async fn a_live_vote_in_a_room_serves_the_vote_pages_address_and_its_qr_code() {
+    let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
+    let loopback = std::net::Ipv4Addr::LOCALHOST.into();
+    let room = System::start_on(&workspace_root(), loopback, 0, 1, true).await.unwrap();
+    let answer = send(&client, &room, "GET", "/local-classroom", &[], Vec::new()).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.body["voteUrl"], format!("{}/vote.html", room.url));
+
+    let request = hyper::Request::get(format!("{}/local-qr.svg", room.url))
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let response = client.request(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "image/svg+xml");
+    let svg = response.into_body().collect().await.unwrap().to_bytes();
+    assert!(String::from_utf8_lossy(&svg).contains("<svg"));
+    room.stop().await.unwrap();
+
+    let plain = System::start(&workspace_root(), 0).await.unwrap();
+    let answer = send(&client, &plain, "GET", "/local-classroom", &[], Vec::new()).await;
+    assert_eq!(answer.status, StatusCode::NOT_FOUND);
+    plain.stop().await.unwrap();
+}
