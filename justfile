@@ -151,15 +151,15 @@ lint: setup
 package:
     scripts/package.sh
 
-# Deploy the vote system to your AWS account with AWS SAM, no questions (arm64; PITLANE_ARCH=x86_64; refuses without AWS credentials)
+# Deploy the vote system to your AWS account with AWS SAM, no questions (arm64; PITLANE_ARCH=x86_64; refuses without AWS credentials); `--local`: rehearse it offline on moto's CloudFormation
 [group('aws')]
-deploy:
-    scripts/aws.sh deploy
+deploy *LOCAL:
+    @scripts/aws.sh deploy {{LOCAL}}
 
-# Delete everything `just deploy` created (refuses without AWS credentials)
+# Delete everything `just deploy` created (refuses without AWS credentials); `--local`: the rehearsal's stack
 [group('aws')]
-destroy:
-    scripts/aws.sh destroy
+destroy *LOCAL:
+    @scripts/aws.sh destroy {{LOCAL}}
 
 # The web pages for a deployed API, in target/site (`just site https://....execute-api...amazonaws.com`)
 [group('aws')]

@@ -6,10 +6,12 @@
 #                            the pages uploaded to the stack's bucket (CloudFront)
 #   scripts/aws.sh destroy   empties the pages bucket, then deletes the stack and
 #                            everything it created
+#   ... --local              the same, rehearsed offline on the local backend
 #
 # Everything else in the workbook runs offline; this is the one place that
 # spends money. Both commands refuse, before installing anything, when no AWS
-# credentials are configured or when the shell points at the local emulators.
+# credentials are configured or when the shell points at the local emulators
+# (but for --local, which never leaves this machine).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -118,8 +120,35 @@ destroy() {
   sam delete --stack-name "$STACK"
 }
 
-case "${1:-}" in
-  deploy) deploy ;;
-  destroy) destroy ;;
-  *) refuse "usage: scripts/aws.sh deploy|destroy" ;;
+# The rehearsal, offline (scripts/deploy_local.py says what it proves and
+# what it cannot): the same steps on moto's CloudFormation. The local backend
+# is started and kept running, so that the stack outlives the command until
+# `just destroy --local` (then `just aws-down` stops the backend).
+deploy_local() {
+  cd "$root"
+  "$root/scripts/setup.sh"
+  "$root/scripts/backend.sh" up
+  echo "── the build: the functions' zips, as \`sam build\` makes them (cargo-lambda, release)"
+  "$root/scripts/package.sh"
+  "$root/scripts/backend.sh" run "$root/.tools/venv/bin/python" "$root/scripts/deploy_local.py" \
+    deploy "$STACK" "$root/target/lambda/x86_64"
+  echo "── the stack's resources, read back and compared with template.yaml"
+  "$root/scripts/backend.sh" run "$root/.tools/venv/bin/python" "$root/scripts/deploy_local.py" check "$STACK"
+  echo ""
+  echo "Rehearsed: the stack '$STACK' stands on the local backend, which keeps running."
+  echo "'just destroy --local' deletes it; 'just aws-down' then stops the backend."
+}
+
+destroy_local() {
+  "$root/scripts/backend.sh" status > /dev/null \
+    || refuse "the local backend is not running, so there is no local stack to delete."
+  "$root/scripts/backend.sh" run "$root/.tools/venv/bin/python" "$root/scripts/deploy_local.py" destroy "$STACK"
+}
+
+case "${1:-} ${2:-}" in
+  "deploy ") deploy ;;
+  "destroy ") destroy ;;
+  "deploy --local") deploy_local ;;
+  "destroy --local") destroy_local ;;
+  *) refuse "usage: scripts/aws.sh deploy|destroy [--local]" ;;
 esac
