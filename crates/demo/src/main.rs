@@ -70,7 +70,7 @@ async fn main() -> Result<()> {
         );
         println!(
             " or a firewall may refuse port {}: see the book's «Running a live vote».)\n",
-            args.port
+            system.url.rsplit(':').next().unwrap_or_default()
         );
     }
     println!("Driver of the Day is open:");
