@@ -52,6 +52,7 @@ print_env() {
   cat <<ENV
 AWS_ENDPOINT_URL_KINESIS=$kinesis_url
 AWS_ENDPOINT_URL_DYNAMODB=$dynamodb_url
+AWS_ENDPOINT_URL_SQS=$dynamodb_url
 AWS_REGION=us-east-1
 AWS_DEFAULT_REGION=us-east-1
 AWS_ACCESS_KEY_ID=test

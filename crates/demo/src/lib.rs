@@ -35,6 +35,8 @@ use crate::gateway::Gateway;
 pub struct Names {
     pub stream: String,
     pub tables: day09_failures_and_retries_solution::Tables,
+    /// The on-failure queue (template.yaml's `FailedBatchesQueue`).
+    pub failed_batches: String,
 }
 
 impl Names {
@@ -56,6 +58,7 @@ impl Names {
                 results: format!("pitlane-votes-{run}-Results"),
                 dead_letters: format!("pitlane-votes-{run}-DeadLetters"),
             },
+            failed_batches: format!("pitlane-votes-{run}-failed-batches"),
         }
     }
 }
@@ -131,6 +134,20 @@ impl System {
         let template =
             std::fs::read_to_string(root.join("template.yaml")).context("reading template.yaml")?;
         let mapping = template::MappingSettings::from_template(&template, "RecordVotesMapping")?;
+        // The on-failure destination template.yaml names: an SQS queue (on
+        // the local backend's moto), which receives AWS's record of each
+        // batch given up.
+        let sqs = aws_sdk_sqs::Client::new(&config);
+        let queue_url = sqs
+            .create_queue()
+            .queue_name(&names.failed_batches)
+            .send()
+            .await
+            .context("creating the on-failure queue")?
+            .queue_url()
+            .unwrap_or_default()
+            .to_owned();
+        let on_failure = pitlane_esm::OnFailure::Sqs { client: sqs, queue_url: queue_url.clone() };
         let api = template::HttpApi::from_template(&template)?;
         let esm = EsmConfig {
             batch_size: mapping.batch_size,
@@ -140,7 +157,7 @@ impl System {
             maximum_retry_attempts: mapping.maximum_retry_attempts,
             maximum_record_age: mapping.maximum_record_age,
             parallelization_factor: mapping.parallelization_factor,
-            on_failure: Some(root.join(".pitlane/esm-failures.jsonl")),
+            on_failure: Some(on_failure),
             ..EsmConfig::new(&names.stream)
         };
         let mapping = EventSourceMapping::start(kinesis.clone(), esm, Arc::new(consumer)).await?;

@@ -46,9 +46,9 @@ pub struct EsmConfig {
     /// at once (1 to 10, default 1). A partition key's records stay in
     /// order, and are never in two batches in flight at once.
     pub parallelization_factor: usize,
-    /// `DestinationConfig.OnFailure`: here a JSON-lines file that receives
-    /// the metadata of every batch given up.
-    pub on_failure: Option<PathBuf>,
+    /// `DestinationConfig.OnFailure`: where the metadata of every batch
+    /// given up is sent, in AWS's shape.
+    pub on_failure: Option<OnFailure>,
     /// The function's timeout (Lambda's default is 3 seconds).
     pub function_timeout: Duration,
     /// The pause before retrying a failed batch.
@@ -151,4 +151,16 @@ mod tests {
         assert!(with(|c| c.parallelization_factor = 11).is_err());
         assert!(with(|c| c.parallelization_factor = 10).is_ok());
     }
+}
+
+/// An on-failure destination (`DestinationConfig.OnFailure`).
+#[derive(Clone, Debug)]
+pub enum OnFailure {
+    /// An SQS queue, as `template.yaml` names one (`FailedBatchesQueue`):
+    /// one message per batch given up, its body the record AWS sends.
+    #[cfg(feature = "sqs")]
+    Sqs { client: aws_sdk_sqs::Client, queue_url: String },
+    /// A JSON-lines file, one record a line (the `esm` command-line tool,
+    /// and the recorder, which have no queue).
+    File(PathBuf),
 }

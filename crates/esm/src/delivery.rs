@@ -164,7 +164,7 @@ impl ShardWorker {
             let (expired, records) = self.split_expired(records);
             if !expired.is_empty() {
                 let error = "the records are older than MaximumRecordAgeInSeconds";
-                self.give_up(progress, &expired, retries, RECORD_AGE_EXCEEDED, error)?;
+                self.give_up(progress, &expired, retries, RECORD_AGE_EXCEEDED, error).await?;
             }
             if records.is_empty() {
                 continue;
@@ -222,7 +222,8 @@ impl ShardWorker {
                 queue.push_front((second, 0));
                 queue.push_front((first, 0));
             } else if config.maximum_retry_attempts.is_some_and(|max| retries >= max) {
-                self.give_up(progress, &rest, retries + 1, RETRY_ATTEMPTS_EXHAUSTED, &error)?;
+                self.give_up(progress, &rest, retries + 1, RETRY_ATTEMPTS_EXHAUSTED, &error)
+                    .await?;
             } else {
                 tokio::time::sleep(config.retry_delay).await;
                 queue.push_front((rest, retries + 1));
@@ -265,7 +266,7 @@ impl ShardWorker {
     /// destination (and in the report), and checkpoints past them.
     /// `condition` is AWS's reason: [`RETRY_ATTEMPTS_EXHAUSTED`] or
     /// [`RECORD_AGE_EXCEEDED`].
-    fn give_up(
+    async fn give_up(
         &self,
         progress: &Progress,
         records: &[Record],
@@ -297,11 +298,19 @@ impl ShardWorker {
                 batch_size: records.len(),
                 stream_arn: self.mapping.source.stream_arn.clone(),
             },
-            last_error: error.to_owned(),
         };
-        tracing::error!(shard = %self.shard, records = records.len(), invokes, %error, "retries exhausted: batch skipped");
-        if let Some(path) = &self.mapping.config.on_failure {
-            crate::on_failure::append(path, &failure)?;
+        tracing::error!(
+            shard = %self.shard,
+            records = records.len(),
+            invokes,
+            %condition,
+            first = %failure.kinesis_batch_info.start_sequence_number,
+            last = %failure.kinesis_batch_info.end_sequence_number,
+            %error,
+            "batch given up: skipped, its metadata sent to the on-failure destination"
+        );
+        if let Some(destination) = &self.mapping.config.on_failure {
+            crate::on_failure::send(destination, &failure).await?;
         }
         let moved = progress.mark(records);
         self.mapping.update(|report| {

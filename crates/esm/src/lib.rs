@@ -23,8 +23,9 @@
 //!   split in two halves that are retried separately, which isolates a bad
 //!   record in a batch of its own;
 //! - a batch whose retries are exhausted is skipped, and its metadata is
-//!   appended to the [`EsmConfig::on_failure`] destination (a JSON-lines
-//!   file with AWS's on-failure record shape), so nothing vanishes silently.
+//!   sent to the [`EsmConfig::on_failure`] destination (an SQS queue, as the
+//!   template names one, or a JSON-lines file) in AWS's on-failure record
+//!   shape, with no field of its own, so nothing vanishes silently.
 //!
 //! The function is an async handler in the same process ([`InProcess`],
 //! the very function the Lambda binary wraps), the Lambda binary itself run
@@ -53,7 +54,7 @@ mod runtime_api;
 pub mod shards;
 mod worker;
 
-pub use config::{EsmConfig, StartingPosition};
+pub use config::{EsmConfig, OnFailure, StartingPosition};
 pub use delivery::MAX_PAYLOAD_BYTES;
 pub use invoke::{FunctionError, HttpInvoker, InProcess, Invoke};
 pub use mapping::{EsmError, EsmReport, EsmReporter, EventSourceMapping, run_until_caught_up};

@@ -25,8 +25,11 @@ pub enum EsmError {
     Config(String),
     #[error(transparent)]
     Kinesis(#[from] KinesisError),
-    #[error("writing the on-failure destination {path}: {source}")]
+    #[error("writing the on-failure file {path}: {source}")]
     Destination { path: String, source: std::io::Error },
+    #[cfg(feature = "sqs")]
+    #[error("sending to the on-failure queue {queue}: {source}")]
+    Queue { queue: String, source: Box<aws_sdk_sqs::Error> },
     #[error("a shard worker stopped unexpectedly: {0}")]
     Worker(String),
 }

@@ -1,12 +1,14 @@
 //! What a batch given up leaves behind: its metadata, in the shape AWS sends
-//! to an on-failure destination, appended to a JSON-lines file.
+//! to an on-failure destination, and nothing else: a tool written against
+//! these records (a replay) works on AWS's messages too. Why the batch
+//! failed goes to the log, as on AWS (the function's own logs say it).
 
 use std::io::Write as _;
-use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::config::OnFailure;
 use crate::mapping::EsmError;
 
 /// The `condition` of an on-failure record when `MaximumRetryAttempts` ran out.
@@ -29,9 +31,6 @@ pub struct FailureRecord {
     pub timestamp: DateTime<Utc>,
     #[serde(rename = "KinesisBatchInfo")]
     pub kinesis_batch_info: KinesisBatchInfo,
-    /// Not in AWS's record: the last error, so that a student can see why.
-    #[serde(rename = "pitlaneLastError")]
-    pub last_error: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,13 +63,31 @@ pub struct KinesisBatchInfo {
     pub stream_arn: String,
 }
 
-/// Appends `failure` to the on-failure file at `path`, one JSON object a line.
-pub(crate) fn append(path: &Path, failure: &FailureRecord) -> Result<(), EsmError> {
-    let line = serde_json::to_string(failure).expect("plain data serializes") + "\n";
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .and_then(|mut file| file.write_all(line.as_bytes()))
-        .map_err(|source| EsmError::Destination { path: path.display().to_string(), source })
+/// Sends `failure` to `destination`: a message on the queue, or a line
+/// appended to the file.
+pub(crate) async fn send(destination: &OnFailure, failure: &FailureRecord) -> Result<(), EsmError> {
+    let body = serde_json::to_string(failure).expect("plain data serializes");
+    match destination {
+        #[cfg(feature = "sqs")]
+        OnFailure::Sqs { client, queue_url } => {
+            client.send_message().queue_url(queue_url).message_body(body).send().await.map_err(
+                |source| EsmError::Queue {
+                    queue: queue_url.clone(),
+                    source: Box::new(source.into()),
+                },
+            )?;
+        }
+        OnFailure::File(path) => {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .and_then(|mut file| file.write_all((body + "\n").as_bytes()))
+                .map_err(|source| EsmError::Destination {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+        }
+    }
+    Ok(())
 }

@@ -77,7 +77,7 @@ async fn main() -> Result<()> {
         maximum_retry_attempts: args.maximum_retry_attempts,
         bisect_batch_on_function_error: args.bisect_batch_on_function_error,
         parallelization_factor: args.parallelization_factor,
-        on_failure: Some(args.on_failure),
+        on_failure: Some(pitlane_esm::OnFailure::File(args.on_failure)),
         function_timeout: timeout,
         ..EsmConfig::new(&args.stream)
     };
