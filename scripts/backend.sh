@@ -53,6 +53,7 @@ print_env() {
 AWS_ENDPOINT_URL_KINESIS=$kinesis_url
 AWS_ENDPOINT_URL_DYNAMODB=$dynamodb_url
 AWS_ENDPOINT_URL_SQS=$dynamodb_url
+AWS_ENDPOINT_URL_S3=$dynamodb_url
 AWS_REGION=us-east-1
 AWS_DEFAULT_REGION=us-east-1
 AWS_ACCESS_KEY_ID=test

@@ -21,7 +21,9 @@ The suites check the rollback: a cancelled vote must leave no count behind.
 moto is also more lenient than DynamoDB: every request first goes through
 dynamodb_limits.py, which refuses what DynamoDB refuses (an item nested
 too deep, a 39-digit number, an empty attribute name, a batch of 26...) with
-DynamoDB's own error and message.
+DynamoDB's own error and message. The same server is the local S3 (and SQS,
+and the deploy rehearsal's CloudFormation): S3 requests go through
+s3_limits.py first (bucket names, 1,024-byte keys, 5 GiB in one PUT).
 
 Throughput and transaction conflicts (on unless PITLANE_THROTTLE=off)
 --------------------------------------------------------------------
@@ -72,6 +74,7 @@ import threading
 import time
 
 import dynamodb_limits
+import s3_limits
 
 import moto.dynamodb.models as dynamodb_models
 from moto.core import DEFAULT_ACCOUNT_ID
@@ -523,6 +526,11 @@ def main() -> None:
                     return throughput.serve(environ, start_response, operation, request, tables, region)
                 except (AttributeError, TypeError, KeyError, ValueError):
                     pass  # malformed in a way the meter did not expect: moto says what is wrong
+        s3_refused = s3_limits.problem(environ)
+        if s3_refused is not None:
+            status, body = s3_refused
+            start_response(status, [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))])
+            return [body]
         with one_at_a_time:
             refused = refusal(environ, start_response)
             if refused is not None:

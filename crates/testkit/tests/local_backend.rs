@@ -880,3 +880,65 @@ fn the_local_dynamodb_refuses_to_start_on_a_moto_it_was_not_written_for() {
     let (started, said) = check("m.PATCHED.append((m.DynamoDBBackend, 'renamed_since'))");
     assert!(!started && said.contains("no DynamoDBBackend.renamed_since"), "{said}");
 }
+
+// ── S3 (the same moto, through scripts/s3_limits.py) ───────────────────────
+
+/// The local S3 refuses what S3 refuses, with S3's code: a bucket name
+/// against its rules, a key over 1,024 bytes of UTF-8, one PUT over 5 GiB
+/// (by its declared length: no byte is sent); and takes what is within.
+/// boto3 from the tools' Python speaks to it (the workspace has no S3 SDK).
+#[test]
+fn the_local_s3_refuses_what_s3_refuses() {
+    let root = pitlane_testkit::workspace_root();
+    let python = root.join(".tools/venv/bin/python");
+    let script = r#"
+import os, uuid, boto3, botocore, urllib3
+s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL_DYNAMODB"],
+                  config=botocore.config.Config(s3={"addressing_style": "path"}))
+def code(call):
+    try:
+        call()
+        return "ok"
+    except botocore.exceptions.ClientError as e:
+        return e.response["Error"]["Code"]
+bucket = "pitlane-archive-" + uuid.uuid4().hex[:12]
+print("bucket", code(lambda: s3.create_bucket(Bucket=bucket)))
+for name in ["ab", "a" * 64, "Pitlane-archive", "pitlane..archive", "192.168.5.4", "xn--pitlane", "pitlane-s3alias", "-pitlane"]:
+    print("name", name, code(lambda: s3.create_bucket(Bucket=name)))
+print("key1024", code(lambda: s3.put_object(Bucket=bucket, Key="é" * 512, Body=b"x")))
+print("key1025", code(lambda: s3.put_object(Bucket=bucket, Key="é" * 512 + "x", Body=b"x")))
+# One PUT that declares 5 GiB and one byte: refused on its headers, before
+# any of its body is sent (a raw socket sends the signed headers only).
+import socket, urllib.parse
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+endpoint = urllib.parse.urlsplit(os.environ["AWS_ENDPOINT_URL_DYNAMODB"])
+url = f"{endpoint.scheme}://{endpoint.netloc}/{bucket}/big"
+def put_declaring(size):
+    request = AWSRequest(method="PUT", url=url, headers={
+        "Content-Length": str(size), "x-amz-content-sha256": "UNSIGNED-PAYLOAD"})
+    SigV4Auth(boto3.Session().get_credentials(), "s3", "us-east-1").add_auth(request)
+    head = f"PUT /{bucket}/big HTTP/1.1\r\nHost: {endpoint.netloc}\r\n"
+    head += "".join(f"{k}: {v}\r\n" for k, v in request.headers.items()) + "\r\n"
+    with socket.create_connection((endpoint.hostname, endpoint.port), timeout=10) as connection:
+        connection.sendall(head.encode())
+        answer = connection.recv(65536).decode(errors="replace")
+    return answer.split("\r\n")[0], ("EntityTooLarge" in answer)
+print("put5GiB+1", *put_declaring(5 * 1024 ** 3 + 1))
+"#;
+    let output =
+        std::process::Command::new(&python).args(["-c", script]).output().expect("python runs");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "{said}");
+    assert!(said.contains("bucket ok"), "{said}");
+    for line in said.lines().filter(|line| line.starts_with("name ")) {
+        assert!(line.ends_with(" InvalidBucketName"), "{line}");
+    }
+    assert!(said.contains("key1024 ok"), "{said}");
+    assert!(said.contains("key1025 KeyTooLongError"), "{said}");
+    assert!(said.contains("put5GiB+1 HTTP/1.1 400 Bad Request True"), "{said}");
+}
