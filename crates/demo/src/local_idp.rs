@@ -11,11 +11,9 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
-use hmac::{Hmac, KeyInit, Mac};
-use serde_json::{Value, json};
-use sha2::Sha256;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde_json::{Map, Value, json};
 
 /// How long a token is valid (Cognito's ID tokens: one hour by default).
 pub const TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
@@ -33,6 +31,8 @@ pub enum TokenError {
     Audience(String),
     #[error("expired")]
     Expired,
+    #[error("not valid yet (nbf)")]
+    NotYetValid,
 }
 
 pub struct LocalIdp {
@@ -49,12 +49,6 @@ impl LocalIdp {
         Self { key, issuer: issuer.into(), audience: "pitlane-local".to_owned() }
     }
 
-    fn mac(&self, signed: &str) -> Hmac<Sha256> {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key");
-        mac.update(signed.as_bytes());
-        mac
-    }
-
     /// An ID token for `fan`, valid for [`TOKEN_LIFETIME`].
     pub fn token_for(&self, fan: &str) -> String {
         self.token_at(fan, SystemTime::now())
@@ -62,55 +56,66 @@ impl LocalIdp {
 
     fn token_at(&self, fan: &str, now: SystemTime) -> String {
         let issued = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
-        let header = json!({ "alg": "HS256", "typ": "JWT" });
-        let claims = json!({
+        self.sign(&json!({
             "sub": fan,
             "iss": self.issuer,
             "aud": self.audience,
             "iat": issued,
+            "nbf": issued,
             "exp": issued + TOKEN_LIFETIME.as_secs(),
             "token_use": "id",
-        });
-        let signed =
-            format!("{}.{}", B64URL.encode(header.to_string()), B64URL.encode(claims.to_string()));
-        let signature = B64URL.encode(self.mac(&signed).finalize().into_bytes());
-        format!("{signed}.{signature}")
+        }))
+    }
+
+    fn sign(&self, claims: &Value) -> String {
+        let key = EncodingKey::from_secret(&self.key).expect("HMAC takes any key");
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &key)
+            .expect("JSON claims encode")
     }
 
     /// The token's claims, as API Gateway hands them to the function (every
-    /// value as a string), once its signature, issuer, audience and expiry
-    /// are checked.
+    /// value as a string), once its signature (HS256 only), issuer, audience
+    /// (one of the token's, when it names several), expiry and not-before
+    /// are checked, as API Gateway's JWT authorizer checks them, with no
+    /// leeway.
     pub fn verify(&self, token: &str) -> Result<BTreeMap<String, String>, TokenError> {
-        let parts: Vec<&str> = token.split('.').collect();
-        let [header, claims, signature] = parts[..] else { return Err(TokenError::Malformed) };
-        let signature = B64URL.decode(signature).map_err(|_| TokenError::Malformed)?;
-        self.mac(&format!("{header}.{claims}"))
-            .verify_slice(&signature)
-            .map_err(|_| TokenError::Signature)?;
-        let claims: Value = B64URL
-            .decode(claims)
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .ok_or(TokenError::Malformed)?;
-        let text = |name: &str| claims[name].as_str().unwrap_or_default().to_owned();
-        if text("iss") != self.issuer {
-            return Err(TokenError::Issuer(text("iss")));
-        }
-        if text("aud") != self.audience {
-            return Err(TokenError::Audience(text("aud")));
-        }
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
-        if claims["exp"].as_u64().is_none_or(|exp| exp <= now) {
-            return Err(TokenError::Expired);
-        }
-        let claims = claims.as_object().ok_or(TokenError::Malformed)?;
+        let mut rules = Validation::new(Algorithm::HS256);
+        rules.set_issuer(&[&self.issuer]);
+        rules.set_audience(&[&self.audience]);
+        rules.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        rules.validate_nbf = true;
+        rules.leeway = 0;
+        let key = DecodingKey::from_secret(&self.key).expect("HMAC takes any key");
+        let claims = jsonwebtoken::decode::<Map<String, Value>>(token, &key, &rules)
+            .map_err(|error| refusal(error.kind(), token))?
+            .claims;
         Ok(claims
-            .iter()
+            .into_iter()
             .map(|(name, value)| {
                 let value = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
-                (name.clone(), value)
+                (name, value)
             })
             .collect())
+    }
+}
+
+/// Why the library refused `token`, in the provider's words (the issuer or
+/// audience it named, read from the unchecked claims).
+fn refusal(kind: &ErrorKind, token: &str) -> TokenError {
+    let claim = |name: &str| {
+        jsonwebtoken::dangerous::insecure_decode_claims::<Map<String, Value>>(token)
+            .ok()
+            .and_then(|claims| claims.get(name).cloned())
+            .map(|value| value.as_str().map_or_else(|| value.to_string(), str::to_owned))
+            .unwrap_or_default()
+    };
+    match kind {
+        ErrorKind::InvalidSignature => TokenError::Signature,
+        ErrorKind::InvalidIssuer => TokenError::Issuer(claim("iss")),
+        ErrorKind::InvalidAudience => TokenError::Audience(claim("aud")),
+        ErrorKind::ExpiredSignature => TokenError::Expired,
+        ErrorKind::ImmatureSignature => TokenError::NotYetValid,
+        _ => TokenError::Malformed,
     }
 }
 
@@ -146,5 +151,60 @@ mod tests {
             idp.verify(&elsewhere.token_for("x")),
             Err(TokenError::Issuer("elsewhere".into()))
         );
+        let foreign = LocalIdp {
+            audience: "another-api".into(),
+            key: idp.key.clone(),
+            issuer: idp.issuer.clone(),
+        };
+        assert_eq!(
+            idp.verify(&foreign.token_for("x")),
+            Err(TokenError::Audience("another-api".into()))
+        );
+    }
+
+    fn claims(idp: &LocalIdp, extra: Value) -> Value {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+        let mut claims = json!({
+            "sub": "fan-0042", "iss": idp.issuer, "aud": idp.audience, "exp": now + 600,
+        });
+        claims.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        claims
+    }
+
+    /// A token whose not-before is still to come is refused, as API
+    /// Gateway's JWT authorizer refuses it; one whose moment has come is
+    /// taken.
+    #[test]
+    fn a_token_not_valid_yet_is_refused() {
+        let idp = LocalIdp::new("local");
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+        let early = idp.sign(&claims(&idp, json!({ "nbf": now + 600 })));
+        assert_eq!(idp.verify(&early), Err(TokenError::NotYetValid));
+        let due = idp.sign(&claims(&idp, json!({ "nbf": now - 1 })));
+        assert!(idp.verify(&due).is_ok());
+    }
+
+    /// A token may name several audiences: it is for this API when one of
+    /// them is this API's.
+    #[test]
+    fn a_token_for_several_audiences_is_taken_when_one_is_this_apis() {
+        let idp = LocalIdp::new("local");
+        let several = idp.sign(&claims(&idp, json!({ "aud": ["another-api", "pitlane-local"] })));
+        let taken = idp.verify(&several).unwrap();
+        assert_eq!(taken["aud"], r#"["another-api","pitlane-local"]"#);
+        let none = idp.sign(&claims(&idp, json!({ "aud": ["another-api", "a-third"] })));
+        assert!(matches!(idp.verify(&none), Err(TokenError::Audience(_))));
+    }
+
+    /// Only HS256: a token that says `"alg": "none"` is refused.
+    #[test]
+    fn an_unsigned_token_is_refused() {
+        let idp = LocalIdp::new("local");
+        let token = idp.token_for("fan-0042");
+        let (_, rest) = token.split_once('.').unwrap();
+        let (body, _) = rest.split_once('.').unwrap();
+        // {"alg":"none","typ":"JWT"}
+        let unsigned = format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{body}.");
+        assert!(idp.verify(&unsigned).is_err());
     }
 }
