@@ -55,7 +55,9 @@ fn header<'a>(response: &'a Response<Body>, name: &str) -> Option<&'a str> {
 async fn a_valid_vote_is_accepted_and_put_into_the_stream_keyed_by_the_voter() {
     let (client, config) = api("day05-ok").await;
 
+    let before = chrono::Utc::now();
     let response = call(&client, &config, &vote_request(r#"{"vote": "NOR"}"#)).await;
+    let after = chrono::Utc::now();
 
     assert_eq!(response.status(), 202);
     assert_eq!(header(&response, "content-type"), Some("application/json"));
@@ -68,6 +70,13 @@ async fn a_valid_vote_is_accepted_and_put_into_the_stream_keyed_by_the_voter() {
     assert_eq!(record.partition_key(), Some("fan-0042"), "the partition key is the voter");
     let vote: Vote = serde_json::from_slice(record.data().as_ref()).unwrap();
     assert_eq!((vote.vote.as_str(), vote.user.as_str()), ("NOR", "fan-0042"));
+    // (A millisecond of slack: a time may be kept to the millisecond.)
+    let slack = chrono::Duration::milliseconds(1);
+    assert!(
+        before - slack <= vote.voted_at && vote.voted_at <= after + slack,
+        "votedAt {} is not when the vote arrived (between {before} and {after})",
+        vote.voted_at
+    );
 }
 
 /// The body limit is inclusive: a vote padded to exactly `MAX_BODY_BYTES`
@@ -129,6 +138,22 @@ async fn the_checks_read_requests_as_they_arrive_and_ask_who_first() {
         202,
         "a media type with parameters"
     );
+    let capitals = vote_request(r#"{"vote": "NOR"}"#);
+    let capitals =
+        HttpRequest { headers: vec![], ..capitals }.header("Content-Type", "Application/JSON");
+    assert_eq!(
+        status(call(&client, &config, &capitals).await),
+        202,
+        "media types are case-insensitive: Application/JSON is JSON"
+    );
+    let large_and_plain = vote_request(&" ".repeat(MAX_BODY_BYTES + 1));
+    let large_and_plain =
+        HttpRequest { headers: vec![], ..large_and_plain }.header("Content-Type", "text/plain");
+    assert_eq!(
+        status(call(&client, &config, &large_and_plain).await),
+        415,
+        "the media type is checked before the size (the table's order)"
+    );
 
     let accented = HttpRequest {
         jwt_subject: Some("é".repeat(MAX_IDENTITY_CHARS)),
@@ -158,7 +183,7 @@ async fn the_checks_read_requests_as_they_arrive_and_ask_who_first() {
         "a JWT whose sub is blank names nobody either"
     );
 
-    assert_eq!(read_all(&client, &config.stream).await.len(), 2, "only the two valid votes");
+    assert_eq!(read_all(&client, &config.stream).await.len(), 3, "only the three valid votes");
 }
 
 #[tokio::test]
@@ -221,20 +246,20 @@ async fn every_refusal_is_json_that_the_page_can_read() {
     let broken = ApiConfig { stream: unique_name("day05-no-stream"), ..config.clone() };
     let from_page = |request: HttpRequest| request.header("Origin", ORIGIN);
     let vote = || vote_request(r#"{"vote": "NOR"}"#);
-    let cases: Vec<(&ApiConfig, HttpRequest)> = vec![
-        (&config, HttpRequest { method: "PUT".into(), ..vote() }),
-        (&config, HttpRequest { jwt_subject: None, ..vote() }),
-        (&config, vote().header("Content-Type", "text/plain")),
-        (&config, vote_request(&" ".repeat(MAX_BODY_BYTES + 1))),
-        (&config, vote_request(r#"{"vote": "XYZ"}"#)),
-        (&broken, vote()),
+    let cases: Vec<(&str, &ApiConfig, HttpRequest)> = vec![
+        ("a PUT", &config, HttpRequest { method: "PUT".into(), ..vote() }),
+        ("nobody signed in", &config, HttpRequest { jwt_subject: None, ..vote() }),
+        ("text/plain", &config, vote().header("Content-Type", "text/plain")),
+        ("too large", &config, vote_request(&" ".repeat(MAX_BODY_BYTES + 1))),
+        ("an unknown driver", &config, vote_request(r#"{"vote": "XYZ"}"#)),
+        ("the stream missing", &broken, vote()),
     ];
 
-    for (config, request) in cases {
+    for (case, config, request) in cases {
         let response = call(&client, config, &from_page(request)).await;
         let status = response.status().as_u16();
 
-        assert!(status >= 400, "{status}");
+        assert!(status >= 400, "{case}: answered {status}, not a refusal");
         assert_eq!(
             header(&response, "access-control-allow-origin"),
             Some(ORIGIN),
@@ -325,7 +350,12 @@ async fn a_failure_behind_the_api_is_a_500_that_reveals_nothing() {
 
     let response = call(&client, &config, &vote_request(r#"{"vote": "NOR"}"#)).await;
 
-    assert_eq!(response.status(), 500);
+    assert_eq!(
+        response.status(),
+        500,
+        "the stream is missing: the vote could not be written, which is the API's failure (500), \
+         not the caller's (4xx)"
+    );
     let body = body_json(&response);
     assert_eq!(body, json!({ "message": "the vote could not be recorded; please try again" }));
 }

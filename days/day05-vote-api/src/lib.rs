@@ -131,9 +131,10 @@ pub fn voter(request: &Request, config: &ApiConfig) -> Result<String, ApiError> 
     //   there is none, and only if the configuration trusts it, from the demo
     //   header. A blank value names nobody. The identity keys the vote's record,
     //   so one that Kinesis would refuse as a partition key is a bad request
-    //   (told to the caller now), not a failed write (a 500 later).
-    //   Chapter: «Day 05 › Who is voting?».
-    //   Docs: https://docs.rs/lambda_http/latest/lambda_http/request/enum.RequestContext.html
+    //   (told to the caller now, its message naming the identity and the
+    //   limit), not a failed write (a 500 later). Chapter: «Day 05 › Who is voting?».
+    //   Docs: https://docs.rs/lambda_http/latest/lambda_http/trait.RequestExt.html
+    //   (what a request carries besides its headers and body)
     todo!("day 05: who is voting?")
 }
 // ANCHOR_END: voter
