@@ -102,7 +102,11 @@ fn standard_consumers_share_two_mebibytes_out_enhanced_fan_out_gives_each_its_ow
         ..votes_per_second(3000.0)
     };
     let one_reader = Load { consumers: 1, ..unread.clone() };
-    assert_eq!(plan(&unread).by_read_bytes, plan(&one_reader).by_read_bytes);
+    assert_eq!(
+        plan(&unread).by_read_bytes,
+        plan(&one_reader).by_read_bytes,
+        "a stream nobody reads yet is sized for one reader (zero consumers is not zero reads)"
+    );
     assert_eq!(plan(&one_reader).by_read_bytes, 2, "3 MB/s for one reader");
 }
 
@@ -437,7 +441,11 @@ async fn one_key_for_every_vote_sends_every_vote_to_one_shard() {
     assert_eq!(spread.per_shard.len(), 4, "every shard is listed, idle ones too");
     assert_eq!(spread.per_shard.values().sum::<u64>(), 1000);
     assert_eq!(spread.hottest_share(), 1.0, "{:?}", spread.per_shard);
-    assert_eq!(spread.calls as usize, 1000usize.div_ceil(MAX_RECORDS_PER_PUT));
+    assert_eq!(
+        spread.calls as usize,
+        1000usize.div_ceil(MAX_RECORDS_PER_PUT),
+        "1,000 votes take two calls of at most {MAX_RECORDS_PER_PUT} records"
+    );
 }
 
 /// A call can store some records and refuse others (a hot shard over its
@@ -452,8 +460,32 @@ async fn records_a_call_refuses_are_counted_as_refused_not_stored() {
 
     let spread = send_votes(&client, &stream, Keys::PerFan, &votes).await.unwrap();
 
-    assert_eq!(spread.refused, 3);
-    assert_eq!(spread.per_shard.values().sum::<u64>(), 97);
+    assert_eq!(spread.refused, 3, "three records were refused (their answers carry an ErrorCode)");
+    assert_eq!(
+        spread.per_shard.values().sum::<u64>(),
+        97,
+        "the three refused records are not stored anywhere"
+    );
+}
+
+/// The spread names every shard, idle ones too, so it needs the stream's
+/// shards: when listing them fails, that is an error, not a spread that
+/// silently leaves shards out.
+#[tokio::test]
+async fn a_failed_shard_listing_is_an_error_not_a_spread_without_shards() {
+    use aws_sdk_kinesis::operation::list_shards::ListShardsInput;
+    let stream = unique_name("day10-no-listing");
+    stream_with_shards(&kinesis(), &stream, 2).await;
+    let client = kinesis_with(pitlane_testkit::CallFaults::<ListShardsInput>::new([true]));
+    let votes = Crowd::new(10, 10).votes(10);
+
+    let result = send_votes(&client, &stream, Keys::PerFan, &votes).await;
+
+    assert!(
+        result.is_err(),
+        "listing the stream's shards failed: the spread cannot name them all, so that is an \
+         error, not {result:?}"
+    );
 }
 
 /// A call that fails as a whole (the network, the stream gone) stored none
