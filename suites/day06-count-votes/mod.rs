@@ -54,6 +54,18 @@ fn an_invalid_vote_is_rejected_with_a_reason() {
     let decode = |record: &KinesisEventRecord| decode_vote(&record.kinesis.data);
     assert!(decode(cut_short).unwrap_err().starts_with("not a vote: EOF while parsing"));
     assert_eq!(decode(unknown).unwrap_err(), "unknown driver \"XYZ\"");
+    // The API writes a driver id as the grid does ("NOR"): anything else on
+    // the stream is not a vote, and must not be counted under a driver item
+    // of its own.
+    let not_canonical = with_data(
+        unknown,
+        r#"{"vote": " nor ", "user": "fan-0001", "votedAt": "2026-07-05T15:32:00Z"}"#,
+    );
+    assert_eq!(
+        decode(&not_canonical).unwrap_err(),
+        "unknown driver \" nor \"",
+        "a driver id is matched exactly, as the grid writes it"
+    );
     let wrong_type = with_data(
         unknown,
         r#"{"vote": 44, "user": "fan-0001", "votedAt": "2026-07-05T15:32:00Z"}"#,
@@ -158,6 +170,20 @@ async fn a_count_is_stamped_with_the_time_of_its_last_update() {
 
     let before = chrono::Utc::now();
     add_votes(&client, &table, "NOR", 3).await.unwrap();
+    // An old stamp, as if the first addition were long ago: the next one
+    // must replace it (the *last* update's time).
+    client
+        .update_item()
+        .table_name(&table)
+        .key("driver", aws_sdk_dynamodb::types::AttributeValue::S("NOR".into()))
+        .update_expression("SET updatedAt = :old")
+        .expression_attribute_values(
+            ":old",
+            aws_sdk_dynamodb::types::AttributeValue::S("2000-01-01T00:00:00Z".into()),
+        )
+        .send()
+        .await
+        .unwrap();
     add_votes(&client, &table, "NOR", 2).await.unwrap();
     let after = chrono::Utc::now();
 
