@@ -355,9 +355,14 @@ fn watch_redraws_on_every_save_and_answers_each_key() {
     screen.expect("The first failure, the test suite::greets_the_world:");
     screen.expect("not yet implemented: day 01: greet");
 
+    // One `h` only offers a hint (a stray key spends no level); a second
+    // shows level 1.
+    screen.press('h');
+    screen.expect("h again shows it");
     screen.press('h');
     screen.expect("hint level 1 of 3: the concept");
     screen.expect("Greetings.");
+    screen.expect("h again: level 2");
     screen.press('n');
     screen.expect("Day 01 is not solved yet");
     screen.press('l');
