@@ -236,11 +236,22 @@ impl TestRun {
         self.passed + self.failed
     }
 
-    /// The first failing test and its message.
+    /// The failing test to show first, and its message: the first in the
+    /// suite's order whose message says something (see
+    /// [`report::most_telling`]), else the first.
     pub fn first_failure(&self) -> Option<(&str, String)> {
-        let test = self.tests.iter().find(|test| !test.passed)?;
-        let message = report::failure_message(&self.stdout, &test.name).unwrap_or_default();
-        Some((test.name.as_str(), message))
+        let failing: Vec<(&str, String)> = self
+            .tests
+            .iter()
+            .filter(|test| !test.passed)
+            .map(|test| {
+                let message = report::failure_message(&self.stdout, &test.name).unwrap_or_default();
+                (test.name.as_str(), message)
+            })
+            .collect();
+        let messages: Vec<&str> = failing.iter().map(|(_, message)| message.as_str()).collect();
+        let shown = report::most_telling(&messages)?;
+        failing.into_iter().nth(shown)
     }
 
     /// The compiler's first error, when the code does not compile.

@@ -66,6 +66,23 @@ pub fn failure_message(stdout: &str, name: &str) -> Option<String> {
     Some(message)
 }
 
+/// Which of the failures' `messages` (in the suite's order) to show first:
+/// the first that is not a snapshot mismatch, when there is one. A snapshot
+/// diff shows numbers that differ (`2053.4` → `2082.6`); a test that fails
+/// with its own message says what is wrong, and the snapshot usually differs
+/// for the same reason. `None` when there is no failure.
+pub fn most_telling(messages: &[&str]) -> Option<usize> {
+    if messages.is_empty() {
+        return None;
+    }
+    let is_snapshot = |message: &str| {
+        message
+            .lines()
+            .any(|line| line.starts_with("Snapshot: ") || line.contains("snapshot assertion for"))
+    };
+    Some(messages.iter().position(|message| !is_snapshot(message)).unwrap_or(0))
+}
+
 /// The compiler's first error, from `error` to the blank line that ends it:
 /// its message, `--> file:line:column` and the source it points at.
 /// Warnings are skipped, and so is cargo's closing `could not compile`.
@@ -182,6 +199,16 @@ mod tests {
             quote(many, 2),
             "    1\n    2\n    … 2 more lines (`just check NN --verbose` shows them)"
         );
+    }
+
+    #[test]
+    fn a_failure_with_its_own_message_is_shown_before_a_snapshot_diff() {
+        let snapshot = "Snapshot: peak\n-old: 2053.4\n+new: 2082.6";
+        let told = "the commitment is the larger of the two, not their sum";
+        assert_eq!(most_telling(&[snapshot, told]), Some(1));
+        assert_eq!(most_telling(&[told, snapshot]), Some(0));
+        assert_eq!(most_telling(&[snapshot, snapshot]), Some(0), "only snapshots: the first");
+        assert_eq!(most_telling(&[]), None);
     }
 
     #[test]
