@@ -150,6 +150,17 @@ fn json_that_dynamodb_would_refuse_is_an_error_that_names_the_rule() {
     assert!(matches!(refused(r#"{"a": {"": 1}}"#), PayloadError::EmptyName));
     let longest = "n".repeat(MAX_NAME_BYTES);
     assert!(attribute_of(&format!(r#"{{"{longest}": 1}}"#)).is_ok());
+    // A name's limit is in bytes of UTF-8, not characters: 65,535
+    // characters, one of them two bytes long, are 65,536 bytes.
+    let one_short = "n".repeat(MAX_NAME_BYTES - 1);
+    assert!(
+        matches!(refused(&format!(r#"{{"{one_short}é": 1}}"#)), PayloadError::NameTooLong(65_536)),
+        "a name of {MAX_NAME_BYTES} characters but 65,536 bytes is too long: count bytes"
+    );
+    assert!(
+        attribute_of(r#"{" ": 1}"#).is_ok(),
+        "a name of one space is one byte: DynamoDB takes it"
+    );
     assert!(matches!(
         refused(&format!(r#"{{"{longest}é": 1}}"#)),
         PayloadError::NameTooLong(65_537)
@@ -561,6 +572,58 @@ async fn a_first_attempt_is_never_delayed() {
             .unwrap();
 
     assert_eq!(report, WriteReport { items: 100, calls: 4, retried: 0 });
+}
+
+/// Exponential backoff: the bound of the wait doubles with each retry, so
+/// that a table that stays busy is asked less and less often. Ten retries
+/// from a 5 ms bound reach 2.56 s; with a wait that never grows, every wait
+/// stays near 5 ms. The check adds up no time: it looks for one wait over
+/// 50 ms, which ten doubling bounds miss with odds under one in 500,000.
+#[tokio::test]
+async fn the_wait_before_a_retry_grows_retry_after_retry() {
+    let faults = BatchWriteItemFaults::new((0..10).map(|_| Fault::Refuse(vec![0])));
+    let client = dynamodb_with(faults.clone());
+    let table = new_table(&client, "day04-doubling").await;
+    let items: Vec<_> = fixture(BATCH).records.iter().take(1).map(to_item).collect();
+    let base = Duration::from_millis(5);
+    let policy =
+        RetryPolicy { max_attempts: 11, base_delay: base, max_delay: Duration::from_secs(5) };
+
+    write_items(&client, &table, items, &policy).await.unwrap();
+
+    let waits = faults.waits_between_calls();
+    assert!(
+        waits.iter().any(|wait| *wait > Duration::from_millis(50)),
+        "ten retries from a {base:?} bound never waited over 50 ms ({waits:?}): the bound \
+         must double with each retry (policy.backoff(retry))"
+    );
+}
+
+/// After the last attempt there is nothing left to wait for: the error comes
+/// at once. With a backoff of up to an hour and one attempt, a write that
+/// waits after its last refusal does not end within the minute (three
+/// writes: odds under one in 200,000 that it would).
+#[tokio::test]
+async fn a_give_up_comes_at_once_after_the_last_attempt() {
+    let faults = BatchWriteItemFaults::new((0..3).map(|_| Fault::Refuse(vec![0])));
+    let client = dynamodb_with(faults);
+    let table = new_table(&client, "day04-last").await;
+    let hour = Duration::from_secs(3600);
+    let policy = RetryPolicy { max_attempts: 1, base_delay: hour, max_delay: hour };
+
+    for _ in 0..3 {
+        let items: Vec<_> = fixture(BATCH).records.iter().take(1).map(to_item).collect();
+        let written = tokio::time::timeout(
+            Duration::from_secs(60),
+            write_items(&client, &table, items, &policy),
+        )
+        .await
+        .expect("the last attempt was refused, and the write waited anyway: no wait after it");
+        assert!(
+            matches!(written, Err(EventLogError::Unprocessed { count: 1, attempts: 1 })),
+            "{written:?}"
+        );
+    }
 }
 
 /// `max_attempts` bounds the calls for *one chunk*: a chunk whose items were
