@@ -139,7 +139,9 @@ fn json_that_dynamodb_would_refuse_is_an_error_that_names_the_rule() {
     let deepest = nested(MAX_DEPTH - 1, "1"); // the payload is level 1, the 1 level 32
     assert!(attribute_of(&deepest).is_ok(), "{MAX_DEPTH} levels are allowed");
     assert!(
-        attribute_of(&format!("[{deepest}]")).is_err_and(|e| matches!(e, PayloadError::TooDeep))
+        attribute_of(&format!("[{deepest}]")).is_err_and(|e| matches!(e, PayloadError::TooDeep)),
+        "{} levels are one too many: PayloadError::TooDeep",
+        MAX_DEPTH + 1
     );
     assert!(
         attribute_of(&nested(MAX_DEPTH, "{}")).is_err_and(|e| matches!(e, PayloadError::TooDeep)),
