@@ -845,7 +845,7 @@ mod tests {
         let code = "// ANCHOR: shown\nfn a() {}\n// ANCHOR_END: shown\n    // ANCHOR: stale\nfn b() {}\n\
                     // ANCHOR_END: stale\n/// not a marker: // ANCHOR: prose\n";
         std::fs::write(root.join("crates/x/lib.rs"), code).unwrap();
-        let workspace = Workspace { root: root.clone() };
+        let workspace = Workspace::at(root.clone());
         let chapter = |text: &str| Chapter { name: "a.md".into(), text: text.into() };
         let source = root.join("book/src");
 

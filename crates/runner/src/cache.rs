@@ -174,7 +174,7 @@ mod tests {
     #[test]
     fn a_verdict_is_found_only_under_its_own_fingerprint() {
         let folder = std::env::temp_dir().join(format!("pitlane-cache-{}", std::process::id()));
-        let workspace = Workspace { root: folder.clone() };
+        let workspace = Workspace::at(folder.clone());
         let day = Day::for_tests(folder.to_str().unwrap(), "day01-hello");
         let solved = Verdict { compiled: true, passed: 3, failed: 0 };
         let mut cache = Cache::load(&workspace);

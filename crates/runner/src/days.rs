@@ -9,13 +9,11 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::report::{self, TestResult};
-
-/// Set (by `watch`, when the student quits) to stop the suite that runs now.
-pub static STOP: AtomicBool = AtomicBool::new(false);
 
 /// How long one suite may run (compilation included) before it is stopped:
 /// `PITLANE_SUITE_TIMEOUT` seconds, 15 minutes by default.
@@ -38,6 +36,9 @@ fn test_threads() -> String {
 #[derive(Clone)]
 pub struct Workspace {
     pub root: PathBuf,
+    /// Set (by `watch`, when the student quits) to stop the suite that runs
+    /// now; shared by the clones of this workspace that run suites.
+    stop: Arc<AtomicBool>,
 }
 
 impl Workspace {
@@ -47,7 +48,23 @@ impl Workspace {
     pub fn find() -> Result<Self, String> {
         let root = pitlane_layout::workspace_root().map_err(|e| e.to_string())?;
         let root = root.canonicalize().map_err(|e| format!("finding the workspace: {e}"))?;
-        Ok(Self { root })
+        Ok(Self::at(root))
+    }
+
+    /// The workspace at `root`, as found (tests make their own).
+    pub fn at(root: PathBuf) -> Self {
+        Self { root, stop: Arc::default() }
+    }
+
+    /// Stops the suite that runs now (its cargo is killed within 50 ms), and
+    /// any started before [`allow_runs`](Self::allow_runs).
+    pub fn stop_runs(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+
+    /// Lets suites run again after [`stop_runs`](Self::stop_runs).
+    pub fn allow_runs(&self) {
+        self.stop.store(false, Ordering::Relaxed);
     }
 
     /// Every day, in order: one per solution crate.
@@ -142,7 +159,7 @@ impl Workspace {
             if let Some(status) = child.try_wait().map_err(|e| format!("waiting for cargo: {e}"))? {
                 break Some(status);
             }
-            if started.elapsed() > suite_timeout() || STOP.load(Ordering::Relaxed) {
+            if started.elapsed() > suite_timeout() || self.stop.load(Ordering::Relaxed) {
                 // The test binary is cargo's child: stop it first, or it
                 // would go on (hanging, or holding the backend) without cargo.
                 let _ = Command::new("pkill")

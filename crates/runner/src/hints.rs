@@ -264,7 +264,7 @@ mod tests {
         let folder = std::env::temp_dir().join(format!("pitlane-hints-{}", std::process::id()));
         std::fs::create_dir_all(folder.join("hints")).unwrap();
         std::fs::write(folder.join("hints/day01-hello.md"), FILE).unwrap();
-        let workspace = Workspace { root: folder.clone() };
+        let workspace = Workspace::at(folder.clone());
         let day = Day::for_tests(folder.to_str().unwrap(), "day01-hello");
         let level = || Reached::load(&workspace).level(&day);
 

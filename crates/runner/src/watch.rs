@@ -24,12 +24,11 @@
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
-use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, Sender};
 use std::time::{Duration, SystemTime};
 
 use crate::cache::{self, Cache, Verdict};
-use crate::days::{self, Day, Output, TestRun, Workspace};
+use crate::days::{Day, Output, TestRun, Workspace};
 use crate::{hints, report, reset};
 
 /// The longest failure message or compiler error shown; the rest is one
@@ -159,7 +158,7 @@ pub fn run(workspace: &Workspace, wanted: Option<&str>) -> Result<ExitCode, Stri
     // Stop a run under way: its cargo is killed (within 50 ms), and its
     // thread given a moment to say so, so that no cargo outlives the watch.
     if matches!(state, State::Running) {
-        days::STOP.store(true, Ordering::Relaxed);
+        workspace.stop_runs();
         let deadline = std::time::Instant::now() + Duration::from_secs(2);
         while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
             if let Ok(Event::Finished(..)) | Err(_) = receiver.recv_timeout(left) {
@@ -175,7 +174,12 @@ pub fn run(workspace: &Workspace, wanted: Option<&str>) -> Result<ExitCode, Stri
 fn first_unsolved(workspace: &Workspace, days: &[Day]) -> Result<usize, String> {
     println!("Finding the first day not solved yet (unchanged days answer from memory)…");
     let mut cache = Cache::load(workspace);
+    // A day whose own files are as generated is not started: no run needed.
+    let edited = crate::generate::days_edited(workspace, days)?;
     for (index, day) in days.iter().enumerate() {
+        if !edited.contains(&day.slug) {
+            return Ok(index);
+        }
         let verdict = cache.verdict(workspace, day, days, true)?.expect("a run gives a verdict");
         if !verdict.solved() {
             return Ok(index);
@@ -187,7 +191,7 @@ fn first_unsolved(workspace: &Workspace, days: &[Day]) -> Result<usize, String> 
 /// Runs `day`'s suite on a thread; its outcome comes back as an event, with
 /// the fingerprint of the files it started from (for the verdict cache).
 fn start(workspace: &Workspace, day: &Day, days: &[Day], events: &Sender<Event>) -> State {
-    days::STOP.store(false, Ordering::Relaxed);
+    workspace.allow_runs();
     let fingerprint = cache::fingerprint(workspace, day, days);
     let workspace = workspace.clone();
     let package = day.starter_package();
