@@ -22,14 +22,15 @@ step "formatting, then every crate's tests and the benchmarks built and linted b
 scripts/setup.sh > .pitlane/setup.log 2>&1 &
 setup=$!
 built=0
-{
-  "$linted" "${runner[@]}" packages > .pitlane/packages
-  packages=()
-  while read -r package; do packages+=(-p "$package"); done < .pitlane/packages
-  cargo fmt --check "${packages[@]}"
-  "$linted" cargo test --no-run --quiet "${packages[@]}"
-  "$linted" cargo test --no-run --quiet -p pitlane-bench --benches
-} || built=$?
+# (Chained with &&: inside a `|| built=$?` list, bash's errexit is off, and
+# a failed step would not stop the next one.)
+packages=()
+"$linted" "${runner[@]}" packages > .pitlane/packages \
+  && while read -r package; do packages+=(-p "$package"); done < .pitlane/packages \
+  && cargo fmt --check "${packages[@]}" \
+  && "$linted" cargo test --no-run --quiet "${packages[@]}" \
+  && "$linted" cargo test --no-run --quiet -p pitlane-bench --benches \
+  || built=$?
 wait $setup || { cat .pitlane/setup.log; exit 1; }
 cat .pitlane/setup.log
 ((built == 0)) || exit $built
