@@ -23,14 +23,18 @@ fn suite_timeout() -> Duration {
     Duration::from_secs(seconds)
 }
 
-/// How many of a suite's tests run at once: `RUST_TEST_THREADS` when set,
-/// otherwise 6, whatever the cores. A suite's tests mostly wait on the local
-/// backend (a throttled shard's pause, a backoff, a stream's next second),
-/// not on the CPU, and each has its own stream or table, so they do not
-/// meet each other's limits: on two cores, day 03's suite took 8.6 s with
-/// libtest's default of one test per core and 3.5 s with six.
-fn test_threads() -> String {
-    std::env::var("RUST_TEST_THREADS").unwrap_or_else(|_| "6".to_owned())
+/// How many of a suite's tests run at once when the suite runs alone
+/// (`check`, `watch`, `progress`): `RUST_TEST_THREADS` when set, otherwise
+/// 4, whatever the cores. A suite's tests mostly wait on the local backend (a
+/// throttled shard's pause, a backoff, a stream's next second), not on the
+/// CPU, and each has its own stream or table: on two cores, day 03's suite
+/// took 8.6 s with libtest's default of one test per core and 3.5 s with six.
+/// Not more than 4: Kinesis, and the local backend as it, refuses a fifth
+/// stream being created at once (`LimitExceededException`), and most tests
+/// start by creating one. (`verify` runs several suites side by side, each
+/// with libtest's default.)
+fn test_threads() -> Option<String> {
+    Some(std::env::var("RUST_TEST_THREADS").unwrap_or_else(|_| "4".to_owned()))
 }
 
 #[derive(Clone)]
@@ -91,7 +95,7 @@ impl Workspace {
     /// specification, and a changed one is a failure. Backtraces are off
     /// unless `PITLANE_BACKTRACE=1`, so that a failure reads as its message.
     pub fn run_suite(&self, package: &str, output: Output) -> Result<TestRun, String> {
-        self.run_suite_in(&self.root, package, output)
+        self.run(&self.root, package, &[], output, test_threads())
     }
 
     /// [`run_suite`](Self::run_suite) for only the tests whose names contain
@@ -102,7 +106,7 @@ impl Workspace {
         filters: &[&str],
         output: Output,
     ) -> Result<TestRun, String> {
-        self.run(&self.root, package, filters, output)
+        self.run(&self.root, package, filters, output, test_threads())
     }
 
     /// [`run_suite`](Self::run_suite) for a package of the cargo workspace in
@@ -114,7 +118,7 @@ impl Workspace {
         package: &str,
         output: Output,
     ) -> Result<TestRun, String> {
-        self.run(folder, package, &[], output)
+        self.run(folder, package, &[], output, None)
     }
 
     fn run(
@@ -123,6 +127,7 @@ impl Workspace {
         package: &str,
         filters: &[&str],
         output: Output,
+        threads: Option<String>,
     ) -> Result<TestRun, String> {
         let backtrace = std::env::var("PITLANE_BACKTRACE").unwrap_or_else(|_| "0".to_owned());
         let target = std::env::var_os("CARGO_TARGET_DIR")
@@ -132,7 +137,7 @@ impl Workspace {
             // Not `--quiet`: cargo would pass it on to libtest, whose terse
             // output has no test names.
             .args(["test", "--no-fail-fast", "-p", package, "--"])
-            .args(["--test-threads", &test_threads()])
+            .args(threads.iter().flat_map(|threads| ["--test-threads", threads.as_str()]))
             .args(filters)
             .current_dir(folder)
             .env("CARGO_TARGET_DIR", target)
