@@ -349,18 +349,18 @@ async fn a_record_has_a_partition_key_of_1_to_256_characters_and_at_most_1_mib_o
     let client = kinesis();
     let stream = unique_name("limits");
     stream_with_shards(&client, &stream, 1).await;
-    let put = |data: usize, key: String| {
+    let put = |stream: &str, data: usize, key: String| {
         client
             .put_record()
-            .stream_name(&stream)
+            .stream_name(stream)
             .data(Blob::new(vec![b'x'; data]))
             .partition_key(key)
             .send()
     };
 
-    put(1, "é".repeat(256)).await.expect("256 characters, 512 bytes");
+    put(&stream, 1, "é".repeat(256)).await.expect("256 characters, 512 bytes");
     assert_eq!(
-        refused(put(1, "k".repeat(257)).await),
+        refused(put(&stream, 1, "k".repeat(257)).await),
         (
             "ValidationException".to_owned(),
             format!(
@@ -376,18 +376,10 @@ async fn a_record_has_a_partition_key_of_1_to_256_characters_and_at_most_1_mib_o
     // above count against it.
     let stream = unique_name("limits-mib");
     stream_with_shards(&client, &stream, 1).await;
-    let put = |data: usize, key: String| {
-        client
-            .put_record()
-            .stream_name(&stream)
-            .data(Blob::new(vec![b'x'; data]))
-            .partition_key(key)
-            .send()
-    };
-    put(MIB - 1, "k".into()).await.expect("1 MiB with the key");
+    put(&stream, MIB - 1, "k".into()).await.expect("1 MiB with the key");
     let too_big = "1 validation error detected: Value at 'data' failed to satisfy constraint: \
                    Member must have length less than or equal to 1048576";
-    assert_eq!(refused(put(MIB, "k".into()).await), validation(too_big));
+    assert_eq!(refused(put(&stream, MIB, "k".into()).await), validation(too_big));
 
     // In a PutRecords call, one such record refuses the whole call (kinesis-local
     // would fail that entry alone).
