@@ -24,14 +24,19 @@ fn rehearse(args: &[&str]) -> (Output, String) {
     (output, said)
 }
 
-/// A zip that stands for each function's build.
+/// A zip that stands for each function's build: one per `Binary` the
+/// template's functions name.
 fn stand_in_zips(folder: &Path) {
-    for binary in [
-        "vote-api-solution",
-        "keep-up-votes-solution",
-        "results-api-solution",
-        "event-logs-solution",
-    ] {
+    let template = pitlane_testkit::workspace_root().join("template.yaml");
+    let template: serde_norway::Value =
+        serde_norway::from_str(&std::fs::read_to_string(template).unwrap()).unwrap();
+    let binaries = template["Resources"]
+        .as_mapping()
+        .unwrap()
+        .values()
+        .filter_map(|resource| resource.get("Metadata")?.get("BuildProperties")?.get("Binary"))
+        .filter_map(|binary| binary.as_str());
+    for binary in binaries {
         std::fs::create_dir_all(folder.join(binary)).unwrap();
         // An empty zip archive: its end-of-central-directory record alone.
         let mut empty = b"PK\x05\x06".to_vec();

@@ -34,19 +34,21 @@ fn of_type<'a>(template: &'a Value, kind: &str) -> Vec<(String, &'a Value)> {
         .collect()
 }
 
-/// The logical id that `!Ref X`, `!GetAtt X.Arn` or `!Sub ${X.Arn}` names.
+/// The logical id that `!Ref X`, `!GetAtt X.Arn` or `!Sub ${X.Arn}` names
+/// (with what follows it, for `!Sub ${X.Arn}/raw/*`).
 fn target(value: &Value) -> Option<String> {
     let Value::Tagged(tagged) = value else { return None };
     let text = tagged.value.as_str()?;
     match tagged.tag.to_string().trim_start_matches('!') {
         "Ref" => Some(text.to_owned()),
         "GetAtt" => text.split('.').next().map(str::to_owned),
-        "Sub" => text
-            .strip_prefix("${")
-            .and_then(|rest| rest.strip_suffix('}'))
-            .filter(|inner| !inner.contains("${"))
-            .and_then(|inner| inner.split('.').next())
-            .map(str::to_owned),
+        // `${X.Arn}`, or `${X.Arn}/raw/*` (objects under a prefix of
+        // bucket X): "X", or "X/raw/*".
+        "Sub" => {
+            let (inner, rest) = text.strip_prefix("${")?.split_once('}')?;
+            let id = inner.split('.').next()?;
+            (!rest.contains("${")).then(|| format!("{id}{rest}"))
+        }
         _ => None,
     }
 }
@@ -106,6 +108,34 @@ fn expected_permissions(function: &str) -> BTreeSet<(String, String)> {
             list.extend(logs("EventLogsLogs"));
             list
         }
+        "ArchiveVotesFunction" => {
+            let mut list = read_stream.to_vec();
+            list.extend([
+                // Day 12: objects under raw/ only.
+                ("s3:PutObject", "ArchiveBucket/raw/*".to_owned()),
+                ("sqs:SendMessage", "FailedBatchesQueue".to_owned()),
+            ]);
+            list.extend(logs("ArchiveVotesLogs"));
+            list
+        }
+        "ReplayVotesFunction" => {
+            let mut list = vec![
+                // Day 12: list and read raw/, then day 11's writes; and the
+                // on-failure queue, through its (disabled) mapping.
+                ("s3:ListBucket", "ArchiveBucket".to_owned()),
+                ("s3:GetObject", "ArchiveBucket/raw/*".to_owned()),
+                ("dynamodb:PutItem", "VotesTable".to_owned()),
+                ("dynamodb:UpdateItem", "VotesTable".to_owned()),
+                ("dynamodb:UpdateItem", "ResultsTable".to_owned()),
+                ("dynamodb:PutItem", "DeadLettersTable".to_owned()),
+                ("sqs:ReceiveMessage", "FailedBatchesQueue".to_owned()),
+                ("sqs:DeleteMessage", "FailedBatchesQueue".to_owned()),
+                ("sqs:GetQueueAttributes", "FailedBatchesQueue".to_owned()),
+                ("sqs:ChangeMessageVisibility", "FailedBatchesQueue".to_owned()),
+            ];
+            list.extend(logs("ReplayVotesLogs"));
+            list
+        }
         other => panic!("a function this test does not know: {other}; list its permissions here"),
     };
     list.into_iter().map(|(action, resource)| (action.to_owned(), resource)).collect()
@@ -115,7 +145,7 @@ fn expected_permissions(function: &str) -> BTreeSet<(String, String)> {
 fn every_function_may_do_exactly_what_its_code_needs_on_its_own_resources_and_nothing_else() {
     let template = template();
     let functions = of_type(&template, "AWS::Serverless::Function");
-    assert_eq!(functions.len(), 4);
+    assert_eq!(functions.len(), 6);
     let mut roles_used = BTreeSet::new();
     for (name, function) in &functions {
         let properties = &function["Properties"];
@@ -236,7 +266,7 @@ fn each_function_is_a_workspace_binary_built_by_cargo_lambda_for_provided_al2023
 #[test]
 fn each_function_gets_exactly_the_environment_its_code_reads() {
     let template = template();
-    let expected: [(&str, Vec<&str>); 4] = [
+    let expected: [(&str, Vec<&str>); 6] = [
         (
             "VoteApiFunction",
             vec![
@@ -261,6 +291,16 @@ fn each_function_gets_exactly_the_environment_its_code_reads() {
             ],
         ),
         ("EventLogsFunction", vec![day04_event_logs_solution::TABLE_ENV]),
+        ("ArchiveVotesFunction", vec![day12_archive_replay_solution::ARCHIVE_BUCKET_ENV]),
+        (
+            "ReplayVotesFunction",
+            vec![
+                day12_archive_replay_solution::ARCHIVE_BUCKET_ENV,
+                day12_archive_replay_solution::VOTES_TABLE_ENV,
+                day12_archive_replay_solution::RESULTS_TABLE_ENV,
+                day12_archive_replay_solution::DEAD_LETTERS_TABLE_ENV,
+            ],
+        ),
     ];
     for (name, variables) in expected {
         let environment = resources(&template)[name]["Properties"]["Environment"]["Variables"]
@@ -285,7 +325,11 @@ fn stream_consumers_report_item_failures_bisect_retry_boundedly_and_keep_what_th
         mappings.iter().map(|(_, m)| target(&m["Properties"]["FunctionName"]).unwrap()).collect();
     assert_eq!(
         consumers,
-        BTreeSet::from(["EventLogsFunction".into(), "RecordVotesFunction".into()])
+        BTreeSet::from([
+            "ArchiveVotesFunction".into(),
+            "EventLogsFunction".into(),
+            "RecordVotesFunction".into()
+        ])
     );
     for (id, mapping) in &mappings {
         let p = &mapping["Properties"];
@@ -295,14 +339,97 @@ fn stream_consumers_report_item_failures_bisect_retry_boundedly_and_keep_what_th
             "{id}: no vote sent before it started is lost"
         );
         assert!(p["BatchSize"].as_u64().is_some_and(|n| (1..=10_000).contains(&n)), "{id}");
-        assert_eq!(strings(&p["FunctionResponseTypes"]), ["ReportBatchItemFailures"], "{id}");
-        assert_eq!(p["BisectBatchOnFunctionError"], true, "{id}");
+        if target(&p["FunctionName"]).as_deref() == Some("ArchiveVotesFunction") {
+            // The archiver writes a batch whole or not at all: a failure is
+            // S3's, never a record's, so nothing to report or bisect (a
+            // bisected batch would be archived again under other keys).
+            assert!(p.get("FunctionResponseTypes").is_none(), "{id}");
+            assert!(p.get("BisectBatchOnFunctionError").is_none(), "{id}");
+        } else {
+            assert_eq!(strings(&p["FunctionResponseTypes"]), ["ReportBatchItemFailures"], "{id}");
+            assert_eq!(p["BisectBatchOnFunctionError"], true, "{id}");
+        }
         let retries = p["MaximumRetryAttempts"].as_i64().expect("a retry limit");
         assert!((0..=10_000).contains(&retries), "{id}: -1 would retry a poison batch forever");
         let destination = &p["DestinationConfig"]["OnFailure"]["Destination"];
         let queue = target(destination).expect("an on-failure destination");
         assert_eq!(resources(&template)[queue.as_str()]["Type"], "AWS::SQS::Queue", "{id}");
     }
+}
+
+#[test]
+fn the_archive_is_private_encrypted_kept_and_moves_to_cheaper_storage() {
+    let template = template();
+    let bucket = &resources(&template)["ArchiveBucket"];
+    assert_eq!(bucket["DeletionPolicy"], "Retain", "the archive outlives the stack");
+    let p = &bucket["Properties"];
+    for setting in
+        ["BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"]
+    {
+        assert_eq!(p["PublicAccessBlockConfiguration"][setting], true, "{setting}");
+    }
+    let encryption = &p["BucketEncryption"]["ServerSideEncryptionConfiguration"][0];
+    assert!(encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"].as_str().is_some());
+    let rules = p["LifecycleConfiguration"]["Rules"].as_sequence().unwrap();
+    let raw = rules.iter().find(|r| r["Prefix"] == "raw/").expect("a rule for raw/");
+    assert_eq!(raw["Status"], "Enabled");
+    let classes: Vec<&str> = raw["Transitions"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|t| t["StorageClass"].as_str().unwrap())
+        .collect();
+    assert_eq!(classes, ["STANDARD_IA", "GLACIER_IR"]);
+    // The replay reads the on-failure queue only once an operator enables it.
+    let queue =
+        &resources(&template)["ReplayVotesFunction"]["Properties"]["Events"]["FailedBatches"];
+    assert_eq!(target(&queue["Properties"]["Queue"]).as_deref(), Some("FailedBatchesQueue"));
+    assert_eq!(queue["Properties"]["Enabled"], false);
+}
+
+#[test]
+fn the_replay_state_machine_may_only_invoke_the_replay_and_run_its_children() {
+    let template = template();
+    let machine = &resources(&template)["ReplayStateMachine"]["Properties"];
+    assert_eq!(machine["Type"], "STANDARD", "a replay may run longer than 5 minutes");
+    assert_eq!(
+        target(&machine["DefinitionSubstitutions"]["ReplayFunctionArn"]).as_deref(),
+        Some("ReplayVotesFunction")
+    );
+    let role = target(&machine["Role"]).unwrap();
+    let role = &resources(&template)[role.as_str()]["Properties"];
+    let trust = &role["AssumeRolePolicyDocument"]["Statement"];
+    assert_eq!(trust.as_sequence().unwrap().len(), 1);
+    assert_eq!(trust[0]["Principal"]["Service"], "states.amazonaws.com");
+    let mut granted = BTreeSet::new();
+    for policy in role["Policies"].as_sequence().unwrap() {
+        for statement in policy["PolicyDocument"]["Statement"].as_sequence().unwrap() {
+            let Value::Tagged(resource) = &statement["Resource"] else { panic!("{statement:?}") };
+            let resource = target(&statement["Resource"])
+                .or_else(|| resource.value.as_str().map(str::to_owned))
+                .unwrap();
+            for action in strings(&statement["Action"]) {
+                granted.insert((action, resource.clone()));
+            }
+        }
+    }
+    let own = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}";
+    let want = BTreeSet::from([
+        ("lambda:InvokeFunction".to_owned(), "ReplayVotesFunction".to_owned()),
+        (
+            "states:StartExecution".to_owned(),
+            format!("{own}:stateMachine:${{AWS::StackName}}-replay"),
+        ),
+        (
+            "states:DescribeExecution".to_owned(),
+            format!("{own}:execution:${{AWS::StackName}}-replay:*"),
+        ),
+        (
+            "states:StopExecution".to_owned(),
+            format!("{own}:execution:${{AWS::StackName}}-replay:*"),
+        ),
+    ]);
+    assert_eq!(granted, want);
 }
 
 #[test]

@@ -1,0 +1,4 @@
+//! The `archive-votes` Lambda function (`just package`).
+fn main() -> Result<(), lambda_runtime::Error> {
+    day12_archive_replay_solution::lambda::archive_main()
+}

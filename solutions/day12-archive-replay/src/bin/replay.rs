@@ -1,0 +1,4 @@
+//! The `replay-votes` Lambda function (`just package`).
+fn main() -> Result<(), lambda_runtime::Error> {
+    day12_archive_replay_solution::lambda::replay_main()
+}
