@@ -23,7 +23,7 @@ use pitlane_testkit::{
 };
 use serde_json::{Value, json};
 
-use crate::sut::lambda::{ReplayRequest, archive, replay};
+use crate::sut::lambda::{ReplayRequest, archive, replay, replay_json};
 use crate::sut::{
     Archive, ArchivedRecord, CONCURRENCY, Consumer, FailedBatch, Replayer, RetryPolicy, ShardRange,
     Tables, archive_batch, archived, compare_sequence_numbers, create_tables, decode, encode,
@@ -158,7 +158,7 @@ fn a_record_is_kept_byte_for_byte_with_where_it_came_from() {
     assert_eq!(kept.sequence_number, seq(42));
     assert_eq!(kept.partition_key, "fan-7");
     assert_eq!(kept.approximate_arrival_timestamp, at(15, 32, 7));
-    assert_eq!(kept.event_source_arn, original.event_source_arn);
+    assert_eq!(kept.event_source_arn, original.event_source_arn, "the stream it came from");
 
     // Through the archive's own encoding and back: the very same record.
     let back = decode("k", &encode(std::slice::from_ref(&kept))).unwrap();
@@ -182,7 +182,8 @@ fn the_key_names_the_hour_of_arrival_in_utc_then_the_shard_and_the_first_sequenc
     assert_eq!(
         object_key(&first),
         format!("raw/2026/03/04/05/shardId-000000000000-{}.jsonl.gz", seq(7)),
-        "year/month/day/hour, each zero-padded (so that keys sort by time), the hour not the minute"
+        "year/month/day/hour of arrival in UTC (not local time), each zero-padded (so that \
+         keys sort by time), the hour not the minute"
     );
     let late =
         vote_record("fan-1", "VER", "9", Utc.with_ymd_and_hms(2026, 12, 31, 23, 0, 0).unwrap());
@@ -233,6 +234,17 @@ async fn a_put_s3_refuses_fails_the_batch_so_that_it_is_retried() {
     assert_eq!(Diagnostic::from(error).error_type, "S3");
 }
 
+#[tokio::test]
+async fn a_record_that_cannot_be_filed_fails_the_batch() {
+    let archive = new_archive("day12-unfiled").await;
+    let mut nameless = record(SHARD, "fan-2", &vote("fan-2", "NOR"), &seq(2), at(15, 0, 1));
+    nameless.event_id = None;
+    let event =
+        batch(vec![record(SHARD, "fan-1", &vote("fan-1", "VER"), &seq(1), at(15, 0, 0)), nameless]);
+    let result = archive_batch(&archive, &event).await;
+    assert!(result.is_err(), "a record left out of the archive must fail the batch: {result:?}");
+}
+
 // ─── listing ────────────────────────────────────────────────────────────────
 
 #[tokio::test]
@@ -252,11 +264,19 @@ async fn a_shards_objects_are_listed_hour_by_hour_and_ordered_by_sequence_number
 
     // From 13:30 to 15:10: the hours 13, 14 and 15, this shard only.
     let listed = objects_of_shard(&archive, SHARD, at(13, 30, 0), at(15, 10, 0)).await.unwrap();
+    let mut found = listed.clone();
+    found.sort();
+    let mut want = vec![keys[0].clone(), keys[1].clone(), keys[2].clone()];
+    want.sort();
+    assert_eq!(
+        found, want,
+        "the objects of the hours 13, 14 and 15, first and last hour included, of this shard only: \
+         12:59 is before the range's first hour, 16:00 after its last"
+    );
     assert_eq!(
         listed,
         [keys[1].clone(), keys[2].clone(), keys[0].clone()],
-        "9 < 10 < 100: sequence numbers compare as numbers, not as text; \
-         12:59 is before the range's first hour and 16:00 after its last"
+        "in the shard's order: 9 < 10 < 100, sequence numbers compare as numbers, not as text"
     );
     let one = objects_of_shard(&archive, other, at(14, 0, 0), at(14, 0, 0)).await.unwrap();
     assert_eq!(one.len(), 1, "an instant is its hour");
@@ -284,18 +304,28 @@ async fn a_shard_replay_counts_the_votes_of_its_range_in_the_streams_order_and_a
     put(&archive, &[vote_record("fan-3", "LEC", "5", at(14, 5, 0))]).await;
     // After the range, in its last hour: not replayed.
     put(&archive, &[vote_record("fan-4", "PIA", "20", at(15, 50, 0))]).await;
+    // At the range's very first and last instants: replayed (both ends are
+    // included).
+    put(&archive, &[vote_record("fan-5", "ALO", "7", at(14, 10, 0))]).await;
+    put(&archive, &[vote_record("fan-6", "RUS", "15", at(15, 30, 0))]).await;
 
     let range = ShardRange { shard: SHARD.to_owned(), from: at(14, 10, 0), to: at(15, 30, 0) };
     let replayer = replayer(&archive, &tables);
     let summary = replay_shard(&replayer, &range).await.unwrap();
     assert_eq!(
         counts(&tables).await,
-        BTreeMap::from([("VER".to_owned(), 1), ("NOR".to_owned(), 1)]),
-        "fan-1's first vote (VER) counts, as it did live; 14:05 and 15:50 are outside the range"
+        BTreeMap::from([
+            ("ALO".to_owned(), 1),
+            ("NOR".to_owned(), 1),
+            ("RUS".to_owned(), 1),
+            ("VER".to_owned(), 1)
+        ]),
+        "fan-1's first vote (VER) counts, as it did live; 14:05 and 15:50 are outside the \
+         range; 14:10:00 and 15:30:00 are its ends, and in it"
     );
     assert_eq!(
         (summary.objects, summary.records),
-        (4, 3),
+        (6, 5),
         "every object of the range's hours is read, and only the range's records replayed: {summary:?}"
     );
 
@@ -319,6 +349,28 @@ async fn a_replay_that_cannot_read_its_archive_fails_instead_of_counting_nothing
     let range = ShardRange { shard: SHARD.to_owned(), from: at(14, 0, 0), to: at(15, 0, 0) };
     let error = replay_shard(&replayer(&gone, &tables), &range).await.unwrap_err();
     assert_eq!(Diagnostic::from(error).error_type, "Archive", "the state machine retries it");
+}
+
+#[tokio::test]
+async fn an_object_that_cannot_be_read_fails_the_replay_instead_of_being_skipped() {
+    let archive = new_archive("day12-corrupt").await;
+    let tables = new_tables("day12-corrupt").await;
+    put(&archive, &[vote_record("fan-1", "VER", "9", at(14, 20, 0))]).await;
+    let key = format!("raw/2026/07/05/14/{SHARD}-10.jsonl.gz");
+    let garbage = ByteStream::from_static(b"not gzip at all");
+    archive
+        .client
+        .put_object()
+        .bucket(&archive.bucket)
+        .key(&key)
+        .body(garbage)
+        .send()
+        .await
+        .unwrap();
+    let range = ShardRange { shard: SHARD.to_owned(), from: at(14, 0, 0), to: at(15, 0, 0) };
+    let result = replay_shard(&replayer(&archive, &tables), &range).await;
+    let error = result.expect_err("an object that cannot be read is an error, not skipped");
+    assert_eq!(Diagnostic::from(error).error_type, "Archive");
 }
 
 /// The failure message the mapping sends for a batch of shard 0 from
@@ -369,12 +421,17 @@ async fn a_batch_given_up_is_replayed_exactly_from_its_first_to_its_last_record(
         ],
     )
     .await;
+    // Record 11 archived twice: a retried batch was split, and its second
+    // half archived again under its own first record.
+    put(&archive, &[vote_record("fan-11", "LEC", "11", at(14, 0, 20))]).await;
     let message = failed_batch("9", "11", 3, at(13, 59, 30), at(14, 0, 20));
     let failed: FailedBatch = serde_json::from_value(message.clone()).unwrap();
     let replayer = replayer(&archive, &tables);
 
-    let summary = replay_failed_batch(&replayer, &failed).await.unwrap();
-    assert_eq!(summary.records, 3, "{summary:?}");
+    let summary = replay_failed_batch(&replayer, &failed)
+        .await
+        .expect("records 9 to 11 (as numbers: 9 < 10 < 11) are all in the archive");
+    assert_eq!(summary.records, 3, "each of the batch's records once, 11 too: {summary:?}");
     let want =
         BTreeMap::from([("VER".to_owned(), 1), ("NOR".to_owned(), 1), ("LEC".to_owned(), 1)]);
     assert_eq!(
@@ -387,11 +444,18 @@ async fn a_batch_given_up_is_replayed_exactly_from_its_first_to_its_last_record(
     replay_failed_batch(&replayer, &failed).await.unwrap();
     assert_eq!(counts(&tables).await, want);
 
-    // A batch the archive holds only part of is an error, not a partial replay.
+    // A batch the archive holds only part of is an error, and nothing of it
+    // is replayed (on fresh tables: nothing counted).
+    let fresh = new_tables("day12-short").await;
     let bigger = failed_batch("9", "11", 5, at(13, 59, 30), at(14, 0, 20));
     let bigger: FailedBatch = serde_json::from_value(bigger).unwrap();
-    let result = replay_failed_batch(&replayer, &bigger).await;
-    assert!(result.is_err(), "2 records missing from the archive must be said: {result:?}");
+    let result = replay_failed_batch(&self::replayer(&archive, &fresh), &bigger).await;
+    let error = result.expect_err("2 records missing from the archive must be said");
+    assert_eq!(Diagnostic::from(error).error_type, "Incomplete");
+    assert!(
+        counts(&fresh).await.is_empty(),
+        "a batch the archive cannot give whole is not replayed"
+    );
 }
 
 #[tokio::test]
@@ -418,22 +482,16 @@ async fn the_queues_messages_are_replayed_and_one_that_fails_stays_on_the_queue(
 
 // ─── end to end ─────────────────────────────────────────────────────────────
 
-/// The replay function as the state machine's task, in process: its answer
-/// as JSON, or its failure named as Lambda names it (`errorType`).
+/// The replay function as the state machine's task, in process: JSON in,
+/// JSON out, a failure named as Lambda names it (`errorType`).
 fn replay_task(replayer: Replayer) -> pitlane_sfn::Task {
     let replayer = Arc::new(replayer);
     task(move |input: Value| {
         let replayer = replayer.clone();
         async move {
-            let request: ReplayRequest = serde_json::from_value(input)
-                .map_err(|e| Failure::new("Runtime.UnmarshalError", e.to_string()))?;
-            match replay(&replayer, request).await {
-                Ok(response) => Ok(serde_json::to_value(response).unwrap()),
-                Err(error) => {
-                    let diagnostic = Diagnostic::from(error);
-                    Err(Failure::new(diagnostic.error_type, diagnostic.error_message))
-                }
-            }
+            replay_json(&replayer, input)
+                .await
+                .map_err(|d| Failure::new(d.error_type, d.error_message))
         }
     })
 }

@@ -6,6 +6,9 @@
 //!     │            └──GET /results──▶ results API (day 08)          ▼
 //!     │                                   ▲               event-source mapping
 //!     └──── web/ pages                    └── Results ◀── record-votes (day 11)
+//!                                                  ▲
+//!                       S3 archive ◀── archive-votes (day 12), a second mapping
+//!                            └──▶ replay (day 12, the template's state machine)
 //! ```
 //!
 //! Everything runs in this process but the emulators: the gateway invokes
@@ -37,6 +40,8 @@ pub struct Names {
     pub tables: day09_failures_and_retries_solution::Tables,
     /// The on-failure queue (template.yaml's `FailedBatchesQueue`).
     pub failed_batches: String,
+    /// The archive's bucket (template.yaml's `ArchiveBucket`).
+    pub archive: String,
 }
 
 impl Names {
@@ -59,6 +64,7 @@ impl Names {
                 dead_letters: format!("pitlane-votes-{run}-DeadLetters"),
             },
             failed_batches: format!("pitlane-votes-{run}-failed-batches"),
+            archive: format!("pitlane-votes-{run}-archive"),
         }
     }
 }
@@ -68,7 +74,12 @@ pub struct System {
     pub names: Names,
     pub url: String,
     pub dynamodb: aws_sdk_dynamodb::Client,
+    /// When the system started: a replay's range starts here.
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    archive: day12_archive_replay_solution::Archive,
     mapping: EventSourceMapping,
+    archiver: EventSourceMapping,
+    root: std::path::PathBuf,
     stop_gateway: watch::Sender<bool>,
     gateway: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -99,6 +110,7 @@ impl System {
         let kinesis = aws_sdk_kinesis::Client::new(&config);
         let dynamodb = aws_sdk_dynamodb::Client::new(&config);
         let names = Names::fresh();
+        let started_at = chrono::Utc::now();
 
         pitlane_esm::shards::create_stream_and_wait(&kinesis, &names.stream, shards).await?;
         day09_failures_and_retries_solution::create_tables(&dynamodb, &names.tables).await?;
@@ -160,7 +172,50 @@ impl System {
             on_failure: Some(on_failure),
             ..EsmConfig::new(&names.stream)
         };
-        let mapping = EventSourceMapping::start(kinesis.clone(), esm, Arc::new(consumer)).await?;
+        let mapping =
+            EventSourceMapping::start(kinesis.clone(), esm.clone(), Arc::new(consumer)).await?;
+
+        // The archiver (day 12): a second mapping on the same stream, as
+        // template.yaml's ArchiveVotesMapping sets it (large batches,
+        // gathered for up to a minute), into the archive bucket.
+        let archive = day12_archive_replay_solution::Archive {
+            client: day12_archive_replay_solution::s3_client(&config),
+            bucket: names.archive.clone(),
+        };
+        archive
+            .client
+            .create_bucket()
+            .bucket(&archive.bucket)
+            .send()
+            .await
+            .context("creating the archive bucket")?;
+        let settings = template::MappingSettings::from_template(&template, "ArchiveVotesMapping")?;
+        let archiver = {
+            let archive = archive.clone();
+            InProcess::new(
+                "archive-votes",
+                Duration::from_secs(30),
+                move |event: LambdaEvent<KinesisEvent>| {
+                    let archive = archive.clone();
+                    async move {
+                        day12_archive_replay_solution::lambda::archive(&archive, event.payload)
+                            .await
+                    }
+                },
+            )
+        };
+        let archiving = EsmConfig {
+            batch_size: settings.batch_size,
+            maximum_batching_window: settings.maximum_batching_window,
+            report_batch_item_failures: settings.report_batch_item_failures,
+            bisect_batch_on_function_error: settings.bisect_batch_on_function_error,
+            maximum_retry_attempts: settings.maximum_retry_attempts,
+            maximum_record_age: settings.maximum_record_age,
+            parallelization_factor: settings.parallelization_factor,
+            ..esm
+        };
+        let archiver =
+            EventSourceMapping::start(kinesis.clone(), archiving, Arc::new(archiver)).await?;
 
         let (listener, address) = gateway::bind(ip, port)
             .await
@@ -203,7 +258,11 @@ impl System {
             names,
             url: format!("http://{address}"),
             dynamodb,
+            started_at,
+            archive,
             mapping,
+            archiver,
+            root: root.to_owned(),
             stop_gateway,
             gateway,
         })
@@ -240,11 +299,92 @@ impl System {
         Ok(counts.into_iter().map(|c| (c.driver, c.votes)).collect())
     }
 
-    /// Stops the gateway and the event-source mapping.
+    /// Records the archiver has written to S3 so far.
+    pub fn archived(&self) -> u64 {
+        self.archiver.report().records_succeeded
+    }
+
+    /// Waits until the archiver has written `records` records (its mapping
+    /// gathers a batch for up to a minute, as template.yaml sets it).
+    pub async fn wait_for_archive(&self, records: u64, timeout: Duration) -> Result<()> {
+        let started = Instant::now();
+        while self.archived() < records {
+            if started.elapsed() > timeout {
+                bail!("only {} of {records} records archived after {timeout:?}", self.archived());
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        Ok(())
+    }
+
+    /// A bug, on purpose: every driver's count is doubled, as a consumer
+    /// that counted each vote twice would leave it.
+    pub async fn count_wrongly(&self) -> Result<()> {
+        for (driver, votes) in self.counts().await? {
+            self.dynamodb
+                .update_item()
+                .table_name(&self.names.tables.results)
+                .key("driver", aws_sdk_dynamodb::types::AttributeValue::S(driver))
+                .update_expression("ADD votes :more")
+                .expression_attribute_values(
+                    ":more",
+                    aws_sdk_dynamodb::types::AttributeValue::N(votes.to_string()),
+                )
+                .send()
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The fix: empties `Votes` and `Results` (the counting must be paused:
+    /// the demo's crowd is done by now), then runs template.yaml's replay
+    /// state machine over everything since the start, with the replay
+    /// function in process. Returns the state machine's output.
+    pub async fn rebuild(&self) -> Result<serde_json::Value> {
+        for (table, key) in
+            [(&self.names.tables.results, "driver"), (&self.names.tables.votes, "user")]
+        {
+            let mut pages = self.dynamodb.scan().table_name(table).into_paginator().items().send();
+            while let Some(item) = pages.next().await {
+                let item = item?;
+                let value = item.get(key).cloned().context("an item without its key")?;
+                self.dynamodb.delete_item().table_name(table).key(key, value).send().await?;
+            }
+        }
+        let replayer = Arc::new(day12_archive_replay_solution::Replayer {
+            archive: self.archive.clone(),
+            consumer: day09_failures_and_retries_solution::Consumer {
+                client: self.dynamodb.clone(),
+                tables: self.names.tables.clone(),
+                retry: day09_failures_and_retries_solution::RetryPolicy::default(),
+            },
+        });
+        let task = pitlane_sfn::task(move |input| {
+            let replayer = replayer.clone();
+            async move {
+                day12_archive_replay_solution::lambda::replay_json(&replayer, input)
+                    .await
+                    .map_err(|d| pitlane_sfn::Failure::new(d.error_type, d.error_message))
+            }
+        });
+        let machine = pitlane_sfn::StateMachine::from_template(
+            &self.root.join("template.yaml"),
+            "ReplayStateMachine",
+        )?
+        .with_task("ReplayFunctionArn", task);
+        let range = serde_json::json!({
+            "from": self.started_at - chrono::Duration::minutes(1),
+            "to": chrono::Utc::now() + chrono::Duration::minutes(1),
+        });
+        machine.run(range).await.map_err(|failure| anyhow::anyhow!("the replay failed: {failure}"))
+    }
+
+    /// Stops the gateway and the event-source mappings.
     pub async fn stop(self) -> Result<()> {
         let _ = self.stop_gateway.send(true);
         self.gateway.await??;
         self.mapping.stop().await?;
+        self.archiver.stop().await?;
         Ok(())
     }
 }

@@ -1,9 +1,10 @@
-//! `just demo [--crowd N] [--hot-share F] [--shards S] [--port P] [--exit] [--lan]`
+//! `just demo [--crowd N [--rebuild]] [--hot-share F] [--shards S] [--port P] [--exit] [--lan]`
 //!
 //! Starts the whole vote system on the local backend and prints the pages'
 //! address. With `--crowd N`, N simulated votes (some fans vote twice) go
 //! through the HTTP API, and the final counts are checked
-//! against each fan's first vote. `just burst` is the race's end: many fans
+//! against each fan's first vote; with `--rebuild` they are then counted
+//! wrongly on purpose and rebuilt from the archive (day 12). `just burst` is the race's end: many fans
 //! at once, most of them for one driver, on a stream of several shards.
 //! Ctrl-C stops everything.
 
@@ -36,6 +37,11 @@ struct Args {
     /// Exit after the crowd instead of serving the pages until Ctrl-C.
     #[arg(long)]
     exit: bool,
+    /// With --crowd: then count wrongly on purpose (every count doubled),
+    /// empty the counts and rebuild them from the S3 archive with the
+    /// replay state machine (day 12), and check them again.
+    #[arg(long, requires = "crowd")]
+    rebuild: bool,
     /// This share of the crowd's votes (0 to 1) goes to one driver.
     #[arg(long)]
     hot_share: Option<f64>,
@@ -129,6 +135,39 @@ async fn main() -> Result<()> {
         top.sort_by(|a, b| b.1.cmp(a.1));
         let podium: Vec<String> = top.iter().take(3).map(|(d, v)| format!("{d} {v}")).collect();
         println!("  leading:             {}", podium.join(" · "));
+
+        if args.rebuild {
+            println!(
+                "\nThe archive (day 12): waiting for the archiver's batches (it gathers up to a minute, as template.yaml sets it)…"
+            );
+            let records = system.processed();
+            system.wait_for_archive(records, Duration::from_secs(180)).await?;
+            println!(
+                "  records archived:    {} in s3://{}",
+                system.archived(),
+                system.names.archive
+            );
+            system.count_wrongly().await?;
+            let wrong = system.counts().await?;
+            println!(
+                "  a bug counts every vote twice: counts equal: {}",
+                if crowd::differences(&report.expected, &wrong).is_empty() { "yes" } else { "NO" }
+            );
+            let started = std::time::Instant::now();
+            let output = system.rebuild().await?;
+            let rebuilt = system.counts().await?;
+            let differing = crowd::differences(&report.expected, &rebuilt);
+            equal = differing.is_empty();
+            println!(
+                "  emptied and replayed by the state machine: {} shards in {:.1} s",
+                output.as_array().map_or(0, Vec::len),
+                started.elapsed().as_secs_f64()
+            );
+            println!(
+                "  counts equal:        {}",
+                if equal { "yes".to_owned() } else { format!("NO: {differing:?}") }
+            );
+        }
     }
 
     if !args.exit {

@@ -230,7 +230,16 @@ impl ShardWorker {
             if records.len() >= wanted || Instant::now() >= deadline || iterator.is_none() {
                 return Ok((records, caught_up, iterator));
             }
-            // Within the batching window: poll again (paced) for more records.
+            // Within the batching window: poll again for more records. At
+            // the tip, at Lambda's base rate of one call a second per shard
+            // (`poll_interval`): a window spent polling five times a second
+            // would take the shard's whole read allowance, shared by every
+            // consumer of the shard (seen with the archiver's one-minute
+            // window beside the vote counter: both throttled for minutes).
+            if caught_up {
+                let rest = deadline.saturating_duration_since(Instant::now());
+                tokio::time::sleep(config.poll_interval.min(rest)).await;
+            }
         }
     }
 }

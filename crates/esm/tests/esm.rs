@@ -619,6 +619,32 @@ async fn a_shard_is_read_at_most_five_times_a_second() {
     assert!(calls.calls() >= 2, "it kept polling through the window: {}", calls.calls());
 }
 
+/// At the tip, within its batching window, the mapping polls at Lambda's
+/// base rate (once a second, its poll interval), not five times a second:
+/// the shard's five reads a second are shared by all its consumers, and an
+/// archiver gathering for a minute would otherwise take every one of them
+/// from the vote counter beside it.
+#[tokio::test]
+async fn at_the_tip_a_batching_window_polls_once_a_second_leaving_reads_to_other_consumers() {
+    let (_, stream) =
+        stream_holding(&batch(all_votes().records[..3].to_vec()), 1, "esm-window").await;
+    let calls = CallFaults::<GetRecordsInput>::counting();
+    let client = kinesis_with(calls.clone());
+    let config = EsmConfig {
+        maximum_batching_window: Duration::from_secs(3),
+        poll_interval: Duration::from_secs(1),
+        ..quick(&stream)
+    };
+
+    let started = std::time::Instant::now();
+    run_until_caught_up(&client, &config, recording(Seen::default())).await.unwrap();
+    let elapsed = started.elapsed();
+
+    // The first read, then one a second at most (and the caught-up check).
+    let allowed = elapsed.as_secs() as usize + 2;
+    assert!(calls.calls() <= allowed, "{} calls in {elapsed:?}", calls.calls());
+}
+
 /// The deployed stream is KMS-encrypted; Lambda's records then say
 /// `encryptionType: KMS` (Kinesis decrypts them for the reader).
 #[tokio::test]

@@ -143,6 +143,11 @@ impl Workspace {
             .env("CARGO_TARGET_DIR", target)
             .env(pitlane_layout::ROOT_ENV, &self.root)
             .env("INSTA_UPDATE", "no")
+            // Not UTC, and not a whole hour from it: code that reads the
+            // local clock where AWS means UTC (an archive's hour, a vote's
+            // time) fails here as it would on a laptop in Bolivia or India,
+            // not only in the cloud. Lambda runs in UTC; a laptop rarely does.
+            .env("TZ", "Asia/Kolkata")
             .env("CI", "true")
             .env("RUST_BACKTRACE", backtrace)
             .stdout(Stdio::piped())

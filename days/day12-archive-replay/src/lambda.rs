@@ -125,6 +125,22 @@ pub async fn replay(
     }
 }
 
+/// The replay function as Lambda runs it: the request as JSON in, the
+/// answer as JSON out, a failure named by its [`Diagnostic`] (`errorType`,
+/// `errorMessage`), which is what Step Functions matches its `Retry` on. The
+/// local state machine runner (`pitlane-sfn`) calls it so.
+pub async fn replay_json(
+    replayer: &Replayer,
+    input: serde_json::Value,
+) -> Result<serde_json::Value, Diagnostic> {
+    let request: ReplayRequest = serde_json::from_value(input).map_err(|e| Diagnostic {
+        error_type: "Runtime.UnmarshalError".to_owned(),
+        error_message: format!("not a replay request: {e}"),
+    })?;
+    let response = replay(replayer, request).await.map_err(Diagnostic::from)?;
+    Ok(serde_json::to_value(response).expect("plain data serializes"))
+}
+
 /// `errorType` is the variant's name: the state machine's `Retry` matches
 /// on it (an archive that did not answer and a consumer that did not finish
 /// are worth retrying; a bad record is not).
@@ -134,6 +150,7 @@ impl From<ReplayError> for Diagnostic {
             ReplayError::Archive(_) => "Archive",
             ReplayError::BadRecord(_) => "BadRecord",
             ReplayError::NotDone(_) => "NotDone",
+            ReplayError::Incomplete { .. } => "Incomplete",
         };
         Diagnostic {
             error_type: error_type.to_owned(),

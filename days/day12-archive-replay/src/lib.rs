@@ -240,10 +240,11 @@ pub async fn archive_batch(
     // TODO 3: turn the records into archived ones, cut them into runs of
     //   the same hour of arrival (a batch can straddle an hour: its records
     //   then belong under two prefixes), and put each run as one object
-    //   (`object_key`, `encode`), with the content type and encoding a
-    //   reader needs to open it. A record that cannot be archived, or a put
-    //   S3 refuses, fails the batch: the mapping retries it, so nothing is
-    //   lost, and never skips it, so nothing is silently missing.
+    //   (`object_key`, `encode`), saying what it holds: a JSON-lines content
+    //   type and the gzip content encoding, which a reader needs to open it.
+    //   A record that cannot be archived, or a put S3 refuses, fails the
+    //   batch: the mapping retries it, so nothing is lost, and never skips
+    //   it, so nothing is silently missing.
     //   Chapter: «Day 12 › One object per shard and hour», «Day 12 ›
     //   Idempotent by name»; docs:
     //   https://docs.rs/aws-sdk-s3/latest/aws_sdk_s3/operation/put_object/builders/struct.PutObjectFluentBuilder.html
@@ -330,6 +331,11 @@ pub enum ReplayError {
     Archive(#[from] ArchiveError),
     #[error("{0}")]
     BadRecord(String),
+    /// The archive holds fewer of a batch's records than the batch had.
+    #[error(
+        "the archive holds {found} of the {expected} records of {shard}'s batch {first}..={last}"
+    )]
+    Incomplete { shard: String, first: String, last: String, found: usize, expected: usize },
     /// The consumer reported a record it could not finish (after its own
     /// retries): the replay stops there. Replaying again is safe.
     #[error("the consumer did not finish record {0}; replay again (nothing is counted twice)")]
@@ -429,10 +435,12 @@ pub async fn replay_failed_batch(
     //   sequence numbers, and the arrival times of its first and last
     //   records. Find the objects by time (`objects_of_shard`), keep the
     //   records whose sequence numbers are within the batch's, compared as
-    //   numbers, and replay them. If the archive holds fewer records than
-    //   the batch had, say so (an error naming the batch): a replay that
-    //   quietly does less than asked hides exactly the loss it exists to
-    //   repair. Chapter: «Day 12 › Replaying what was given up».
+    //   numbers, each once (a record archived twice, after a retried batch
+    //   was split, is in two objects), and replay them. If the archive holds
+    //   fewer records than the batch had, replay nothing and say so
+    //   (`ReplayError::Incomplete`): a replay that quietly does less than
+    //   asked hides exactly the loss it exists to repair.
+    //   Chapter: «Day 12 › Replaying what was given up».
     todo!("day 12: replay a batch given up")
 }
 // ANCHOR_END: replay_failed_batch
