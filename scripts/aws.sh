@@ -106,7 +106,8 @@ deploy() {
   echo ""
   echo "Deployed the stack '$STACK' ($ARCH); its outputs are in target/stack-outputs.json."
   echo "The dashboard is live at the pages URL above (CloudFront takes a few minutes to"
-  echo "reach every edge location the first time). 'just destroy' deletes everything."
+  echo "reach every edge location the first time). 'just destroy' deletes everything but"
+  echo "the archive bucket (ArchiveBucketName above), which is kept on purpose (day 12)."
 }
 
 destroy() {
@@ -118,6 +119,9 @@ destroy() {
   # CloudFormation cannot delete a bucket that holds objects: empty it first.
   "$root/.tools/sam/bin/python" "$root/scripts/pages.py" empty "$STACK"
   sam delete --stack-name "$STACK"
+  echo "pitlane: the archive bucket (the stack's ArchiveBucketName output) is kept: it is the record of" >&2
+  echo "         every vote (DeletionPolicy: Retain, day 12). Delete it on purpose, once emptied:" >&2
+  echo "         aws s3 rb s3://<the bucket> --force" >&2
 }
 
 # The rehearsal, offline (scripts/deploy_local.py says what it proves and

@@ -173,6 +173,22 @@ fn a_record_is_kept_byte_for_byte_with_where_it_came_from() {
     let mut nameless = original.clone();
     nameless.event_id = None;
     assert!(archived(&nameless).is_err(), "a record whose shard is unknown cannot be filed");
+
+    // An object whose second line is damaged says where.
+    let mut damaged = encode(&[kept.clone(), kept]);
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&damaged[..]), &mut text)
+        .unwrap();
+    let second = text.lines().nth(1).unwrap().replace("sequenceNumber", "sequence");
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(
+        &mut gzip,
+        format!("{}\n{second}\n", text.lines().next().unwrap()).as_bytes(),
+    )
+    .unwrap();
+    damaged = gzip.finish().unwrap();
+    let error = decode("raw/k", &damaged).unwrap_err().to_string();
+    assert!(error.starts_with("raw/k, line 2: "), "{error}");
 }
 
 #[test]
@@ -261,6 +277,21 @@ async fn a_shards_objects_are_listed_hour_by_hour_and_ordered_by_sequence_number
     let mut elsewhere = vote_record("f", "VER", "50", at(14, 0, 0));
     elsewhere.shard_id = other.to_owned();
     put(&archive, &[elsewhere]).await;
+    // Keys under the prefix that are not archive objects: left alone.
+    for stray in
+        [format!("raw/2026/07/05/14/{SHARD}-.jsonl.gz"), "raw/2026/07/05/14/-7.jsonl.gz".into()]
+    {
+        let body = ByteStream::from(encode(&[vote_record("g", "VER", "7", at(14, 0, 0))]));
+        archive
+            .client
+            .put_object()
+            .bucket(&archive.bucket)
+            .key(stray)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+    }
 
     // From 13:30 to 15:10: the hours 13, 14 and 15, this shard only.
     let listed = objects_of_shard(&archive, SHARD, at(13, 30, 0), at(15, 10, 0)).await.unwrap();
