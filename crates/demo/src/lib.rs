@@ -161,17 +161,10 @@ impl System {
             .to_owned();
         let on_failure = pitlane_esm::OnFailure::Sqs { client: sqs, queue_url: queue_url.clone() };
         let api = template::HttpApi::from_template(&template)?;
-        let esm = EsmConfig {
-            batch_size: mapping.batch_size,
-            maximum_batching_window: mapping.maximum_batching_window,
-            report_batch_item_failures: mapping.report_batch_item_failures,
-            bisect_batch_on_function_error: mapping.bisect_batch_on_function_error,
-            maximum_retry_attempts: mapping.maximum_retry_attempts,
-            maximum_record_age: mapping.maximum_record_age,
-            parallelization_factor: mapping.parallelization_factor,
+        let esm = mapping.applied_to(EsmConfig {
             on_failure: Some(on_failure),
             ..EsmConfig::new(&names.stream)
-        };
+        });
         let mapping =
             EventSourceMapping::start(kinesis.clone(), esm.clone(), Arc::new(consumer)).await?;
 
@@ -204,16 +197,7 @@ impl System {
                 },
             )
         };
-        let archiving = EsmConfig {
-            batch_size: settings.batch_size,
-            maximum_batching_window: settings.maximum_batching_window,
-            report_batch_item_failures: settings.report_batch_item_failures,
-            bisect_batch_on_function_error: settings.bisect_batch_on_function_error,
-            maximum_retry_attempts: settings.maximum_retry_attempts,
-            maximum_record_age: settings.maximum_record_age,
-            parallelization_factor: settings.parallelization_factor,
-            ..esm
-        };
+        let archiving = settings.applied_to(esm);
         let archiver =
             EventSourceMapping::start(kinesis.clone(), archiving, Arc::new(archiver)).await?;
 
@@ -281,14 +265,7 @@ impl System {
 
     /// Waits until the consumer has processed `records` records.
     pub async fn wait_for(&self, records: u64, timeout: Duration) -> Result<()> {
-        let started = Instant::now();
-        while self.processed() < records {
-            if started.elapsed() > timeout {
-                bail!("only {} of {records} votes processed after {timeout:?}", self.processed());
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        Ok(())
+        wait_until(|| self.processed(), records, timeout, "votes processed").await
     }
 
     /// The results table as driver → votes.
@@ -307,14 +284,7 @@ impl System {
     /// Waits until the archiver has written `records` records (its mapping
     /// gathers a batch for up to a minute, as template.yaml sets it).
     pub async fn wait_for_archive(&self, records: u64, timeout: Duration) -> Result<()> {
-        let started = Instant::now();
-        while self.archived() < records {
-            if started.elapsed() > timeout {
-                bail!("only {} of {records} records archived after {timeout:?}", self.archived());
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        Ok(())
+        wait_until(|| self.archived(), records, timeout, "records archived").await
     }
 
     /// A bug, on purpose: every driver's count is doubled, as a consumer
@@ -387,4 +357,22 @@ impl System {
         self.archiver.stop().await?;
         Ok(())
     }
+}
+
+/// Waits until `done()` reaches `records`, looking every 50 ms, at most
+/// `timeout`.
+async fn wait_until(
+    done: impl Fn() -> u64,
+    records: u64,
+    timeout: Duration,
+    what: &str,
+) -> Result<()> {
+    let started = Instant::now();
+    while done() < records {
+        if started.elapsed() > timeout {
+            bail!("only {} of {records} {what} after {timeout:?}", done());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
 }

@@ -79,6 +79,23 @@ pub struct MappingSettings {
     pub parallelization_factor: usize,
 }
 
+impl MappingSettings {
+    /// `config` (the stream, the on-failure destination, the pauses) with
+    /// these settings.
+    pub fn applied_to(&self, config: pitlane_esm::EsmConfig) -> pitlane_esm::EsmConfig {
+        pitlane_esm::EsmConfig {
+            batch_size: self.batch_size,
+            maximum_batching_window: self.maximum_batching_window,
+            report_batch_item_failures: self.report_batch_item_failures,
+            bisect_batch_on_function_error: self.bisect_batch_on_function_error,
+            maximum_retry_attempts: self.maximum_retry_attempts,
+            maximum_record_age: self.maximum_record_age,
+            parallelization_factor: self.parallelization_factor,
+            ..config
+        }
+    }
+}
+
 fn resources(template: &Value) -> Result<&serde_norway::Mapping, TemplateError> {
     template
         .get("Resources")

@@ -92,14 +92,24 @@ impl ShardWorker {
         let mut next = Next::Reopen;
         let mut read_failures = 0;
         loop {
-            let read = match std::mem::replace(&mut next, Next::Reopen) {
-                Next::Finished => break,
-                Next::Iterator(iterator) => self.gather(iterator).await,
-                Next::Reopen => match self.open_iterator().await {
-                    Ok(iterator) => self.gather(iterator).await,
-                    Err(error) => Err(error),
-                },
+            let gathering = async {
+                match std::mem::replace(&mut next, Next::Reopen) {
+                    Next::Finished => None,
+                    Next::Iterator(iterator) => Some(self.gather(iterator).await),
+                    Next::Reopen => Some(match self.open_iterator().await {
+                        Ok(iterator) => self.gather(iterator).await,
+                        Err(error) => Err(error),
+                    }),
+                }
             };
+            // A stop ends a read at once, even inside a long batching window
+            // (the archiver's is a minute): what was read but not delivered
+            // is not checkpointed, so a next run reads it again.
+            let read = tokio::select! {
+                read = gathering => read,
+                _ = stop_asked(stopped) => break,
+            };
+            let Some(read) = read else { break };
             let (records, caught_up, following) = match read {
                 Ok(read) => read,
                 Err(error) => {
@@ -250,4 +260,13 @@ impl ShardWorker {
 pub(crate) fn backoff(base: Duration, attempt: u32) -> Duration {
     let first = base.max(Duration::from_millis(100));
     first.saturating_mul(1 << attempt.saturating_sub(1).min(16)).min(Duration::from_secs(30))
+}
+
+/// Completes once a stop is asked for (never, if nobody can ask any more).
+async fn stop_asked(stopped: &mut watch::Receiver<bool>) {
+    while !*stopped.borrow_and_update() {
+        if stopped.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
 }

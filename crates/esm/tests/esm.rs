@@ -384,6 +384,29 @@ async fn the_function_can_be_invoked_over_lambdas_http_api() {
     assert_eq!(body["Records"].as_array().unwrap().len(), 3);
 }
 
+/// A stop ends a read at once, even inside a long batching window (the
+/// archiver's is a minute): the demo's Ctrl-C and every test that stops a
+/// system would otherwise wait the window out. What was read and not
+/// delivered is not checkpointed.
+#[tokio::test]
+async fn a_stop_ends_a_batching_window_at_once_and_delivers_nothing_half_gathered() {
+    let (client, stream) =
+        stream_holding(&batch(all_votes().records[..3].to_vec()), 1, "esm-stop").await;
+    let seen = Seen::default();
+    let config = EsmConfig { maximum_batching_window: Duration::from_secs(300), ..quick(&stream) };
+    let mapping =
+        EventSourceMapping::start(client.clone(), config, recording(seen.clone())).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Not a timing: a bound far below the window, so that only a stop that
+    // waits the window out fails it.
+    let report = tokio::time::timeout(Duration::from_secs(60), mapping.stop())
+        .await
+        .expect("the stop waited for the batching window")
+        .unwrap();
+    assert_eq!(report.records_succeeded, 0, "nothing delivered before the window closed");
+    assert!(seen.lock().unwrap().is_empty());
+}
+
 #[tokio::test]
 async fn in_the_background_it_picks_up_records_written_after_it_started() {
     let (client, stream) = stream_holding(&batch(Vec::new()), 2, "esm-live").await;
