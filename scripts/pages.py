@@ -37,18 +37,20 @@ def pages():
     yield "config.json", config.encode(), "application/json", "no-cache"
 
 
-def upload(stack):
+def upload(stack, refresh=True):
+    """Uploads the pages; with `refresh`, CloudFront is told to drop its
+    copies. The offline rehearsal (deploy_local.py) passes refresh=False:
+    moto models no distribution to refresh."""
     out = outputs(stack)
     bucket, distribution = out["PagesBucketName"], out["DistributionId"]
     s3 = boto3.client("s3")
     for key, body, kind, cache in pages():
         s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=kind, CacheControl=cache)
         print(f"  s3://{bucket}/{key}")
-    # CloudFront keeps pages up to a day: the new ones are served at once.
-    # (The offline rehearsal has no distribution: moto does not model one.)
-    if distribution.startswith("skipped-"):
-        print(f"pages: uploaded; no distribution to refresh in this rehearsal ({distribution})")
+    if not refresh:
+        print(f"pages: uploaded; no distribution refreshed ({distribution})")
         return
+    # CloudFront keeps pages up to a day: the new ones are served at once.
     boto3.client("cloudfront").create_invalidation(
         DistributionId=distribution,
         InvalidationBatch={"Paths": {"Quantity": 1, "Items": ["/*"]}, "CallerReference": str(time.time())},
