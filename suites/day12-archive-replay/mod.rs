@@ -18,8 +18,8 @@ use pitlane::votes::Vote;
 use pitlane_esm::{EsmConfig, InProcess, Invoke, OnFailure, run_until_caught_up};
 use pitlane_sfn::{Failure, StateMachine, task};
 use pitlane_testkit::{
-    all_records, dynamodb, expected_votes, local_endpoint, read_all, scan_all, stream_holding,
-    table_state, unique_name, valid_vote, vote_counts, workspace_root,
+    all_records, dynamodb, expected_votes, kinesis, local_endpoint, read_all, scan_all,
+    stream_holding, table_state, unique_name, valid_vote, vote_counts, workspace_root,
 };
 use serde_json::{Value, json};
 
@@ -573,6 +573,22 @@ fn archiver(archive: &Archive) -> Arc<dyn Invoke> {
     ))
 }
 
+/// Every record of `stream`, shard after shard in sequence order, as Lambda
+/// delivers it (with its arrival time in the stream): what an independent
+/// count is made from.
+async fn in_stream(stream: &str) -> Vec<KinesisEventRecord> {
+    read_all(&kinesis(), stream)
+        .await
+        .iter()
+        .map(|(shard, r)| {
+            let arrived = r.approximate_arrival_timestamp().unwrap().to_millis().unwrap();
+            let arrived = DateTime::from_timestamp_millis(arrived).unwrap();
+            let key = r.partition_key().unwrap_or_default();
+            record(shard, key, r.data().as_ref(), r.sequence_number(), arrived)
+        })
+        .collect()
+}
+
 /// A mapping that polls often and retries at once, twice: a function that
 /// keeps failing (a `todo!`) has its batches given up, not retried forever.
 fn fast(stream: &str) -> EsmConfig {
@@ -595,21 +611,7 @@ async fn end_to_end_counts_a_bug_got_wrong_are_rebuilt_exactly_by_the_state_mach
     // Two mappings on the stream: the archiver, and a counter with a bug.
     run_until_caught_up(&kinesis, &fast(&stream), archiver(&archive)).await.unwrap();
     run_until_caught_up(&kinesis, &fast(&stream), buggy_counter(&tables)).await.unwrap();
-    let in_stream = read_all(&kinesis, &stream).await;
-    let delivered: Vec<KinesisEventRecord> = in_stream
-        .iter()
-        .map(|(shard, r)| {
-            let arrived = r.approximate_arrival_timestamp().unwrap();
-            let arrived = DateTime::from_timestamp_millis(arrived.to_millis().unwrap()).unwrap();
-            record(
-                shard,
-                r.partition_key().unwrap_or_default(),
-                r.data().as_ref(),
-                r.sequence_number(),
-                arrived,
-            )
-        })
-        .collect();
+    let delivered = in_stream(&stream).await;
     let expected = expected_votes(&delivered, MAX_VOTE_BYTES).counts;
     assert_ne!(counts(&tables).await, expected, "the bug counts fans' second votes");
 
@@ -699,13 +701,9 @@ async fn end_to_end_a_batch_given_up_over_a_poison_record_is_replayed_from_its_q
     // who voted in one and again later has the later vote counted: a replay
     // of one batch cannot put it back in its place. Rebuilding the whole
     // range, as the other end-to-end test does, can.)
-    let in_stream = read_all(&kinesis, &stream).await;
-    let (replayed, live): (Vec<KinesisEventRecord>, Vec<KinesisEventRecord>) = in_stream
-        .iter()
-        .map(|(shard, r)| {
-            let key = r.partition_key().unwrap_or_default();
-            record(shard, key, r.data().as_ref(), r.sequence_number(), Utc::now())
-        })
+    let (replayed, live): (Vec<KinesisEventRecord>, Vec<KinesisEventRecord>) = in_stream(&stream)
+        .await
+        .into_iter()
         .partition(|r| in_a_batch_given_up(&r.kinesis.sequence_number));
     assert_eq!(replayed.len(), given_up.iter().map(|b| b.batch_size).sum::<usize>());
     assert_eq!(counts(&tables).await, expected_votes(&live, MAX_VOTE_BYTES).counts);

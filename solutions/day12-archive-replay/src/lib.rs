@@ -326,10 +326,10 @@ pub async fn objects_of_shard(
             listed.into_iter().filter(|key| key_parts(key).is_some_and(|(of, _)| of == shard)),
         );
     }
-    keys.sort_by(|a, b| {
-        let first = |key: &str| key_parts(key).map(|(_, seq)| seq.to_owned()).unwrap_or_default();
-        compare_sequence_numbers(&first(a), &first(b))
-    });
+    fn first(key: &str) -> &str {
+        key_parts(key).map_or("", |(_, seq)| seq)
+    }
+    keys.sort_by(|a, b| compare_sequence_numbers(first(a), first(b)));
     Ok(keys)
     // end solution
 }
