@@ -13,7 +13,9 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 export PITLANE_ROOT := justfile_directory()
 
 backend := "scripts/backend.sh"
+# The student's runner (crates/runner), and the authors' tool (crates/xtask).
 runner := "cargo run --quiet -p pitlane-runner --"
+xtask := "cargo run --quiet -p pitlane-xtask --"
 tools := justfile_directory() / ".tools/venv/bin"
 
 # List the recipes
@@ -70,7 +72,7 @@ test:
 [no-exit-message]
 [group('authors')]
 gen *DAY:
-    @{{runner}} gen {{DAY}}
+    @{{xtask}} gen {{DAY}}
 
 # Authors: the share of each day's cargo-mutants mutants its suite catches (want ≥ 95 %), then its lesson mutants (all caught); all days, or DAYS; slow
 [no-exit-message]
@@ -92,7 +94,7 @@ list:
 # Prove every starter is generated and fails its suite, and every solution passes it
 [group('authors')]
 verify: setup
-    @{{backend}} run {{runner}} verify
+    @{{backend}} run {{xtask}} verify
 
 # Day 10's command on the local backend: `just load-test plan --records-per-second 5000`, `just load-test tables`, `just load-test spread`
 [group('student')]
@@ -178,7 +180,7 @@ record: setup
 [group('instructor')]
 book: setup
     @mkdir -p .pitlane
-    @{{runner}} check-book
+    @{{xtask}} check-book
     @"{{tools}}/python" -c 'import sys, xml.etree.ElementTree as xml; [xml.parse(f) for f in sys.argv[1:]]' book/src/diagrams/*.svg
     @"{{tools}}/mdbook" build book > .pitlane/book.log 2>&1 || { cat .pitlane/book.log; exit 1; }
     @! grep -E "WARN|ERROR" .pitlane/book.log
@@ -193,7 +195,7 @@ book-serve: setup
 # Lint with clippy what `just test` lints: every crate but the days holding your own work, and the benchmarks
 [group('authors')]
 clippy:
-    @{{runner}} packages > .pitlane/packages
+    @{{xtask}} packages > .pitlane/packages
     @packages=(); while read -r package; do packages+=(-p "$package"); done < .pitlane/packages; \
       cargo clippy --quiet --all-targets "${packages[@]}" -p pitlane-bench -- -D warnings
 

@@ -25,7 +25,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # As the runner runs the suites: in a time zone that is not UTC, so that
-# code reading the local clock where AWS means UTC fails (crates/runner/src/days.rs).
+# code reading the local clock where AWS means UTC fails (crates/course/src/days.rs).
 export TZ=Asia/Kolkata
 cd "$root"
 

@@ -16,7 +16,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # As the runner runs the suites: in a time zone that is not UTC, so that
-# code reading the local clock where AWS means UTC fails (crates/runner/src/days.rs).
+# code reading the local clock where AWS means UTC fails (crates/course/src/days.rs).
 export TZ=Asia/Kolkata
 version="27.1.0"
 bin="$root/.tools/cargo/bin/cargo-mutants"

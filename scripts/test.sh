@@ -13,7 +13,7 @@ mkdir -p .pitlane
 
 linted="scripts/with-clippy.sh"          # one build that compiles and lints
 backend="scripts/backend.sh"             # the local backend, for the steps that need it
-runner=(cargo run --quiet -p pitlane-runner --)
+xtask=(cargo run --quiet -p pitlane-xtask --)  # the authors' tool (crates/xtask)
 step() { printf '── %s\n' "$*"; }
 
 step "formatting, then every crate's tests and the benchmarks built and linted by clippy (the tools install meanwhile)"
@@ -25,7 +25,7 @@ built=0
 # (Chained with &&: inside a `|| built=$?` list, bash's errexit is off, and
 # a failed step would not stop the next one.)
 packages=()
-"$linted" "${runner[@]}" packages > .pitlane/packages \
+"$linted" "${xtask[@]}" packages > .pitlane/packages \
   && while read -r package; do packages+=(-p "$package"); done < .pitlane/packages \
   && cargo fmt --check "${packages[@]}" \
   && "$linted" cargo test --no-run --quiet "${packages[@]}" \
@@ -43,7 +43,7 @@ step "days: every starter fails its suite, every solution passes it (the support
   cargo test --quiet --workspace --exclude "day*" --exclude pitlane-reliability --exclude pitlane-bench \
     > .pitlane/support.log 2>&1 &
   support=$!
-  cargo run --quiet -p pitlane-runner -- verify; verified=$?
+  cargo run --quiet -p pitlane-xtask -- verify; verified=$?
   wait $support; tested=$?
   printf "── %s\n" "support crates"; cat .pitlane/support.log
   [[ $verified == 0 && $tested == 0 ]]'

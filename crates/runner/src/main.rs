@@ -1,84 +1,87 @@
-//! `pitlane`: the workbook's runner, called by the `just` recipes.
-//!
-//! ```text
-//! pitlane list                 the days, in order
-//! pitlane check NN [--solution] [FILTER...]
-//!                              run day NN's tests (your code, or the solution), or only
-//!                              those whose names contain a FILTER
-//! pitlane progress [--cached]  check every day in order; stop at the first unsolved one
-//!                              (--cached: only from remembered verdicts, else exit 3)
-//! pitlane watch [NN]          re-run day NN's suite (or the first unsolved day's) on every
-//!                              save, on one screen, with keys for hints, days, reset, next
-//! pitlane hint NN [LEVEL]      day NN's next hint level (or LEVEL again)
-//! pitlane reset NN             restore day NN's starter files (yours are saved first)
-//! pitlane gen [NN]             write the starters (all, or day NN's) from their solutions
-//! pitlane verify               prove every starter is generated, fails its suite, and every
-//!                              solution passes it
-//! pitlane check-book           every include of the book points at a file and anchor that exist
-//! pitlane packages             the packages `just test` builds and lints (not your own days)
-//! ```
+//! `pitlane`: the student's runner, called by the `just` recipes (`just
+//! check`, `watch`, `progress`, `hint`, `reset`, `list`).
 //!
 //! Progress is never stored as such: it is whatever the tests say about the
 //! code you have now, so it survives updates, resets and switching machines.
 //! Verdicts are remembered only as a cache keyed by a fingerprint of the files
-//! they depend on (`cache.rs`), so that an unchanged day is not re-run.
+//! they depend on (`pitlane_course::cache`), so that an unchanged day is not
+//! re-run.
 //!
-//! It uses only the standard library, `md5` and `pitlane-layout` (and not the
-//! workspace-hack), so it builds in a second, even on a fresh clone.
+//! The course's model lives in `crates/course`; the authors' commands (`gen`,
+//! `verify`, `check-book`, `packages`) in `crates/xtask`. This binary, the
+//! model and their few small dependencies stay outside the workspace-hack, so
+//! that `just hint 01` on a fresh clone waits seconds, not for the AWS SDK.
 
-mod book;
-mod cache;
-mod days;
-mod generate;
-mod hints;
-mod packages;
-mod pristine;
-mod report;
-mod reset;
-mod saved;
-mod verify;
 mod watch;
 
 use std::process::ExitCode;
 
-use days::{Day, TestRun, Workspace};
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use pitlane_course::{Day, TestRun, Workspace, cache, generate, hints, report};
 
-fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let words: Vec<&str> = args.iter().map(String::as_str).collect();
-    let workspace = match Workspace::find() {
-        Ok(workspace) => workspace,
-        Err(message) => return fail(&message),
-    };
-    let result = match words.as_slice() {
-        ["list"] => list(&workspace),
-        ["check", day, "--solution", filter @ ..] => check(&workspace, day, true, filter),
-        ["check", day, filter @ ..] => check(&workspace, day, false, filter),
-        ["watch"] => watch::run(&workspace, None),
-        ["watch", day] => watch::run(&workspace, Some(day)),
-        ["progress"] => progress(&workspace, false),
-        ["progress", "--cached"] => progress(&workspace, true),
-        ["hint", day] => hint(&workspace, day, None),
-        ["hint", day, level] => match level.parse() {
-            Ok(level) => hint(&workspace, day, Some(level)),
-            Err(_) => Err(format!("{level:?} is not a hint level (try 1)")),
-        },
-        ["reset", day] => reset::run(&workspace, day),
-        ["gen"] => generate_starters(&workspace, None),
-        ["gen", day] => generate_starters(&workspace, Some(day)),
-        ["verify"] => verify::run(&workspace),
-        ["check-book"] => book::run(&workspace),
-        ["packages"] => packages::run(&workspace),
-        _ => Err(USAGE.to_owned()),
-    };
-    match result {
-        Ok(code) => code,
-        Err(message) => fail(&message),
-    }
+/// The workbook's runner: your days' tests, progress, hints and resets.
+#[derive(Parser)]
+#[command(name = "pitlane", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
 }
 
-const USAGE: &str = "usage: pitlane list | watch [NN] | check NN [--solution] [FILTER] [--verbose] | progress [--cached] | hint NN [LEVEL] | reset NN \
-                     | gen [NN] | verify | check-book";
+#[derive(Subcommand)]
+enum Command {
+    /// The days, in order.
+    List,
+    /// Run day DAY's tests against your code (or the solution); exit status 1
+    /// while the day is not finished.
+    Check {
+        /// The day: 1, 01 or day01.
+        day: String,
+        /// Only the tests whose names contain one of these.
+        filters: Vec<String>,
+        /// Test the reference solution instead of your code.
+        #[arg(long)]
+        solution: bool,
+        /// Show everything cargo says.
+        #[arg(long)]
+        verbose: bool,
+    },
+    /// Re-run a day's tests on every save, on one screen (day DAY, or the
+    /// first unsolved one).
+    Watch { day: Option<String> },
+    /// Every day's state, from its tests (unchanged days from their remembered
+    /// verdicts).
+    Progress {
+        /// Only from remembered verdicts; exit status 3 when a suite must run.
+        #[arg(long)]
+        cached: bool,
+    },
+    /// Day DAY's next hint level, or LEVEL again.
+    Hint { day: String, level: Option<usize> },
+    /// Restore day DAY's starter files (yours are saved in .pitlane/saved/ first).
+    Reset { day: String },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result =
+        Workspace::find().map_err(anyhow::Error::from).and_then(|workspace| match cli.command {
+            Command::List => list(&workspace),
+            Command::Check { day, filters, solution, verbose } => {
+                check(&workspace, &day, solution, verbose, &filters)
+            }
+            Command::Watch { day } => watch::run(&workspace, day.as_deref()),
+            Command::Progress { cached } => progress(&workspace, cached),
+            Command::Hint { day, level } => hint(&workspace, &day, level),
+            Command::Reset { day } => reset(&workspace, &day),
+        });
+    // The command itself went wrong (a bad day number, a folder that cannot
+    // be read): exit status 2, apart from 1, "not finished yet".
+    result.unwrap_or_else(|error| {
+        eprintln!("pitlane: {error:#}");
+        ExitCode::from(2)
+    })
+}
 
 /// Where to read the day's chapter: its page in the book built for offline
 /// reading, and how to build it when it is not there yet.
@@ -89,14 +92,7 @@ fn chapter_pointer(workspace: &Workspace, day: &Day) -> String {
     format!("{} ({how}; the published book has the same page)", workspace.relative(&page))
 }
 
-/// The command itself went wrong (a bad day number, a folder that cannot be
-/// read): exit status 2, apart from 1, "not finished yet".
-fn fail(message: &str) -> ExitCode {
-    eprintln!("pitlane: {message}");
-    ExitCode::from(2)
-}
-
-fn list(workspace: &Workspace) -> Result<ExitCode, String> {
+fn list(workspace: &Workspace) -> Result<ExitCode> {
     for day in workspace.days()? {
         println!("{}  {}", day.number, day.title());
     }
@@ -109,10 +105,10 @@ fn check(
     workspace: &Workspace,
     day: &str,
     solution: bool,
-    words: &[&str],
-) -> Result<ExitCode, String> {
-    let verbose = words.contains(&"--verbose");
-    let filters: Vec<&str> = words.iter().copied().filter(|word| *word != "--verbose").collect();
+    verbose: bool,
+    filters: &[String],
+) -> Result<ExitCode> {
+    let filters: Vec<&str> = filters.iter().map(String::as_str).collect();
     let filters = filters.as_slice();
     let days = workspace.days()?;
     let day = Day::select(&days, day)?;
@@ -123,7 +119,7 @@ fn check(
         day.title(),
         workspace.root.display()
     );
-    let output = if verbose { days::Output::Show } else { days::Output::Hide };
+    let output = if verbose { pitlane_course::Output::Show } else { pitlane_course::Output::Hide };
     let fingerprint = cache::fingerprint(workspace, day, &days);
     let run = workspace.run_tests(&package, filters, output)?.sort_as_in(day);
     if !solution && filters.is_empty() {
@@ -284,7 +280,7 @@ fn unfinished_earlier_days(output: &str, day: &str) -> Vec<Unfinished> {
 /// suites must run (the justfile then starts the local backend and asks again).
 const NEEDS_SUITES: u8 = 3;
 
-fn progress(workspace: &Workspace, cached_only: bool) -> Result<ExitCode, String> {
+fn progress(workspace: &Workspace, cached_only: bool) -> Result<ExitCode> {
     let days = workspace.days()?;
     // A day whose own starter files are as generated is not started: its
     // `todo!`s are all there (`just verify` proves its suite fails on them),
@@ -344,39 +340,17 @@ fn progress(workspace: &Workspace, cached_only: bool) -> Result<ExitCode, String
     Ok(ExitCode::FAILURE)
 }
 
-fn hint(workspace: &Workspace, day: &str, level: Option<usize>) -> Result<ExitCode, String> {
+fn hint(workspace: &Workspace, day: &str, level: Option<usize>) -> Result<ExitCode> {
     let days = workspace.days()?;
     let day = Day::select(&days, day)?;
     print!("{}", hints::show(workspace, day, level)?);
     Ok(ExitCode::SUCCESS)
 }
 
-fn generate_starters(workspace: &Workspace, day: Option<&str>) -> Result<ExitCode, String> {
+fn reset(workspace: &Workspace, wanted: &str) -> Result<ExitCode> {
     let days = workspace.days()?;
-    let selected: Vec<&Day> = match day {
-        Some(day) => vec![Day::select(&days, day)?],
-        None => days.iter().collect(),
-    };
-    let written = generate::write_starters(workspace, &selected, &days)?;
-    if let Some((folder, files)) = &written.saved {
-        println!(
-            "{} file(s) held work of your own; saved in {}/ first:",
-            files.len(),
-            folder.display()
-        );
-        for file in files {
-            println!("  {}", file.display());
-        }
-    }
-    for file in &written.changed {
-        println!("wrote {}", file.display());
-    }
-    println!(
-        "gen: {} starter(s) made from their solutions, {} file(s) changed; {} records them",
-        selected.len(),
-        written.changed.len(),
-        generate::MANIFEST
-    );
+    let day = Day::select(&days, wanted)?;
+    print!("{}", pitlane_course::reset(workspace, day, &days)?);
     Ok(ExitCode::SUCCESS)
 }
 

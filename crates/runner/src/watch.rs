@@ -27,9 +27,8 @@ use std::process::{Command, ExitCode, Stdio};
 use std::sync::mpsc::{self, Sender};
 use std::time::{Duration, SystemTime};
 
-use crate::cache::{self, Cache, Verdict};
-use crate::days::{Day, Output, TestRun, Workspace};
-use crate::{hints, report, reset};
+use pitlane_course::cache::{self, Cache, Verdict};
+use pitlane_course::{Day, Output, TestRun, Workspace, generate, hints, report};
 
 /// The longest failure message or compiler error shown; the rest is one
 /// `just check NN --verbose` away.
@@ -39,7 +38,7 @@ enum Event {
     Key(u8),
     Saved,
     /// A run's outcome, with the fingerprint of the files it started from.
-    Finished(Result<TestRun, String>, String),
+    Finished(pitlane_course::Result<TestRun>, String),
 }
 
 /// What the lower part of the screen shows, below the day's state.
@@ -66,7 +65,7 @@ enum State {
     Failed(String),
 }
 
-pub fn run(workspace: &Workspace, wanted: Option<&str>) -> Result<ExitCode, String> {
+pub fn run(workspace: &Workspace, wanted: Option<&str>) -> anyhow::Result<ExitCode> {
     let days = workspace.days()?;
     let mut current = match wanted {
         Some(wanted) => {
@@ -107,7 +106,7 @@ pub fn run(workspace: &Workspace, wanted: Option<&str>) -> Result<ExitCode, Stri
                         Cache::load(workspace).put(&days[current], &fingerprint, verdict);
                         State::Done(run.sort_as_in(&days[current]))
                     }
-                    Err(message) => State::Failed(message),
+                    Err(error) => State::Failed(error.to_string()),
                 };
                 if std::mem::take(&mut again) {
                     state = start(workspace, &days[current], &days, &events);
@@ -116,10 +115,8 @@ pub fn run(workspace: &Workspace, wanted: Option<&str>) -> Result<ExitCode, Stri
             Event::Key(key) => {
                 if matches!(panel, Panel::ConfirmReset) {
                     panel = if key == b'y' {
-                        let said = reset::reset(workspace, &days[current], &days);
-                        Panel::Text(
-                            said.unwrap_or_else(|message| format!("Reset failed: {message}")),
-                        )
+                        let said = pitlane_course::reset(workspace, &days[current], &days);
+                        Panel::Text(said.unwrap_or_else(|error| format!("Reset failed: {error}")))
                     } else {
                         Panel::Notice("Nothing was reset.".to_owned())
                     };
@@ -130,7 +127,7 @@ pub fn run(workspace: &Workspace, wanted: Option<&str>) -> Result<ExitCode, Stri
                     b'h' => {
                         let again = matches!(panel, Panel::Hint(_));
                         let hint = hints::watch_key(workspace, &days[current], again);
-                        panel = Panel::Hint(hint.unwrap_or_else(|message| message));
+                        panel = Panel::Hint(hint.unwrap_or_else(|error| error.to_string()));
                     }
                     b'l' => panel = Panel::Days,
                     b'r' => panel = Panel::ConfirmReset,
@@ -171,11 +168,11 @@ pub fn run(workspace: &Workspace, wanted: Option<&str>) -> Result<ExitCode, Stri
 }
 
 /// The first day whose (remembered, or run) verdict is not solved.
-fn first_unsolved(workspace: &Workspace, days: &[Day]) -> Result<usize, String> {
+fn first_unsolved(workspace: &Workspace, days: &[Day]) -> pitlane_course::Result<usize> {
     println!("Finding the first day not solved yet (unchanged days answer from memory)…");
     let mut cache = Cache::load(workspace);
     // A day whose own files are as generated is not started: no run needed.
-    let edited = crate::generate::days_edited(workspace, days)?;
+    let edited = generate::days_edited(workspace, days)?;
     for (index, day) in days.iter().enumerate() {
         if !edited.contains(&day.slug) {
             return Ok(index);

@@ -1,4 +1,4 @@
-//! `pitlane gen`: every starter is derived from its solution.
+//! `just gen` (`xtask gen`): every starter is derived from its solution.
 //!
 //! Authors edit one place: the solution crate in `solutions/dayNN-slug/`.
 //! The starter in `days/dayNN-slug/` is what this module makes of it, and is
@@ -27,16 +27,18 @@
 //! messages that matter.
 //!
 //! What the generator last wrote is recorded in `days/.starters.md5` (an
-//! `md5sum` file). `pitlane verify` compares the generator's output with it
+//! `md5sum` file). `xtask verify` compares the generator's output with it
 //! (a solution changed without `just gen` fails, naming the file) and the
 //! files in `days/` with it (a file that differs is the student's work, or in
 //! CI, a starter edited by hand).
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
 
+use toml_edit::{DocumentMut, Item};
+
 use crate::days::{Day, Workspace};
+use crate::error::{Error, Result, io, run};
 
 /// The record of what the generator wrote, relative to the root.
 pub const MANIFEST: &str = "days/.starters.md5";
@@ -70,34 +72,27 @@ pub fn digest(bytes: &[u8]) -> String {
 }
 
 /// A marker the generator cannot make sense of.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}:{line}: {message}", file.display())]
 pub struct GenError {
     pub file: PathBuf,
     pub line: usize,
     pub message: String,
 }
 
-impl fmt::Display for GenError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: {}", self.file.display(), self.line, self.message)
-    }
-}
-
 /// Every file of `day`'s starter, made from its solution.
-pub fn starter(workspace: &Workspace, day: &Day, days: &[Day]) -> Result<Vec<StarterFile>, String> {
+pub fn starter(workspace: &Workspace, day: &Day, days: &[Day]) -> Result<Vec<StarterFile>> {
     let renames = Renames::for_day(workspace, day, days)?;
-    let lints = starter_lints(&read(&workspace.root.join("Cargo.toml"))?);
+    let lints = starter_lints(&read_manifest_file(&workspace.root.join("Cargo.toml"))?);
     let mut files = Vec::new();
     for source in solution_files(&day.solution_dir)? {
         let relative = source.strip_prefix(&day.solution_dir).expect("found under the folder");
         let text = read(&source)?;
         let source_name = workspace.relative(&source);
         let text = if relative == Path::new("Cargo.toml") {
-            starter_manifest(&text, &lints, &renames, &source_name)
-                .map_err(|message| format!("{source_name}: {message}"))?
+            starter_manifest(&text, &lints, &renames, Path::new(&source_name))?
         } else if relative.extension().is_some_and(|ext| ext == "rs") {
-            let starter =
-                starter_source(&text, Path::new(&source_name)).map_err(|e| e.to_string())?;
+            let starter = starter_source(&text, Path::new(&source_name))?;
             rustfmt(workspace, &renames.apply(&starter), &source_name)?
         } else {
             renames.apply(&text)
@@ -113,12 +108,10 @@ pub fn starter(workspace: &Workspace, day: &Day, days: &[Day]) -> Result<Vec<Sta
 
 /// The solution's files that make the starter: everything in its folder but
 /// `target/` and hidden files.
-fn solution_files(folder: &Path) -> Result<Vec<PathBuf>, String> {
+fn solution_files(folder: &Path) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
-    let entries =
-        std::fs::read_dir(folder).map_err(|e| format!("reading {}: {e}", folder.display()))?;
-    for entry in entries {
-        let path = entry.map_err(|e| format!("reading {}: {e}", folder.display()))?.path();
+    for entry in std::fs::read_dir(folder).map_err(io("reading", folder))? {
+        let path = entry.map_err(io("reading", folder))?.path();
         let name = path.file_name().unwrap_or_default().to_string_lossy();
         if name.starts_with('.') || name == "target" {
             continue;
@@ -135,7 +128,7 @@ fn solution_files(folder: &Path) -> Result<Vec<PathBuf>, String> {
 
 /// `text` formatted as `cargo fmt` would: the starter's names are shorter
 /// than the solution's, so a line may fit where it did not.
-fn rustfmt(workspace: &Workspace, text: &str, source: &str) -> Result<String, String> {
+fn rustfmt(workspace: &Workspace, text: &str, source: &str) -> Result<String> {
     use std::io::Write;
     use std::process::{Command, Stdio};
     let mut child = Command::new("rustfmt")
@@ -146,23 +139,40 @@ fn rustfmt(workspace: &Workspace, text: &str, source: &str) -> Result<String, St
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| format!("running rustfmt (`rustup component add rustfmt`): {e}"))?;
+        .map_err(run("rustfmt (`rustup component add rustfmt`)"))?;
     let mut stdin = child.stdin.take().expect("stdin is piped");
     let input = text.to_owned();
     let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let output = child.wait_with_output().map_err(|e| format!("running rustfmt: {e}"))?;
-    writer.join().expect("the writer does not panic").map_err(|e| format!("rustfmt: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "rustfmt cannot format the starter made from {source}:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        ));
+    let output = child.wait_with_output().map_err(run("rustfmt"))?;
+    writer.join().expect("the writer does not panic").map_err(run("rustfmt"))?;
+    let stdout = String::from_utf8(output.stdout);
+    match stdout {
+        Ok(text) if output.status.success() => Ok(text),
+        _ => Err(Error::Rustfmt {
+            solution: PathBuf::from(source),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }),
     }
-    String::from_utf8(output.stdout).map_err(|e| format!("rustfmt's output: {e}"))
 }
 
-fn read(file: &Path) -> Result<String, String> {
-    std::fs::read_to_string(file).map_err(|e| format!("reading {}: {e}", file.display()))
+fn read(file: &Path) -> Result<String> {
+    std::fs::read_to_string(file).map_err(io("reading", file))
+}
+
+/// A `Cargo.toml`, parsed as a TOML document: its comments and layout are
+/// kept, so what the generator writes from it reads like what an author
+/// wrote.
+fn parse_manifest(text: &str, file: &Path) -> Result<DocumentMut> {
+    text.parse().map_err(|e: toml_edit::TomlError| manifest_error(file, e.to_string().trim_end()))
+}
+
+/// [`parse_manifest`] of the file at `file`.
+pub fn read_manifest_file(file: &Path) -> Result<DocumentMut> {
+    parse_manifest(&read(file)?, file)
+}
+
+fn manifest_error(file: &Path, message: &str) -> Error {
+    Error::Manifest { file: file.to_owned(), message: message.to_owned() }
 }
 
 /// A solution's Rust source as the starter has it: the markers applied.
@@ -224,7 +234,7 @@ pub fn starter_source(text: &str, file: &Path) -> Result<String, GenError> {
 struct Renames(Vec<(String, String)>);
 
 impl Renames {
-    fn for_day(workspace: &Workspace, day: &Day, days: &[Day]) -> Result<Self, String> {
+    fn for_day(workspace: &Workspace, day: &Day, days: &[Day]) -> Result<Self> {
         let mut pairs = Vec::new();
         for other in days {
             pairs.push((other.solution_package(), other.starter_package()));
@@ -234,11 +244,13 @@ impl Renames {
             ));
         }
         let manifest = day.solution_dir.join("Cargo.toml");
-        for binary in binary_names(&read(&manifest)?) {
+        for binary in binary_names(&read_manifest_file(&manifest)?) {
             let Some(starter_name) = binary.strip_suffix("-solution") else {
-                return Err(format!(
-                    "{}: binary {binary:?} should end in `-solution` (the starter's drops it)",
-                    workspace.relative(&manifest)
+                return Err(manifest_error(
+                    Path::new(&workspace.relative(&manifest)),
+                    &format!(
+                        "binary {binary:?} should end in `-solution` (the starter's drops it)"
+                    ),
                 ));
             };
             pairs.push((binary.clone(), starter_name.to_owned()));
@@ -259,43 +271,34 @@ impl Renames {
     }
 }
 
-/// The `name = "..."` of every `[[bin]]` section.
-fn binary_names(manifest: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    let mut in_bin = false;
-    for line in manifest.lines() {
-        let line = line.trim();
-        if line.starts_with('[') {
-            in_bin = line == "[[bin]]";
-        } else if in_bin
-            && let Some(value) = line.strip_prefix("name").map(str::trim_start)
-            && let Some(value) = value.strip_prefix('=')
-        {
-            names.push(value.trim().trim_matches('"').to_owned());
-        }
-    }
-    names
+/// The `name` of every `[[bin]]` table.
+fn binary_names(manifest: &DocumentMut) -> Vec<String> {
+    manifest
+        .get("bin")
+        .and_then(Item::as_array_of_tables)
+        .into_iter()
+        .flatten()
+        .filter_map(|bin| bin.get("name")?.as_str().map(str::to_owned))
+        .collect()
 }
 
-/// The `[lints]` tables of a starter: the workspace's, with `unused` allowed.
-fn starter_lints(workspace_manifest: &str) -> String {
+/// The `[lints]` tables of a starter: the workspace's
+/// (`[workspace.lints.*]`), with `unused` allowed, as TOML text.
+fn starter_lints(workspace_manifest: &DocumentMut) -> String {
     let mut tables: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut current: Option<String> = None;
-    for line in workspace_manifest.lines() {
-        let trimmed = line.trim();
-        if trimmed.starts_with('[') {
-            current = trimmed
-                .strip_prefix("[workspace.lints.")
-                .and_then(|rest| rest.strip_suffix(']'))
-                .map(str::to_owned);
-            if let Some(tool) = &current {
-                tables.entry(tool.clone()).or_default();
+    let lints = workspace_manifest
+        .get("workspace")
+        .and_then(|workspace| workspace.get("lints"))
+        .and_then(Item::as_table_like);
+    for (tool, table) in lints.into_iter().flat_map(|lints| lints.iter()) {
+        let lines = tables.entry(tool.to_owned()).or_default();
+        for (name, level) in table.as_table_like().into_iter().flat_map(|table| table.iter()) {
+            // The value as written, without the spaces and comments around it.
+            let mut level = level.clone();
+            if let Some(value) = level.as_value_mut() {
+                value.decor_mut().clear();
             }
-        } else if let Some(tool) = &current
-            && !trimmed.is_empty()
-            && !trimmed.starts_with('#')
-        {
-            tables.get_mut(tool).expect("entered above").push(trimmed.to_owned());
+            lines.push(format!("{} = {level}", toml_edit::Key::new(name)));
         }
     }
     tables.entry("rust".to_owned()).or_default().splice(
@@ -326,73 +329,67 @@ fn starter_lints(workspace_manifest: &str) -> String {
     out
 }
 
-/// A solution's `Cargo.toml` as the starter has it.
-fn starter_manifest(
-    text: &str,
-    lints: &str,
-    renames: &Renames,
-    source: &str,
-) -> Result<String, String> {
-    let mut out = format!(
-        "# Made from {source} by the course's generator (`just gen`, for its authors).\n\
-         # This is your day's crate: you may change it; `just reset` brings it back.\n"
-    );
-    let mut lines = text.lines().peekable();
-    let mut found_lints = false;
-    while let Some(line) = lines.next() {
-        if line.trim() == "[lints]" {
-            if lines.next().map(str::trim) != Some("workspace = true") {
-                return Err("its [lints] table must be `workspace = true`".to_owned());
-            }
-            found_lints = true;
-            out.push_str(lints);
-            continue;
-        }
-        let line = if line.trim_start().starts_with("description") {
-            line.replace("(solution)", "(starter)")
-        } else {
-            line.to_owned()
-        };
-        out.push_str(&renames.apply(&line));
-        out.push('\n');
+/// A solution's `Cargo.toml` as the starter has it: the starter's names, its
+/// description saying "(starter)", and the workspace's lints written out in
+/// place of `[lints] workspace = true` (last, where every solution has it).
+fn starter_manifest(text: &str, lints: &str, renames: &Renames, source: &Path) -> Result<String> {
+    let mut manifest = parse_manifest(text, source)?;
+    let Some(table) = manifest.remove("lints") else {
+        return Err(manifest_error(
+            source,
+            "it needs `[lints] workspace = true` (the starter's lints are made from it)",
+        ));
+    };
+    let workspace_only = table.as_table_like().is_some_and(|table| {
+        table.len() == 1 && table.get("workspace").and_then(Item::as_bool) == Some(true)
+    });
+    if !workspace_only {
+        return Err(manifest_error(source, "its [lints] table must be `workspace = true`"));
     }
-    if !found_lints {
-        return Err(
-            "it needs `[lints] workspace = true` (the starter's lints are made from it)".to_owned()
-        );
+    if let Some(description) =
+        manifest.get_mut("package").and_then(|package| package.get_mut("description"))
+        && let Some(value) = description.as_value_mut()
+        && let Some(text) = value.as_str()
+    {
+        let decor = value.decor().clone();
+        *value = text.replace("(solution)", "(starter)").into();
+        *value.decor_mut() = decor;
     }
-    Ok(out)
+    Ok(format!(
+        "# Made from {} by the course's generator (`just gen`, for its authors).\n\
+         # This is your day's crate: you may change it; `just reset` brings it back.\n\
+         {}\n{lints}",
+        source.display(),
+        renames.apply(&manifest.to_string())
+    ))
 }
 
 /// The generator's last output, from `days/.starters.md5`: path → md5.
-pub fn read_manifest(workspace: &Workspace) -> Result<BTreeMap<PathBuf, String>, String> {
+pub fn read_manifest(workspace: &Workspace) -> Result<BTreeMap<PathBuf, String>> {
     let file = workspace.root.join(MANIFEST);
     let text = match std::fs::read_to_string(&file) {
         Ok(text) => text,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
-        Err(err) => return Err(format!("reading {MANIFEST}: {err}")),
+        Err(err) => return Err(io("reading", &file)(err)),
     };
     text.lines()
         .filter(|line| !line.trim().is_empty() && !line.starts_with('#'))
         .map(|line| {
             let (hash, path) = line
                 .split_once("  ")
-                .ok_or_else(|| format!("{MANIFEST}: not an md5sum line: {line:?}"))?;
+                .ok_or_else(|| Error::Record { file: file.clone(), line: line.to_owned() })?;
             Ok((PathBuf::from(path), hash.to_owned()))
         })
         .collect()
 }
 
-fn write_manifest(
-    workspace: &Workspace,
-    entries: &BTreeMap<PathBuf, String>,
-) -> Result<(), String> {
+fn write_manifest(workspace: &Workspace, entries: &BTreeMap<PathBuf, String>) -> Result<()> {
     let mut text = String::new();
     for (path, hash) in entries {
         text.push_str(&format!("{hash}  {}\n", path.display()));
     }
     let file = workspace.root.join(MANIFEST);
-    std::fs::write(&file, text).map_err(|e| format!("writing {MANIFEST}: {e}"))
+    std::fs::write(&file, text).map_err(io("writing", &file))
 }
 
 /// What [`write_starters`] did.
@@ -412,11 +409,7 @@ pub struct Written {
 /// `tests/` (which cargo would still compile), is first copied to
 /// `.pitlane/saved/<day>-<time>/`. Starter files whose solution file is gone
 /// are removed.
-pub fn write_starters(
-    workspace: &Workspace,
-    selected: &[&Day],
-    days: &[Day],
-) -> Result<Written, String> {
+pub fn write_starters(workspace: &Workspace, selected: &[&Day], days: &[Day]) -> Result<Written> {
     let mut manifest = read_manifest(workspace)?;
     let mut written = Written::default();
     let mut to_save: Vec<PathBuf> = Vec::new();
@@ -456,7 +449,7 @@ pub fn write_starters(
     }
     for path in to_remove {
         let file = workspace.root.join(&path);
-        std::fs::remove_file(&file).map_err(|e| format!("removing {}: {e}", file.display()))?;
+        std::fs::remove_file(&file).map_err(io("removing", &file))?;
         written.changed.push(path);
     }
     for (files, prefix) in generated {
@@ -465,11 +458,9 @@ pub fn write_starters(
             let target = workspace.root.join(&file.path);
             if std::fs::read_to_string(&target).ok().as_deref() != Some(file.text.as_str()) {
                 if let Some(folder) = target.parent() {
-                    std::fs::create_dir_all(folder)
-                        .map_err(|e| format!("creating {}: {e}", folder.display()))?;
+                    std::fs::create_dir_all(folder).map_err(io("creating", folder))?;
                 }
-                std::fs::write(&target, &file.text)
-                    .map_err(|e| format!("writing {}: {e}", target.display()))?;
+                std::fs::write(&target, &file.text).map_err(io("writing", &target))?;
                 written.changed.push(file.path.clone());
             }
             manifest.insert(file.path.clone(), file.digest());
@@ -509,7 +500,7 @@ fn files_of_starter(workspace: &Workspace, prefix: &Path) -> Vec<PathBuf> {
 /// the generator recorded, or is gone), **and the days that build on one of
 /// them**: a starter depends on earlier starters (see `crates/pitlane`), so a
 /// student's half-done day 02 is in day 04's build too. Slugs, in order.
-pub fn days_with_students_work(workspace: &Workspace, days: &[Day]) -> Result<Vec<String>, String> {
+pub fn days_with_students_work(workspace: &Workspace, days: &[Day]) -> Result<Vec<String>> {
     let mut touched = days_edited(workspace, days)?;
     for day in days {
         if !touched.contains(&day.slug)
@@ -524,7 +515,7 @@ pub fn days_with_students_work(workspace: &Workspace, days: &[Day]) -> Result<Ve
 
 /// The days whose own starter files hold a student's work (a file differs
 /// from what the generator recorded, is gone, or was added). Slugs, in order.
-pub fn days_edited(workspace: &Workspace, days: &[Day]) -> Result<Vec<String>, String> {
+pub fn days_edited(workspace: &Workspace, days: &[Day]) -> Result<Vec<String>> {
     let manifest = read_manifest(workspace)?;
     if manifest.is_empty() {
         // No record of what was generated (the file was deleted): nothing can
@@ -560,10 +551,14 @@ pub fn built_on(day: &Day, days: &[Day]) -> Vec<String> {
     let mut found: Vec<String> = Vec::new();
     let mut pending = vec![day];
     while let Some(next) = pending.pop() {
-        let manifest =
-            std::fs::read_to_string(next.solution_dir.join("Cargo.toml")).unwrap_or_default();
+        let manifest = read_manifest_file(&next.solution_dir.join("Cargo.toml")).ok();
+        let dependencies: Vec<&str> = ["dependencies", "dev-dependencies"]
+            .into_iter()
+            .filter_map(|table| manifest.as_ref()?.get(table)?.as_table_like())
+            .flat_map(|table| table.iter().map(|(name, _)| name))
+            .collect();
         for earlier in days.iter().filter(|earlier| earlier.number < next.number) {
-            let named = manifest.contains(&format!("{}.workspace", earlier.solution_package()));
+            let named = dependencies.contains(&earlier.solution_package().as_str());
             if named && !found.contains(&earlier.slug) {
                 found.push(earlier.slug.clone());
                 pending.push(earlier);
@@ -590,7 +585,7 @@ pub struct StarterState {
     pub files: Vec<StarterFile>,
 }
 
-pub fn state(workspace: &Workspace, day: &Day, days: &[Day]) -> Result<StarterState, String> {
+pub fn state(workspace: &Workspace, day: &Day, days: &[Day]) -> Result<StarterState> {
     let manifest = read_manifest(workspace)?;
     let files = starter(workspace, day, days)?;
     let mut state = StarterState::default();
@@ -715,11 +710,13 @@ workspace = true
             ("day07-votes-solution".into(), "day07-votes".into()),
         ]);
         let lints = starter_lints(
-            "[workspace.lints.rust]\nunsafe_code = \"forbid\"\n\n[workspace.lints.clippy]\n\
-             dbg_macro = \"warn\"\n\n[profile.dev]\ndebug = 0\n",
+            &"[workspace.lints.rust]\nunsafe_code = \"forbid\" # a comment\n\n\
+              [workspace.lints.clippy]\ndbg_macro = \"warn\"\n\n[profile.dev]\ndebug = 0\n"
+                .parse()
+                .unwrap(),
         );
-        let starter =
-            starter_manifest(solution, &lints, &renames, "solutions/x/Cargo.toml").unwrap();
+        let source = Path::new("solutions/x/Cargo.toml");
+        let starter = starter_manifest(solution, &lints, &renames, source).unwrap();
         assert!(
             starter.starts_with("# Made from solutions/x/Cargo.toml by the course's generator")
         );
@@ -735,14 +732,25 @@ workspace = true
         ));
         assert!(!starter.contains("debug = 0"), "{starter}");
 
+        assert!(
+            starter.ends_with("day07-votes.workspace = true\n\n# The workspace's lints, with `unused` allowed: until its TODOs are done, a\n# starter has parameters, imports and helpers it does not use yet, and a\n# warning for each would bury the messages that matter. (A value that must\n# be used, such as a future without `.await`, still warns.)\n[lints.clippy]\ndbg_macro = \"warn\"\n\n[lints.rust]\nunused = { level = \"allow\", priority = -1 }\nunused_must_use = \"warn\"\nunsafe_code = \"forbid\"\n"),
+            "{starter}"
+        );
+
         let without = solution.replace("[lints]\nworkspace = true\n", "");
-        assert!(starter_manifest(&without, &lints, &renames, "x").unwrap_err().contains("[lints]"));
+        let error = starter_manifest(&without, &lints, &renames, source).unwrap_err().to_string();
+        assert!(error.starts_with("solutions/x/Cargo.toml: it needs `[lints]"), "{error}");
+        let other = solution.replace("workspace = true\n", "workspace = false\n");
+        let error = starter_manifest(&other, &lints, &renames, source).unwrap_err().to_string();
+        assert!(error.contains("must be `workspace = true`"), "{error}");
+        let broken = starter_manifest("[package\n", &lints, &renames, source).unwrap_err();
+        assert!(broken.to_string().starts_with("solutions/x/Cargo.toml: "), "{broken}");
     }
 
     #[test]
     fn binary_names_come_from_bin_sections_only() {
         let manifest = "[package]\nname = \"a\"\n\n[[bin]]\nname = \"b-solution\"\npath = \"x\"\n\n\
                         [[test]]\nname = \"day01\"\n";
-        assert_eq!(binary_names(manifest), vec!["b-solution".to_owned()]);
+        assert_eq!(binary_names(&manifest.parse().unwrap()), vec!["b-solution".to_owned()]);
     }
 }

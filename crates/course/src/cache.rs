@@ -13,6 +13,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::Result;
 use crate::days::{Day, Output, TestRun, Workspace};
 
 /// What a past run of a day's suite found.
@@ -101,7 +102,7 @@ impl Cache {
         day: &Day,
         days: &[Day],
         run: bool,
-    ) -> Result<Option<Verdict>, String> {
+    ) -> Result<Option<Verdict>> {
         let fingerprint = fingerprint(workspace, day, days);
         if let Some(verdict) = self.get(day, &fingerprint) {
             return Ok(Some(verdict));

@@ -1,4 +1,4 @@
-//! `pitlane check-book`: the rules of `book/AUTHORING.md` that a program can
+//! `xtask check-book`: the rules of `book/AUTHORING.md` that a program can
 //! check, and the book's figures.
 //!
 //! - Every `{{#include}}` points at a file that exists and, when it names an
@@ -26,7 +26,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::days::Workspace;
+use anyhow::{Context, Result};
+use pitlane_course::Workspace;
 
 /// The least prose a day's chapter has, in words.
 pub const DAY_MIN_WORDS: usize = 1_200;
@@ -41,7 +42,7 @@ pub const BOOK_MIN_DIAGRAMS: usize = 10;
 
 const AWS_DOCS: &str = "https://docs.aws.amazon.com/";
 
-pub fn run(workspace: &Workspace) -> Result<ExitCode, String> {
+pub fn run(workspace: &Workspace) -> Result<ExitCode> {
     let source = workspace.root.join("book/src");
     let chapters = read_chapters(&source)?;
     let mut problems = Vec::new();
@@ -121,9 +122,9 @@ struct Figures {
     has_recap: bool,
 }
 
-fn read_chapters(source: &Path) -> Result<Vec<Chapter>, String> {
+fn read_chapters(source: &Path) -> Result<Vec<Chapter>> {
     let entries =
-        std::fs::read_dir(source).map_err(|e| format!("reading {}: {e}", source.display()))?;
+        std::fs::read_dir(source).with_context(|| format!("reading {}", source.display()))?;
     let mut chapters = Vec::new();
     for entry in entries.flatten() {
         let path = entry.path();
@@ -132,14 +133,14 @@ fn read_chapters(source: &Path) -> Result<Vec<Chapter>, String> {
             continue;
         }
         let text = std::fs::read_to_string(&path)
-            .map_err(|e| format!("reading {}: {e}", path.display()))?;
+            .with_context(|| format!("reading {}", path.display()))?;
         chapters.push(Chapter { name, text });
     }
     chapters.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(chapters)
 }
 
-fn print_figures(chapters: &[Chapter], source: &Path) -> Result<(), String> {
+fn print_figures(chapters: &[Chapter], source: &Path) -> Result<()> {
     println!(
         "{:<34} {:>6} {:>9} {:>9} {:>8}",
         "chapter", "words", "questions", "AWS links", "diagrams"
@@ -411,7 +412,7 @@ fn diagram_references(text: &str) -> BTreeSet<String> {
         .collect()
 }
 
-fn svg_files(source: &Path) -> Result<BTreeSet<String>, String> {
+fn svg_files(source: &Path) -> Result<BTreeSet<String>> {
     let folder = source.join("diagrams");
     let Ok(entries) = std::fs::read_dir(&folder) else {
         return Ok(BTreeSet::new());
@@ -424,7 +425,7 @@ fn svg_files(source: &Path) -> Result<BTreeSet<String>, String> {
         .collect())
 }
 
-fn diagram_problems(source: &Path, chapters: &[Chapter]) -> Result<Vec<String>, String> {
+fn diagram_problems(source: &Path, chapters: &[Chapter]) -> Result<Vec<String>> {
     let files = svg_files(source)?;
     let referenced: BTreeSet<String> =
         chapters.iter().flat_map(|chapter| diagram_references(&chapter.text)).collect();
@@ -451,7 +452,7 @@ fn diagram_problems(source: &Path, chapters: &[Chapter]) -> Result<Vec<String>, 
 /// comments the starters are generated from) and the book, that name no
 /// heading of day NN's chapter. The starters in `days/` are not read: they
 /// are generated from the solutions, and a student's edits are their own.
-fn broken_references(workspace: &Workspace, chapters: &[Chapter]) -> Result<Vec<String>, String> {
+fn broken_references(workspace: &Workspace, chapters: &[Chapter]) -> Result<Vec<String>> {
     let mut files = Vec::new();
     collect_files(&workspace.root.join("hints"), "md", &mut files);
     collect_files(&workspace.root.join("solutions"), "rs", &mut files);

@@ -1,6 +1,6 @@
 //! A scratch workspace for a day's *pristine* starter.
 //!
-//! `pitlane verify` proves that every starter, as generated, fails its suite.
+//! `xtask verify` proves that every starter, as generated, fails its suite.
 //! In a student's checkout `days/` holds the student's work, which may well
 //! pass. Verify then builds the generated starter in `.pitlane/pristine/`, a
 //! cargo workspace of its own that holds just that starter:
@@ -22,8 +22,10 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::days::{Day, Workspace};
-use crate::generate::StarterFile;
+use anyhow::{Context, Result};
+use pitlane_course::generate::StarterFile;
+use pitlane_course::{Day, Workspace};
+use toml_edit::{DocumentMut, Item};
 
 /// The scratch workspace's folder, relative to the root.
 pub const FOLDER: &str = ".pitlane/pristine";
@@ -39,24 +41,23 @@ pub fn prepare(
     workspace: &Workspace,
     days: &[Day],
     selected: &[(&Day, &[StarterFile])],
-) -> Result<PathBuf, String> {
+) -> Result<PathBuf> {
     let folder = workspace.root.join(FOLDER);
     let members = folder.join("days");
     if members.exists() {
         std::fs::remove_dir_all(&members)
-            .map_err(|e| format!("clearing {}: {e}", members.display()))?;
+            .with_context(|| format!("clearing {}", members.display()))?;
     }
-    std::fs::create_dir_all(&members)
-        .map_err(|e| format!("creating {}: {e}", members.display()))?;
-    let manifest = std::fs::read_to_string(workspace.root.join("Cargo.toml"))
-        .map_err(|e| format!("reading Cargo.toml: {e}"))?;
-    write(&folder.join("Cargo.toml"), &scratch_manifest(&manifest, &workspace.root, days))?;
+    std::fs::create_dir_all(&members).with_context(|| format!("creating {}", members.display()))?;
+    let manifest =
+        std::fs::read_to_string(workspace.root.join("Cargo.toml")).context("reading Cargo.toml")?;
+    write(&folder.join("Cargo.toml"), &scratch_manifest(&manifest, &workspace.root, days)?)?;
     // The same versions of every dependency as the checkout: cargo updates
     // the path packages in this copy and keeps everything else.
     let lock = workspace.root.join("Cargo.lock");
     if lock.is_file() {
         std::fs::copy(&lock, folder.join("Cargo.lock"))
-            .map_err(|e| format!("copying {}: {e}", lock.display()))?;
+            .with_context(|| format!("copying {}", lock.display()))?;
     }
     let suites = format!("\"{}/suites/", workspace.root.display());
     for (day, files) in selected {
@@ -64,7 +65,7 @@ pub fn prepare(
         for file in *files {
             let relative = file.path.strip_prefix("days").expect("starter files are under days/");
             let text = if relative.ends_with("Cargo.toml") {
-                pristine_manifest(&file.text, &day.starter_package())
+                pristine_manifest(&file.text, &file.path)?
             } else {
                 file.text
                     .replace("\"../../../suites/", &suites)
@@ -78,65 +79,74 @@ pub fn prepare(
 
 /// The starter's `Cargo.toml` with its package and binaries renamed
 /// `…-pristine`; its test targets keep their names.
-fn pristine_manifest(manifest: &str, package: &str) -> String {
-    let mut out = String::new();
-    let mut section = String::new();
-    for line in manifest.lines() {
-        let trimmed = line.trim();
-        if trimmed.starts_with('[') {
-            section = trimmed.to_owned();
-        }
-        let renamed = (section == "[package]" || section == "[[bin]]")
-            && trimmed.starts_with("name")
-            && trimmed.ends_with('"');
-        if renamed {
-            out.push_str(&format!("{}-pristine\"", trimmed.trim_end_matches('"')));
-        } else {
-            out.push_str(line);
-        }
-        out.push('\n');
+fn pristine_manifest(manifest: &str, source: &Path) -> Result<String> {
+    let mut manifest: DocumentMut =
+        manifest.parse().with_context(|| format!("{}: not TOML", source.display()))?;
+    if let Some(package) = manifest.get_mut("package").and_then(Item::as_table_like_mut) {
+        rename(package);
     }
-    debug_assert!(out.contains(&format!("\"{package}-pristine\"")));
-    out
+    if let Some(binaries) = manifest.get_mut("bin").and_then(Item::as_array_of_tables_mut) {
+        binaries.iter_mut().for_each(|binary| rename(binary));
+    }
+    Ok(manifest.to_string())
 }
 
-fn write(file: &Path, text: &str) -> Result<(), String> {
+/// `name = "x"` → `name = "x-pristine"`, as it was written otherwise.
+fn rename(table: &mut dyn toml_edit::TableLike) {
+    if let Some(name) = table.get_mut("name").and_then(Item::as_value_mut)
+        && let Some(text) = name.as_str()
+    {
+        let decor = name.decor().clone();
+        *name = format!("{text}-pristine").into();
+        *name.decor_mut() = decor;
+    }
+}
+
+fn write(file: &Path, text: &str) -> Result<()> {
     if let Some(parent) = file.parent() {
         std::fs::create_dir_all(parent)
-            .map_err(|e| format!("creating {}: {e}", parent.display()))?;
+            .with_context(|| format!("creating {}", parent.display()))?;
     }
-    std::fs::write(file, text).map_err(|e| format!("writing {}: {e}", file.display()))
+    std::fs::write(file, text).with_context(|| format!("writing {}", file.display()))
 }
 
 /// The checkout's `Cargo.toml` for the scratch workspace: its only members
-/// are the pristine starters, every path is absolute, and an earlier day's
-/// starter is its solution.
-fn scratch_manifest(manifest: &str, root: &Path, days: &[Day]) -> String {
-    let root = root.display().to_string();
-    let mut out = String::from(
-        "# Written by `pitlane verify` for a pristine starter: see crates/runner/src/pristine.rs.\n",
-    );
-    for line in manifest.lines() {
-        let trimmed = line.trim_start();
-        let line = if trimmed.starts_with("members") && trimmed.contains('=') {
-            "members = [\"days/*\"]".to_owned()
-        } else if let Some(day) = days.iter().find(|day| {
-            trimmed.starts_with(&format!("{} = ", day.starter_package()))
-                && trimmed.contains(&format!("path = \"days/{}\"", day.slug))
-        }) {
-            format!(
-                "{} = {{ path = \"{root}/solutions/{}\", package = \"{}\" }}",
-                day.starter_package(),
-                day.slug,
-                day.solution_package()
-            )
-        } else {
-            line.replace("path = \"", &format!("path = \"{root}/"))
+/// are the pristine starters, every dependency's path is absolute, and an
+/// earlier day's starter is its solution.
+fn scratch_manifest(manifest: &str, root: &Path, days: &[Day]) -> Result<String> {
+    let mut manifest: DocumentMut = manifest.parse().context("Cargo.toml: not TOML")?;
+    let workspace = manifest
+        .get_mut("workspace")
+        .and_then(Item::as_table_like_mut)
+        .context("Cargo.toml has no [workspace]")?;
+    workspace.insert("members", toml_edit::value(toml_edit::Array::from_iter(["days/*"])));
+    let dependencies = workspace
+        .get_mut("dependencies")
+        .and_then(Item::as_table_like_mut)
+        .into_iter()
+        .flat_map(|table| table.iter_mut());
+    for (name, dependency) in dependencies {
+        let Some(dependency) = dependency.as_table_like_mut() else { continue };
+        let Some(path) = dependency.get("path").and_then(Item::as_str).map(str::to_owned) else {
+            continue;
         };
-        out.push_str(&line);
-        out.push('\n');
+        let day = days.iter().find(|day| {
+            name.get() == day.starter_package() && path == format!("days/{}", day.slug)
+        });
+        match day {
+            Some(day) => {
+                let solution = format!("{}/solutions/{}", root.display(), day.slug);
+                dependency.insert("path", toml_edit::value(solution));
+                dependency.insert("package", toml_edit::value(day.solution_package()));
+            }
+            None => {
+                dependency.insert("path", toml_edit::value(format!("{}/{path}", root.display())));
+            }
+        }
     }
-    out
+    Ok(format!(
+        "# Written by `xtask verify` for a pristine starter: see crates/xtask/src/pristine.rs.\n{manifest}"
+    ))
 }
 
 #[cfg(test)]
@@ -148,7 +158,7 @@ mod tests {
         let manifest = "[package]\nname = \"day01-x\"\n\n[[bin]]\nname = \"tail\"\n\n\
                         [[test]]\nname = \"day01\"\n\n[dependencies]\nday00-y.workspace = true\n";
         assert_eq!(
-            pristine_manifest(manifest, "day01-x"),
+            pristine_manifest(manifest, Path::new("x")).unwrap(),
             "[package]\nname = \"day01-x-pristine\"\n\n[[bin]]\nname = \"tail-pristine\"\n\n\
              [[test]]\nname = \"day01\"\n\n[dependencies]\nday00-y.workspace = true\n"
         );
@@ -170,7 +180,7 @@ day07-votes-solution = { path = \"solutions/day07-votes\" }
 debug = \"line-tables-only\"
 ";
         let days = [Day::for_tests("/w", "day07-votes")];
-        let scratch = scratch_manifest(manifest, Path::new("/w"), &days);
+        let scratch = scratch_manifest(manifest, Path::new("/w"), &days).unwrap();
         assert!(scratch.contains("members = [\"days/*\"]\n"), "{scratch}");
         assert!(scratch.contains("serde = \"1\"\n"), "{scratch}");
         assert!(scratch.contains("pitlane = { path = \"/w/crates/pitlane\" }\n"), "{scratch}");

@@ -1,4 +1,4 @@
-//! `pitlane verify`: the proof that the workbook works, for every day.
+//! `xtask verify`: the proof that the workbook works, for every day.
 //!
 //! - the starter is what the generator makes of the solution now (a solution
 //!   changed without `just gen` fails here, naming the file), and in CI the
@@ -7,7 +7,7 @@
 //!   markers, and *no* test of its suite passes (an exercise that passes
 //!   before the student works is a bug). Where `days/` holds a student's
 //!   work, the pristine starter is built in a scratch workspace instead
-//!   (`crates/runner/src/pristine.rs`), so a solved day does not fail this;
+//!   (`crates/xtask/src/pristine.rs`), so a solved day does not fail this;
 //! - the solution passes the very same suite, every test, with snapshots
 //!   read-only (a missing or changed snapshot fails);
 //! - both ran the same number of tests (one suite, not two that drifted);
@@ -17,19 +17,20 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::days::{Day, Output, TestRun, Workspace};
-use crate::generate::{self, StarterFile};
 use crate::pristine;
+use anyhow::{Result, bail};
+use pitlane_course::generate::{self, StarterFile};
+use pitlane_course::{Day, Output, TestRun, Workspace};
 
 /// Whether this is CI, where `days/` must be exactly what the generator wrote.
 fn strict() -> bool {
     std::env::var("CI").is_ok_and(|value| !value.is_empty() && value != "false" && value != "0")
 }
 
-pub fn run(workspace: &Workspace) -> Result<ExitCode, String> {
+pub fn run(workspace: &Workspace) -> Result<ExitCode> {
     let days = workspace.days()?;
     if days.is_empty() {
-        return Err("no days found under days/".to_owned());
+        bail!("no days found under solutions/");
     }
     let strict = strict();
     let students = generate::days_with_students_work(workspace, &days)?;
@@ -97,7 +98,7 @@ pub fn run(workspace: &Workspace) -> Result<ExitCode, String> {
             }
         }
         let todos = count_todos(&state.files);
-        let hints = crate::hints::Hints::load(workspace, day);
+        let hints = pitlane_course::hints::Hints::load(workspace, day);
         let has_chapter = day.chapter().is_file();
         let mut leftovers = Vec::new();
         find_unreviewed_snapshots(&day.starter_dir, &mut leftovers);
@@ -125,10 +126,10 @@ pub fn run(workspace: &Workspace) -> Result<ExitCode, String> {
             Ok(hints) if hints.levels.len() == 3 => {}
             Ok(hints) => problems.push(format!(
                 "{} has {} hint level(s), not 3 (the concept; the types and methods; nearly the code)",
-                workspace.relative(&crate::hints::Hints::file(workspace, day)),
+                workspace.relative(&pitlane_course::hints::Hints::file(workspace, day)),
                 hints.levels.len()
             )),
-            Err(message) => problems.push(message),
+            Err(error) => problems.push(error.to_string()),
         }
         if !has_chapter {
             problems.push(format!("{} is missing", workspace.relative(&day.chapter())));
@@ -207,7 +208,7 @@ fn jobs_at_once() -> usize {
 fn run_jobs(
     workspace: &Workspace,
     jobs: Vec<Job>,
-) -> impl Iterator<Item = Result<TestRun, String>> {
+) -> impl Iterator<Item = pitlane_course::Result<TestRun>> {
     let (sender, receiver) = std::sync::mpsc::channel();
     let queue = std::sync::Arc::new(std::sync::Mutex::new(jobs.into_iter().enumerate()));
     for _ in 0..jobs_at_once() {

@@ -1,4 +1,4 @@
-//! `pitlane reset NN`: the day's starter as generated, with the student's
+//! `just reset NN`: the day's starter as generated, with the student's
 //! files saved first.
 //!
 //! It needs no git: the starter is made again from its solution, exactly as
@@ -8,21 +8,13 @@
 //! to `.pitlane/saved/<day>-<time>/` ([`crate::saved`]), so whether or not the
 //! work was committed, nothing is lost.
 
-use std::process::ExitCode;
-
+use crate::Result;
 use crate::days::{Day, Workspace};
 use crate::generate;
 
-pub fn run(workspace: &Workspace, wanted: &str) -> Result<ExitCode, String> {
-    let days = workspace.days()?;
-    let day = Day::select(&days, wanted)?;
-    print!("{}", reset(workspace, day, &days)?);
-    Ok(ExitCode::SUCCESS)
-}
-
 /// Makes `day`'s starter again, saving the student's files first, and says
 /// what it did.
-pub fn reset(workspace: &Workspace, day: &Day, days: &[Day]) -> Result<String, String> {
+pub fn reset(workspace: &Workspace, day: &Day, days: &[Day]) -> Result<String> {
     let written = generate::write_starters(workspace, &[day], days)?;
     let mut said = String::new();
     if let Some((folder, files)) = &written.saved {

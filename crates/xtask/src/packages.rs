@@ -1,4 +1,4 @@
-//! `pitlane packages`: the workspace's packages for `just test`'s cargo
+//! `xtask packages`: the workspace's packages for `just test`'s cargo
 //! steps (build, format, clippy), one per line, **without the starters that
 //! hold a student's work**.
 //!
@@ -10,16 +10,17 @@
 //! clean checkout, and so in CI, every package is listed.
 //!
 //! The members come from the root `Cargo.toml` (`members = ["dir/*", ...]`)
-//! and each member's `[package] name`: no `cargo metadata`, so it answers at
-//! once.
+//! and each member's `[package] name`, read as TOML: no `cargo metadata`
+//! (which resolves every dependency first), so it answers at once.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::days::Workspace;
-use crate::generate;
+use anyhow::{Context, Result};
+use pitlane_course::Workspace;
+use pitlane_course::generate;
 
-pub fn run(workspace: &Workspace) -> Result<ExitCode, String> {
+pub fn run(workspace: &Workspace) -> Result<ExitCode> {
     let days = workspace.days()?;
     let students: Vec<PathBuf> = generate::days_with_students_work(workspace, &days)?
         .iter()
@@ -39,26 +40,23 @@ pub fn run(workspace: &Workspace) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The member folders the root `Cargo.toml` names, globs expanded, sorted.
-fn members(root: &Path) -> Result<Vec<PathBuf>, String> {
-    let manifest = std::fs::read_to_string(root.join("Cargo.toml"))
-        .map_err(|e| format!("reading Cargo.toml: {e}"))?;
-    let line = manifest
-        .lines()
-        .find(|line| line.trim_start().starts_with("members"))
-        .ok_or("Cargo.toml has no `members = [...]` line")?;
-    let list =
-        line.split_once('[').and_then(|(_, rest)| rest.split_once(']')).map(|(list, _)| list);
+/// The member folders the root `Cargo.toml`'s `workspace.members` names,
+/// globs (`dir/*`) expanded, sorted.
+fn members(root: &Path) -> Result<Vec<PathBuf>> {
+    let manifest = generate::read_manifest_file(&root.join("Cargo.toml"))?;
+    let list = manifest
+        .get("workspace")
+        .and_then(|workspace| workspace.get("members"))
+        .and_then(|members| members.as_array())
+        .context("Cargo.toml has no `workspace.members` list")?;
     let mut folders = Vec::new();
-    for entry in list.ok_or("Cargo.toml: `members` is not a one-line list")?.split(',') {
-        let entry = entry.trim().trim_matches('"');
-        if entry.is_empty() {
-            continue;
-        }
+    for entry in list {
+        let entry =
+            entry.as_str().context("Cargo.toml: a `workspace.members` entry is not a string")?;
         if let Some(parent) = entry.strip_suffix("/*") {
             let parent = root.join(parent);
             let mut found: Vec<PathBuf> = std::fs::read_dir(&parent)
-                .map_err(|e| format!("reading {}: {e}", parent.display()))?
+                .with_context(|| format!("reading {}", parent.display()))?
                 .filter_map(|entry| entry.ok().map(|e| e.path()))
                 .filter(|path| path.join("Cargo.toml").is_file())
                 .collect();
@@ -72,20 +70,10 @@ fn members(root: &Path) -> Result<Vec<PathBuf>, String> {
 }
 
 /// The `name` of a member's `[package]`.
-fn package_name(folder: &Path) -> Result<String, String> {
+fn package_name(folder: &Path) -> Result<String> {
     let file = folder.join("Cargo.toml");
-    let text =
-        std::fs::read_to_string(&file).map_err(|e| format!("reading {}: {e}", file.display()))?;
-    let mut in_package = false;
-    for line in text.lines().map(str::trim) {
-        if line.starts_with('[') {
-            in_package = line == "[package]";
-        } else if in_package
-            && let Some((key, value)) = line.split_once('=')
-            && key.trim() == "name"
-        {
-            return Ok(value.trim().trim_matches('"').to_owned());
-        }
-    }
-    Err(format!("{} has no [package] name", file.display()))
+    let manifest = generate::read_manifest_file(&file)?;
+    let name = manifest.get("package").and_then(|package| package.get("name"));
+    let name = name.and_then(|name| name.as_str());
+    Ok(name.with_context(|| format!("{} has no [package] name", file.display()))?.to_owned())
 }

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::error::{Error, Result, io, run};
 use crate::report::{self, TestResult};
 
 /// How long one suite may run (compilation included) before it is stopped:
@@ -49,9 +50,9 @@ impl Workspace {
     /// The checkout this runner runs in (`PITLANE_ROOT`, which the justfile
     /// sets, or the folder around the current directory): never the one it
     /// was compiled in, which may have been copied or moved since.
-    pub fn find() -> Result<Self, String> {
-        let root = pitlane_layout::workspace_root().map_err(|e| e.to_string())?;
-        let root = root.canonicalize().map_err(|e| format!("finding the workspace: {e}"))?;
+    pub fn find() -> Result<Self> {
+        let root = pitlane_layout::workspace_root()?;
+        let root = root.canonicalize().map_err(io("finding the workspace", &root))?;
         Ok(Self::at(root))
     }
 
@@ -72,10 +73,9 @@ impl Workspace {
     }
 
     /// Every day, in order: one per solution crate.
-    pub fn days(&self) -> Result<Vec<Day>, String> {
+    pub fn days(&self) -> Result<Vec<Day>> {
         let folder = self.root.join("solutions");
-        let entries =
-            std::fs::read_dir(&folder).map_err(|e| format!("reading {}: {e}", folder.display()))?;
+        let entries = std::fs::read_dir(&folder).map_err(io("reading", &folder))?;
         let mut days: Vec<Day> = entries
             .filter_map(Result::ok)
             .filter_map(|entry| Day::from_folder(&self.root, &entry.file_name().to_string_lossy()))
@@ -94,30 +94,20 @@ impl Workspace {
     /// Snapshots are never written (`INSTA_UPDATE=no`): they are the
     /// specification, and a changed one is a failure. Backtraces are off
     /// unless `PITLANE_BACKTRACE=1`, so that a failure reads as its message.
-    pub fn run_suite(&self, package: &str, output: Output) -> Result<TestRun, String> {
+    pub fn run_suite(&self, package: &str, output: Output) -> Result<TestRun> {
         self.run(&self.root, package, &[], output, test_threads())
     }
 
     /// [`run_suite`](Self::run_suite) for only the tests whose names contain
     /// one of `filters` (all of them when there is none).
-    pub fn run_tests(
-        &self,
-        package: &str,
-        filters: &[&str],
-        output: Output,
-    ) -> Result<TestRun, String> {
+    pub fn run_tests(&self, package: &str, filters: &[&str], output: Output) -> Result<TestRun> {
         self.run(&self.root, package, filters, output, test_threads())
     }
 
     /// [`run_suite`](Self::run_suite) for a package of the cargo workspace in
     /// `folder` (the checkout, or a scratch workspace of pristine starters),
     /// built into the checkout's `target/`.
-    pub fn run_suite_in(
-        &self,
-        folder: &Path,
-        package: &str,
-        output: Output,
-    ) -> Result<TestRun, String> {
+    pub fn run_suite_in(&self, folder: &Path, package: &str, output: Output) -> Result<TestRun> {
         self.run(folder, package, &[], output, None)
     }
 
@@ -128,7 +118,7 @@ impl Workspace {
         filters: &[&str],
         output: Output,
         threads: Option<String>,
-    ) -> Result<TestRun, String> {
+    ) -> Result<TestRun> {
         let backtrace = std::env::var("PITLANE_BACKTRACE").unwrap_or_else(|_| "0".to_owned());
         let target = std::env::var_os("CARGO_TARGET_DIR")
             .map(PathBuf::from)
@@ -153,7 +143,7 @@ impl Workspace {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(|e| format!("running cargo: {e}"))?;
+            .map_err(run("cargo"))?;
 
         // Both streams are read to the end on threads of their own (so that
         // neither pipe fills up and blocks cargo), shown as they come if
@@ -166,7 +156,7 @@ impl Workspace {
         let stdout_reader = std::thread::spawn(move || collect(stdout, show, false));
         let started = Instant::now();
         let status = loop {
-            if let Some(status) = child.try_wait().map_err(|e| format!("waiting for cargo: {e}"))? {
+            if let Some(status) = child.try_wait().map_err(run("cargo"))? {
                 break Some(status);
             }
             if started.elapsed() > suite_timeout() || self.stop.load(Ordering::Relaxed) {
@@ -328,7 +318,7 @@ impl Day {
     }
 
     /// A day of the workbook at `root`, for tests.
-    #[cfg(test)]
+    #[doc(hidden)]
     pub fn for_tests(root: &str, slug: &str) -> Day {
         let root = PathBuf::from(root);
         Day {
@@ -341,13 +331,11 @@ impl Day {
     }
 
     /// The day named `wanted` ("1", "01" or "day01").
-    pub fn select<'a>(days: &'a [Day], wanted: &str) -> Result<&'a Day, String> {
+    pub fn select<'a>(days: &'a [Day], wanted: &str) -> Result<&'a Day> {
         let digits = wanted.trim_start_matches("day");
         let number: u32 =
-            digits.parse().map_err(|_| format!("{wanted:?} is not a day number (try 01)"))?;
-        days.iter()
-            .find(|day| day.number.parse() == Ok(number))
-            .ok_or_else(|| format!("there is no day {number:02}; `just list` shows the days"))
+            digits.parse().map_err(|_| Error::NotADayNumber { wanted: wanted.to_owned() })?;
+        days.iter().find(|day| day.number.parse() == Ok(number)).ok_or(Error::NoSuchDay { number })
     }
 
     /// "create stream" for `day01-create-stream`.

@@ -19,6 +19,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::days::{Day, Workspace};
+use crate::error::{Error, Result, io};
 
 /// A day's hints, level 1 first.
 #[derive(Debug)]
@@ -41,16 +42,15 @@ impl Hints {
         workspace.root.join("hints").join(format!("{}.md", day.slug))
     }
 
-    pub fn load(workspace: &Workspace, day: &Day) -> Result<Self, String> {
+    pub fn load(workspace: &Workspace, day: &Day) -> Result<Self> {
         let file = Self::file(workspace, day);
-        let text = std::fs::read_to_string(&file)
-            .map_err(|e| format!("reading {}: {e}", workspace.relative(&file)))?;
-        Self::parse(&text).map_err(|e| format!("{}: {e}", workspace.relative(&file)))
+        let text = std::fs::read_to_string(&file).map_err(io("reading", &file))?;
+        Self::parse(&text).map_err(|source| Error::HintFile { file, source })
     }
 
     /// Splits a hint file at its `## Level N` headings, which must count
     /// 1, 2, 3… without a gap.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, HintFileError> {
         let mut levels: Vec<Level> = Vec::new();
         let mut taught = None;
         for line in text.lines() {
@@ -63,10 +63,10 @@ impl Hints {
             if let Some(heading) = line.strip_prefix("## Level ") {
                 let (number, title) = heading.split_once(' ').unwrap_or((heading, ""));
                 if number.parse() != Ok(levels.len() + 1) {
-                    return Err(format!(
-                        "`## Level {number}` where `## Level {}` was expected",
-                        levels.len() + 1
-                    ));
+                    return Err(HintFileError::OutOfOrder {
+                        found: number.to_owned(),
+                        expected: levels.len() + 1,
+                    });
                 }
                 let title = title.trim_start_matches(['—', '-', ':', ' ']).trim().to_owned();
                 levels.push(Level { title, text: String::new() });
@@ -76,13 +76,25 @@ impl Hints {
             }
         }
         if levels.is_empty() {
-            return Err("no `## Level 1` section".to_owned());
+            return Err(HintFileError::NoLevels);
         }
         if let Some(empty) = levels.iter().position(|level| level.text.trim().is_empty()) {
-            return Err(format!("level {} is empty", empty + 1));
+            return Err(HintFileError::EmptyLevel(empty + 1));
         }
         Ok(Self { taught, levels })
     }
+}
+
+/// A hint file whose `## Level N` sections do not count 1, 2, 3… or are
+/// empty.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum HintFileError {
+    #[error("`## Level {found}` where `## Level {expected}` was expected")]
+    OutOfOrder { found: String, expected: usize },
+    #[error("no `## Level 1` section")]
+    NoLevels,
+    #[error("level {0} is empty")]
+    EmptyLevel(usize),
 }
 
 /// The hint levels each day has reached, kept in `.pitlane/hints`.
@@ -110,7 +122,7 @@ impl Reached {
         self.days.iter().find(|(slug, _)| *slug == day.slug).map_or(0, |(_, level)| *level)
     }
 
-    fn set(&mut self, day: &Day, level: usize) -> Result<(), String> {
+    fn set(&mut self, day: &Day, level: usize) -> Result<()> {
         self.days.retain(|(slug, _)| *slug != day.slug);
         self.days.push((day.slug.clone(), level));
         self.days.sort();
@@ -120,25 +132,24 @@ impl Reached {
     }
 }
 
-fn write(file: &Path, text: &str) -> Result<(), String> {
+fn write(file: &Path, text: &str) -> Result<()> {
     if let Some(folder) = file.parent() {
-        std::fs::create_dir_all(folder)
-            .map_err(|e| format!("creating {}: {e}", folder.display()))?;
+        std::fs::create_dir_all(folder).map_err(io("creating", folder))?;
     }
-    std::fs::write(file, text).map_err(|e| format!("writing {}: {e}", file.display()))
+    std::fs::write(file, text).map_err(io("writing", file))
 }
 
 /// What `just hint NN [LEVEL]` prints: the next level not seen yet (the last
 /// one again once all are seen), or the level asked for. Showing a level
 /// counts it as reached.
-pub fn show(workspace: &Workspace, day: &Day, asked: Option<usize>) -> Result<String, String> {
+pub fn show(workspace: &Workspace, day: &Day, asked: Option<usize>) -> Result<String> {
     let hints = Hints::load(workspace, day)?;
     let mut reached = Reached::load(workspace);
     let count = hints.levels.len();
     let level = match asked {
         Some(level) if (1..=count).contains(&level) => level,
         Some(level) => {
-            return Err(format!("day {} has hint levels 1 to {count}, not {level}", day.number));
+            return Err(Error::NoSuchHintLevel { day: day.number.clone(), count, asked: level });
         }
         None => (reached.level(day) + 1).min(count),
     };
@@ -152,7 +163,7 @@ pub fn show(workspace: &Workspace, day: &Day, asked: Option<usize>) -> Result<St
 /// press never spends a level: the first shows the highest level already
 /// seen again (or, before any, offers level 1); `again` (the hint panel is
 /// already open, so `h` was pressed twice) shows the next level.
-pub fn watch_key(workspace: &Workspace, day: &Day, again: bool) -> Result<String, String> {
+pub fn watch_key(workspace: &Workspace, day: &Day, again: bool) -> Result<String> {
     let hints = Hints::load(workspace, day)?;
     let count = hints.levels.len();
     let reached = Reached::load(workspace).level(day);
@@ -239,10 +250,13 @@ mod tests {
     #[test]
     fn a_gap_or_an_empty_level_is_refused() {
         let gap = FILE.replace("Level 2", "Level 4");
-        assert!(Hints::parse(&gap).unwrap_err().contains("`## Level 2` was expected"));
+        assert!(Hints::parse(&gap).unwrap_err().to_string().contains("`## Level 2` was expected"));
         let empty = FILE.replace("Streams.", "");
-        assert_eq!(Hints::parse(&empty).unwrap_err(), "level 1 is empty");
-        assert_eq!(Hints::parse("# Hints\nnothing").unwrap_err(), "no `## Level 1` section");
+        assert_eq!(Hints::parse(&empty).unwrap_err(), HintFileError::EmptyLevel(1));
+        assert_eq!(
+            Hints::parse("# Hints\nnothing").unwrap_err().to_string(),
+            "no `## Level 1` section"
+        );
     }
 
     #[test]

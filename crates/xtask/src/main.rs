@@ -1,0 +1,94 @@
+//! `xtask`: the course's authors' tool, called by the `just` recipes (`just
+//! gen`, `verify`, `book`, and `test`'s list of packages).
+//!
+//! ```text
+//! xtask gen [DAY]     write the starters (all, or day DAY's) from their solutions
+//! xtask verify        prove every starter is generated and fails its suite, and
+//!                     every solution passes it
+//! xtask check-book    the rules of book/AUTHORING.md that a program can check
+//! xtask packages      the packages `just test` builds and lints (not the days
+//!                     holding a student's work)
+//! ```
+//!
+//! Students never need it: their commands are the runner's (`crates/runner`).
+//! Both use the course's model (`crates/course`). The lesson mutants and
+//! cargo-mutants stay in `scripts/lessons.sh` and `scripts/mutants.sh`: they
+//! drive git, patch and cargo-mutants, which a shell script says best.
+
+mod book;
+mod packages;
+mod pristine;
+mod verify;
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use pitlane_course::{Day, Workspace, generate};
+
+/// The course's authors' tool: starters, proof, the book's rules.
+#[derive(Parser)]
+#[command(name = "xtask")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write the starters in days/ (all, or day DAY's) from their solutions.
+    Gen { day: Option<String> },
+    /// Prove every starter is generated and fails its suite, and every
+    /// solution passes it.
+    Verify,
+    /// Check the rules of book/AUTHORING.md that a program can check, and
+    /// print the book's figures.
+    CheckBook,
+    /// The packages `just test` builds and lints, one per line: not the days
+    /// holding a student's work.
+    Packages,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result =
+        Workspace::find().map_err(anyhow::Error::from).and_then(|workspace| match cli.command {
+            Command::Gen { day } => generate_starters(&workspace, day.as_deref()),
+            Command::Verify => verify::run(&workspace),
+            Command::CheckBook => book::run(&workspace),
+            Command::Packages => packages::run(&workspace),
+        });
+    result.unwrap_or_else(|error| {
+        eprintln!("xtask: {error:#}");
+        ExitCode::from(2)
+    })
+}
+
+fn generate_starters(workspace: &Workspace, day: Option<&str>) -> Result<ExitCode> {
+    let days = workspace.days()?;
+    let selected: Vec<&Day> = match day {
+        Some(day) => vec![Day::select(&days, day)?],
+        None => days.iter().collect(),
+    };
+    let written = generate::write_starters(workspace, &selected, &days)?;
+    if let Some((folder, files)) = &written.saved {
+        println!(
+            "{} file(s) held work of your own; saved in {}/ first:",
+            files.len(),
+            folder.display()
+        );
+        for file in files {
+            println!("  {}", file.display());
+        }
+    }
+    for file in &written.changed {
+        println!("wrote {}", file.display());
+    }
+    println!(
+        "gen: {} starter(s) made from their solutions, {} file(s) changed; {} records them",
+        selected.len(),
+        written.changed.len(),
+        generate::MANIFEST
+    );
+    Ok(ExitCode::SUCCESS)
+}
