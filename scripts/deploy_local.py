@@ -214,7 +214,7 @@ def check(stack):
     # moto 5.2.5's CloudFormation creates every stream provisioned and
     # unencrypted, whatever the template says: nothing to compare.
     unmodeled.append("the stream's StreamModeDetails and StreamEncryption (moto's CloudFormation ignores "
-                     "them; crates/deploy/tests/template.rs checks the template)")
+                     "them; crates/deploy-checks/tests/template.rs checks the template)")
 
     dynamodb = client("dynamodb")
     for _, props in of_type("AWS::DynamoDB::Table"):
@@ -273,7 +273,7 @@ def check(stack):
             if "NoSuchPublicAccessBlockConfiguration" not in str(error):
                 raise
             unmodeled.append("the pages bucket's PublicAccessBlockConfiguration (moto's CloudFormation "
-                             "ignores it; crates/deploy/tests/template.rs checks the template)")
+                             "ignores it; crates/deploy-checks/tests/template.rs checks the template)")
         keys = {o["Key"] for o in s3.list_objects_v2(Bucket=buckets[0]).get("Contents", [])}
         expect("pages uploaded", {"config.json", "dashboard.html", "vote.html"} <= keys, True)
 
