@@ -176,21 +176,25 @@ site API_URL:
 record: setup
     {{backend}} run cargo run --quiet -p pitlane-esm --bin record -- --out fixtures
 
-# Build the book into book/build/ (open book/build/index.html); fails on a broken rule of book/AUTHORING.md
+# Build the book into book/build/ (English) and book/build/es/ (Spanish); fails on a broken rule of book/AUTHORING.md, or an English message without its Spanish
 [group('instructor')]
 book: setup
     @mkdir -p .pitlane
     @{{xtask}} check-book
-    @"{{tools}}/python" -c 'import sys, xml.etree.ElementTree as xml; [xml.parse(f) for f in sys.argv[1:]]' book/src/diagrams/*.svg
-    @"{{tools}}/mdbook" build book > .pitlane/book.log 2>&1 || { cat .pitlane/book.log; exit 1; }
-    @! grep -E "WARN|ERROR" .pitlane/book.log
-    @echo "book/build/index.html: built, every rule of book/AUTHORING.md kept"
+    @"{{tools}}/python" -c 'import sys, xml.etree.ElementTree as xml; [xml.parse(f) for f in sys.argv[1:]]' book/src/diagrams/*.svg book/src/diagrams/es/*.svg
+    @scripts/book.sh build
 
-# Serve the book on http://127.0.0.1:3000 and rebuild it on every save (a live preview)
+# Authors: bring the Spanish catalogue (book/po/es.po) up to date with the English, then list what to translate
+[no-exit-message]
+[group('authors')]
+translations: setup
+    @scripts/book.sh translations
+
+# Serve the book on http://127.0.0.1:3000 and rebuild it on every save (a live preview; `just book-serve es`: the Spanish edition)
 [no-exit-message]
 [group('instructor')]
-book-serve: setup
-    "{{tools}}/mdbook" serve book --hostname 127.0.0.1 --port 3000
+book-serve LANGUAGE="en": setup
+    @PATH="{{justfile_directory()}}/.tools/cargo/bin:$PATH" MDBOOK_BOOK__LANGUAGE={{LANGUAGE}} "{{tools}}/mdbook" serve book --hostname 127.0.0.1 --port 3000
 
 # Lint with clippy what `just test` lints: every crate but the days holding your own work, and the benchmarks
 [group('authors')]

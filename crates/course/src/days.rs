@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result, io, run};
+use crate::lang::Lang;
 use crate::report::{self, TestResult};
 
 /// How long one suite may run (compilation included) before it is stopped:
@@ -343,6 +344,25 @@ impl Day {
         self.slug.split_once('-').map(|(_, rest)| rest).unwrap_or_default().replace('-', " ")
     }
 
+    /// The day's title as its chapter gives it (`# Day 01 — create a stream`
+    /// → "create a stream"), in `lang`: the Spanish from the book's catalogue
+    /// (`book/po/es.po`, see `book/AUTHORING.md`). Where neither says, the
+    /// folder's name ([`title`](Self::title)).
+    pub fn title_in(&self, lang: Lang) -> String {
+        let heading = std::fs::read_to_string(self.chapter())
+            .ok()
+            .and_then(|text| Some(text.lines().next()?.strip_prefix("# ")?.trim().to_owned()));
+        let Some(heading) = heading else { return self.title() };
+        let translated = match lang {
+            Lang::En => Some(heading.clone()),
+            Lang::Es => crate::translations::spanish(&self.root, &heading),
+        };
+        translated
+            .as_deref()
+            .and_then(|title| title.split_once(" — ").map(|(_, title)| title.to_owned()))
+            .unwrap_or_else(|| self.title())
+    }
+
     pub fn starter_package(&self) -> String {
         self.slug.clone()
     }
@@ -364,6 +384,15 @@ impl Day {
     /// reading (the same page name as in the published book).
     pub fn chapter_page(&self) -> PathBuf {
         self.root.join("book/build").join(format!("{}.html", self.slug))
+    }
+
+    /// [`chapter_page`](Self::chapter_page) in `lang`'s edition (the Spanish
+    /// one is `book/build/es/`).
+    pub fn chapter_page_in(&self, lang: Lang) -> PathBuf {
+        match lang {
+            Lang::En => self.chapter_page(),
+            Lang::Es => self.root.join("book/build/es").join(format!("{}.html", self.slug)),
+        }
     }
 }
 

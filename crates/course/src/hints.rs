@@ -7,6 +7,10 @@
 //! re-reads level K. A line `Taught: …` above the levels says, in one line,
 //! what the day taught: `just watch` shows it when the day passes.
 //!
+//! The Spanish hints are `hints/es/dayNN-slug.md`, with `## Nivel N — …`
+//! levels and `Aprendiste: …`; a student whose language is Spanish
+//! ([`Lang`]) reads them, and the English ones where a day has none yet.
+//!
 //! The hints live outside the day's folder on purpose: a student browsing
 //! `days/` should meet the exercise, not its answer, and `just reset` never
 //! needs to restore them.
@@ -20,6 +24,8 @@ use std::path::{Path, PathBuf};
 
 use crate::days::{Day, Workspace};
 use crate::error::{Error, Result, io};
+use crate::lang::Lang;
+use crate::tr;
 
 /// A day's hints, level 1 first.
 #[derive(Debug)]
@@ -38,12 +44,19 @@ pub struct Level {
 }
 
 impl Hints {
-    pub fn file(workspace: &Workspace, day: &Day) -> PathBuf {
-        workspace.root.join("hints").join(format!("{}.md", day.slug))
+    /// The day's hint file in `lang`: `hints/es/…` in Spanish, when there is
+    /// one; otherwise the English, `hints/…`.
+    pub fn file(workspace: &Workspace, day: &Day, lang: Lang) -> PathBuf {
+        let name = format!("{}.md", day.slug);
+        let spanish = workspace.root.join("hints/es").join(&name);
+        if lang == Lang::Es && spanish.is_file() {
+            return spanish;
+        }
+        workspace.root.join("hints").join(name)
     }
 
-    pub fn load(workspace: &Workspace, day: &Day) -> Result<Self> {
-        let file = Self::file(workspace, day);
+    pub fn load(workspace: &Workspace, day: &Day, lang: Lang) -> Result<Self> {
+        let file = Self::file(workspace, day, lang);
         let text = std::fs::read_to_string(&file).map_err(io("reading", &file))?;
         Self::parse(&text).map_err(|source| Error::HintFile { file, source })
     }
@@ -55,12 +68,14 @@ impl Hints {
         let mut taught = None;
         for line in text.lines() {
             if levels.is_empty()
-                && let Some(line) = line.strip_prefix("Taught: ")
+                && let Some(line) =
+                    line.strip_prefix("Taught: ").or(line.strip_prefix("Aprendiste: "))
             {
                 taught = Some(line.trim().to_owned());
                 continue;
             }
-            if let Some(heading) = line.strip_prefix("## Level ") {
+            if let Some(heading) = line.strip_prefix("## Level ").or(line.strip_prefix("## Nivel "))
+            {
                 let (number, title) = heading.split_once(' ').unwrap_or((heading, ""));
                 if number.parse() != Ok(levels.len() + 1) {
                     return Err(HintFileError::OutOfOrder {
@@ -142,8 +157,8 @@ fn write(file: &Path, text: &str) -> Result<()> {
 /// What `just hint NN [LEVEL]` prints: the next level not seen yet (the last
 /// one again once all are seen), or the level asked for. Showing a level
 /// counts it as reached.
-pub fn show(workspace: &Workspace, day: &Day, asked: Option<usize>) -> Result<String> {
-    let hints = Hints::load(workspace, day)?;
+pub fn show(workspace: &Workspace, day: &Day, asked: Option<usize>, lang: Lang) -> Result<String> {
+    let hints = Hints::load(workspace, day, lang)?;
     let mut reached = Reached::load(workspace);
     let count = hints.levels.len();
     let level = match asked {
@@ -156,78 +171,100 @@ pub fn show(workspace: &Workspace, day: &Day, asked: Option<usize>) -> Result<St
     if level > reached.level(day) {
         reached.set(day, level)?;
     }
-    Ok(render(day, &hints, level))
+    Ok(render(day, &hints, level, lang))
 }
 
 /// What `h` in `just watch` shows. A key is easy to press by mistake, so one
 /// press never spends a level: the first shows the highest level already
 /// seen again (or, before any, offers level 1); `again` (the hint panel is
 /// already open, so `h` was pressed twice) shows the next level.
-pub fn watch_key(workspace: &Workspace, day: &Day, again: bool) -> Result<String> {
-    let hints = Hints::load(workspace, day)?;
+pub fn watch_key(workspace: &Workspace, day: &Day, again: bool, lang: Lang) -> Result<String> {
+    let hints = Hints::load(workspace, day, lang)?;
     let count = hints.levels.len();
     let reached = Reached::load(workspace).level(day);
+    let next = |level: usize| {
+        let title = &hints.levels[level].title;
+        tr!(lang, "h again: level {} ({title}).\n", "h otra vez: nivel {} ({title}).\n", level + 1)
+    };
     if again || count == 0 {
-        let shown = show(workspace, day, None)?;
+        let shown = show(workspace, day, None, lang)?;
         let level = Reached::load(workspace).level(day);
-        return Ok(if level < count {
-            format!("{shown}h again: level {} ({}).\n", level + 1, hints.levels[level].title)
-        } else {
-            shown
-        });
+        return Ok(if level < count { shown + &next(level) } else { shown });
     }
     if reached == 0 {
-        return Ok(format!(
-            "Day {} has {count} hint levels; the first is {}.\n\
+        let (number, first) = (&day.number, &hints.levels[0].title);
+        return Ok(tr!(
+            lang,
+            "Day {number} has {count} hint levels; the first is {first}.\n\
              h again shows it (a level once seen stays counted); any other key closes this.\n",
-            day.number, hints.levels[0].title
+            "El día {number} tiene {count} niveles de pistas; el primero es {first}.\n\
+             h otra vez lo muestra (un nivel visto queda contado); cualquier otra tecla cierra esto.\n",
         ));
     }
     let level = reached.min(count);
-    let mut out = render(day, &hints, level);
+    let mut out = render(day, &hints, level, lang);
     if level < count {
-        out.push_str(&format!("h again: level {} ({}).\n", level + 1, hints.levels[level].title));
+        out.push_str(&next(level));
     }
     Ok(out)
 }
 
-fn render(day: &Day, hints: &Hints, level: usize) -> String {
-    let count = hints.levels.len();
+fn render(day: &Day, hints: &Hints, level: usize, lang: Lang) -> String {
+    let (count, number) = (hints.levels.len(), &day.number);
     let this = &hints.levels[level - 1];
-    let mut out = format!(
-        "── day {} · hint level {level} of {count}: {} ──\n\n{}\n",
-        day.number,
-        this.title,
-        this.text.trim()
+    let (title, text) = (&this.title, this.text.trim());
+    let mut out = tr!(
+        lang,
+        "── day {number} · hint level {level} of {count}: {title} ──\n\n{text}\n\n",
+        "── día {number} · pista, nivel {level} de {count}: {title} ──\n\n{text}\n\n",
     );
-    out.push('\n');
     if level < count {
-        out.push_str(&format!(
-            "Still stuck? `just hint {}` again gives level {} ({}).\n",
-            day.number,
-            level + 1,
-            hints.levels[level].title
-        ));
+        let (next, title) = (level + 1, &hints.levels[level].title);
+        out += &tr!(
+            lang,
+            "Still stuck? `just hint {number}` again gives level {next} ({title}).\n",
+            "¿Sigues atascado? `just hint {number}` otra vez da el nivel {next} ({title}).\n",
+        );
     } else {
-        out.push_str("That is the last level: the rest is yours to write.\n");
+        out += &tr!(
+            lang,
+            "That is the last level: the rest is yours to write.\n",
+            "Ese es el último nivel: el resto lo escribes tú.\n"
+        );
     }
     if level > 1 {
-        out.push_str(&format!("`just hint {} 1` re-reads level 1.\n", day.number));
+        out += &tr!(
+            lang,
+            "`just hint {number} 1` re-reads level 1.\n",
+            "`just hint {number} 1` vuelve a mostrar el nivel 1.\n"
+        );
     }
     out
 }
 
 /// One line for `progress` and `watch`: how far into the hints the student is.
-pub fn summary(workspace: &Workspace, day: &Day) -> String {
-    let count = Hints::load(workspace, day).map_or(0, |hints| hints.levels.len());
+pub fn summary(workspace: &Workspace, day: &Day, lang: Lang) -> String {
+    let count = Hints::load(workspace, day, lang).map_or(0, |hints| hints.levels.len());
+    let number = &day.number;
     match Reached::load(workspace).level(day) {
-        _ if count == 0 => format!("Stuck? `just hint {}`.", day.number),
-        0 => format!("Stuck? `just hint {}` gives level 1 of {count}: the concept.", day.number),
-        level if level < count => format!(
-            "Hints seen: level {level} of {count}; `just hint {}` gives the next.",
-            day.number
+        _ if count == 0 => {
+            tr!(lang, "Stuck? `just hint {number}`.", "¿Atascado? `just hint {number}`.")
+        }
+        0 => tr!(
+            lang,
+            "Stuck? `just hint {number}` gives level 1 of {count}: the concept.",
+            "¿Atascado? `just hint {number}` da el nivel 1 de {count}: el concepto.",
         ),
-        _ => format!("Hints seen: all {count} levels (`just hint {} 1` re-reads).", day.number),
+        level if level < count => tr!(
+            lang,
+            "Hints seen: level {level} of {count}; `just hint {number}` gives the next.",
+            "Pistas vistas: nivel {level} de {count}; `just hint {number}` da el siguiente.",
+        ),
+        _ => tr!(
+            lang,
+            "Hints seen: all {count} levels (`just hint {number} 1` re-reads).",
+            "Pistas vistas: los {count} niveles (`just hint {number} 1` las vuelve a mostrar).",
+        ),
     }
 }
 
@@ -263,11 +300,11 @@ mod tests {
     fn each_level_says_what_comes_next() {
         let hints = Hints::parse(FILE).unwrap();
         let day = Day::for_tests("/w", "day01-hello");
-        let first = render(&day, &hints, 1);
+        let first = render(&day, &hints, 1, Lang::En);
         assert!(first.starts_with("── day 01 · hint level 1 of 3: the concept ──\n\nStreams.\n"));
         assert!(first.contains("again gives level 2 (the methods)"), "{first}");
         assert!(!first.contains("re-reads"), "{first}");
-        let last = render(&day, &hints, 3);
+        let last = render(&day, &hints, 3, Lang::En);
         assert!(last.contains("the last level") && last.contains("`just hint 01 1`"), "{last}");
     }
 
@@ -282,11 +319,11 @@ mod tests {
         let day = Day::for_tests(folder.to_str().unwrap(), "day01-hello");
         let level = || Reached::load(&workspace).level(&day);
 
-        let offer = watch_key(&workspace, &day, false).unwrap();
+        let offer = watch_key(&workspace, &day, false, Lang::En).unwrap();
         assert!(offer.contains("h again shows it"), "{offer}");
         assert_eq!(level(), 0, "a first press only offers level 1");
 
-        let first = watch_key(&workspace, &day, true).unwrap();
+        let first = watch_key(&workspace, &day, true, Lang::En).unwrap();
         assert!(
             first.contains("hint level 1 of 3") && first.contains("h again: level 2"),
             "{first}"
@@ -294,15 +331,29 @@ mod tests {
         assert_eq!(level(), 1);
 
         // The watch is opened again later: one press shows level 1 again.
-        let again = watch_key(&workspace, &day, false).unwrap();
+        let again = watch_key(&workspace, &day, false, Lang::En).unwrap();
         assert!(again.contains("hint level 1 of 3"), "{again}");
         assert_eq!(level(), 1, "re-reading a level spends nothing");
 
-        assert!(watch_key(&workspace, &day, true).unwrap().contains("hint level 2 of 3"));
-        assert!(watch_key(&workspace, &day, true).unwrap().contains("hint level 3 of 3"));
-        let last = watch_key(&workspace, &day, true).unwrap();
+        assert!(watch_key(&workspace, &day, true, Lang::En).unwrap().contains("hint level 2 of 3"));
+        assert!(watch_key(&workspace, &day, true, Lang::En).unwrap().contains("hint level 3 of 3"));
+        let last = watch_key(&workspace, &day, true, Lang::En).unwrap();
         assert!(last.contains("hint level 3 of 3") && !last.contains("h again"), "{last}");
         assert_eq!(level(), 3);
         std::fs::remove_dir_all(&folder).unwrap();
+    }
+
+    #[test]
+    fn spanish_hints_have_nivel_levels_and_render_in_spanish() {
+        let file = "# Pistas — día 01\nAprendiste: streams.\n\n## Nivel 1 — el concepto\nStreams.\n\n\
+                    ## Nivel 2 — los métodos\n`create_stream`.\n";
+        let hints = Hints::parse(file).unwrap();
+        assert_eq!(hints.taught.as_deref(), Some("streams."));
+        assert_eq!(hints.levels[1].title, "los métodos");
+        let day = Day::for_tests("/w", "day01-hello");
+        let first = render(&day, &hints, 1, Lang::Es);
+        assert!(first.starts_with("── día 01 · pista, nivel 1 de 2: el concepto ──"), "{first}");
+        assert!(first.contains("`just hint 01` otra vez da el nivel 2 (los métodos)"), "{first}");
+        assert!(render(&day, &hints, 2, Lang::Es).contains("el resto lo escribes tú"));
     }
 }

@@ -13,6 +13,8 @@
 //!   generated; [`reset()`] uses it, with [`saved`] keeping the student's
 //!   files first.
 //!
+//! - [`lang`]: the student's language, English or Spanish.
+//!
 //! Every fallible call returns this crate's [`Error`].
 
 pub mod cache;
@@ -20,10 +22,13 @@ pub mod days;
 mod error;
 pub mod generate;
 pub mod hints;
+pub mod lang;
 pub mod report;
 mod reset;
 pub mod saved;
+pub mod translations;
 
 pub use days::{Day, Output, TestRun, Workspace};
 pub use error::{Error, Result};
+pub use lang::Lang;
 pub use reset::reset;

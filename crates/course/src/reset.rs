@@ -8,32 +8,42 @@
 //! to `.pitlane/saved/<day>-<time>/` ([`crate::saved`]), so whether or not the
 //! work was committed, nothing is lost.
 
-use crate::Result;
 use crate::days::{Day, Workspace};
 use crate::generate;
+use crate::lang::Lang;
+use crate::{Result, tr};
 
 /// Makes `day`'s starter again, saving the student's files first, and says
-/// what it did.
-pub fn reset(workspace: &Workspace, day: &Day, days: &[Day]) -> Result<String> {
+/// what it did, in `lang`.
+pub fn reset(workspace: &Workspace, day: &Day, days: &[Day], lang: Lang) -> Result<String> {
     let written = generate::write_starters(workspace, &[day], days)?;
+    let number = &day.number;
     let mut said = String::new();
     if let Some((folder, files)) = &written.saved {
-        said += &format!("Your files of day {} are saved in {}/:\n", day.number, folder.display());
+        let folder = folder.display();
+        said += &tr!(
+            lang,
+            "Your files of day {number} are saved in {folder}/:\n",
+            "Tus archivos del día {number} quedan guardados en {folder}/:\n"
+        );
         for file in files {
             said += &format!("  {}\n", file.display());
         }
     }
     if written.changed.is_empty() {
-        said +=
-            &format!("Day {}'s starter was already as generated; nothing changed.\n", day.number);
+        said += &tr!(
+            lang,
+            "Day {number}'s starter was already as generated; nothing changed.\n",
+            "El código inicial del día {number} ya estaba como se generó; nada cambió.\n"
+        );
     } else {
-        said += &format!(
-            "Day {}'s starter ({}) is as generated again ({} file(s) restored): `just check {}` \
-             starts afresh.\n",
-            day.number,
-            workspace.relative(&day.starter_dir),
-            written.changed.len(),
-            day.number
+        let (folder, count) = (workspace.relative(&day.starter_dir), written.changed.len());
+        said += &tr!(
+            lang,
+            "Day {number}'s starter ({folder}) is as generated again ({count} file(s) restored): \
+             `just check {number}` starts afresh.\n",
+            "El código inicial del día {number} ({folder}) está otra vez como se generó \
+             ({count} archivo(s) restaurado(s)): `just check {number}` empieza de nuevo.\n"
         );
     }
     Ok(said)

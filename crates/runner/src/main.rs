@@ -18,7 +18,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use pitlane_course::{Day, TestRun, Workspace, cache, generate, hints, report};
+use pitlane_course::{Day, Lang, TestRun, Workspace, cache, generate, hints, report, tr};
 
 /// The workbook's runner: your days' tests, progress, hints and resets.
 #[derive(Parser)]
@@ -64,37 +64,71 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let lang = Lang::from_env();
     let result =
         Workspace::find().map_err(anyhow::Error::from).and_then(|workspace| match cli.command {
-            Command::List => list(&workspace),
+            Command::List => list(&workspace, lang),
             Command::Check { day, filters, solution, verbose } => {
-                check(&workspace, &day, solution, verbose, &filters)
+                check(&workspace, &day, solution, verbose, &filters, lang)
             }
-            Command::Watch { day } => watch::run(&workspace, day.as_deref()),
-            Command::Progress { cached } => progress(&workspace, cached),
-            Command::Hint { day, level } => hint(&workspace, &day, level),
-            Command::Reset { day } => reset(&workspace, &day),
+            Command::Watch { day } => watch::run(&workspace, day.as_deref(), lang),
+            Command::Progress { cached } => progress(&workspace, cached, lang),
+            Command::Hint { day, level } => hint(&workspace, &day, level, lang),
+            Command::Reset { day } => reset(&workspace, &day, lang),
         });
     // The command itself went wrong (a bad day number, a folder that cannot
     // be read): exit status 2, apart from 1, "not finished yet".
     result.unwrap_or_else(|error| {
-        eprintln!("pitlane: {error:#}");
+        eprintln!("pitlane: {}", said(&error, lang));
         ExitCode::from(2)
     })
 }
 
-/// Where to read the day's chapter: its page in the book built for offline
-/// reading, and how to build it when it is not there yet.
-fn chapter_pointer(workspace: &Workspace, day: &Day) -> String {
-    let page = day.chapter_page();
-    let how =
-        if page.is_file() { "`just book-serve` serves it live" } else { "`just book` builds it" };
-    format!("{} ({how}; the published book has the same page)", workspace.relative(&page))
+/// A command's error, in `lang`: the ones a student meets by mistyping
+/// (a day, a hint level) in Spanish too; the rest (a file that cannot be
+/// read) as the system says them.
+fn said(error: &anyhow::Error, lang: Lang) -> String {
+    use pitlane_course::Error;
+    match (lang, error.downcast_ref::<Error>()) {
+        (Lang::Es, Some(Error::NotADayNumber { wanted })) => {
+            format!("{wanted:?} no es un número de día (prueba con 01)")
+        }
+        (Lang::Es, Some(Error::NoSuchDay { number })) => {
+            format!("no hay un día {number:02}; `just list` muestra los días")
+        }
+        (Lang::Es, Some(Error::NoSuchHintLevel { day, count, asked })) => {
+            format!("el día {day} tiene niveles de pista del 1 al {count}, no {asked}")
+        }
+        _ => format!("{error:#}"),
+    }
 }
 
-fn list(workspace: &Workspace) -> Result<ExitCode> {
+/// Where to read the day's chapter: its page in the book built for offline
+/// reading (in the student's language), and how to build it when it is not
+/// there yet.
+fn chapter_pointer(workspace: &Workspace, day: &Day, lang: Lang) -> String {
+    let page = workspace.relative(&day.chapter_page_in(lang));
+    match (day.chapter_page_in(lang).is_file(), lang) {
+        (true, Lang::En) => {
+            format!(
+                "{page} (`just book-serve` serves it live; the published book has the same page)"
+            )
+        }
+        (false, Lang::En) => {
+            format!("{page} (`just book` builds it; the published book has the same page)")
+        }
+        (true, Lang::Es) => format!(
+            "{page} (`just book-serve es` lo sirve en vivo; el libro publicado tiene la misma página)"
+        ),
+        (false, Lang::Es) => {
+            format!("{page} (`just book` lo construye; el libro publicado tiene la misma página)")
+        }
+    }
+}
+
+fn list(workspace: &Workspace, lang: Lang) -> Result<ExitCode> {
     for day in workspace.days()? {
-        println!("{}  {}", day.number, day.title());
+        println!("{}  {}", day.number, day.title_in(lang));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -107,17 +141,21 @@ fn check(
     solution: bool,
     verbose: bool,
     filters: &[String],
+    lang: Lang,
 ) -> Result<ExitCode> {
     let filters: Vec<&str> = filters.iter().map(String::as_str).collect();
     let filters = filters.as_slice();
     let days = workspace.days()?;
     let day = Day::select(&days, day)?;
     let package = if solution { day.solution_package() } else { day.starter_package() };
+    let (number, title, root) = (&day.number, day.title_in(lang), workspace.root.display());
     println!(
-        "── day {} · {} · {package} · in {} ──",
-        day.number,
-        day.title(),
-        workspace.root.display()
+        "{}",
+        tr!(
+            lang,
+            "── day {number} · {title} · {package} · in {root} ──",
+            "── día {number} · {title} · {package} · en {root} ──"
+        )
     );
     let output = if verbose { pitlane_course::Output::Show } else { pitlane_course::Output::Hide };
     let fingerprint = cache::fingerprint(workspace, day, &days);
@@ -132,73 +170,135 @@ fn check(
         }
     }
     println!();
-    let matching = if filters.is_empty() {
-        String::new()
-    } else {
-        format!(" matching `{}`", filters.join("` or `"))
+    let matching = match (filters.is_empty(), lang) {
+        (true, _) => String::new(),
+        (false, Lang::En) => format!(" matching `{}`", filters.join("` or `")),
+        (false, Lang::Es) => format!(" que contienen `{}`", filters.join("` o `")),
     };
     if run.compiled && run.total() == 0 && !filters.is_empty() {
+        let suite = workspace.relative(&day.suite_dir().join("mod.rs"));
         println!(
-            "No test of day {}{matching}: `just check {}` runs them all, and their names are \
-             in {}.",
-            day.number,
-            day.number,
-            workspace.relative(&day.suite_dir().join("mod.rs"))
+            "{}",
+            tr!(
+                lang,
+                "No test of day {number}{matching}: `just check {number}` runs them all, and their \
+                 names are in {suite}.",
+                "Ninguna prueba del día {number}{matching}: `just check {number}` las ejecuta \
+                 todas, y sus nombres están en {suite}."
+            )
         );
         return Ok(ExitCode::FAILURE);
     }
+    let passed = run.passed;
     if run.solved() && !filters.is_empty() {
         println!(
-            "✅ the {} test(s) of day {}{matching} pass; `just check {}` runs them all.",
-            run.passed, day.number, day.number
+            "{}",
+            tr!(
+                lang,
+                "✅ the {passed} test(s) of day {number}{matching} pass; `just check {number}` runs \
+                 them all.",
+                "✅ pasan las {passed} prueba(s) del día {number}{matching}; `just check {number}` \
+                 las ejecuta todas."
+            )
         );
         Ok(ExitCode::SUCCESS)
     } else if run.solved() {
-        println!("✅ day {} passes: {} tests.", day.number, run.passed);
+        println!(
+            "{}",
+            tr!(
+                lang,
+                "✅ day {number} passes: {passed} tests.",
+                "✅ el día {number} pasa: {passed} pruebas."
+            )
+        );
         if let Some(next) = days.iter().find(|d| d.number > day.number) {
+            let (next, title) = (&next.number, next.title_in(lang));
             println!(
-                "   Next: day {} — {} (`just check {}`).",
-                next.number,
-                next.title(),
-                next.number
+                "{}",
+                tr!(
+                    lang,
+                    "   Next: day {next} — {title} (`just check {next}`).",
+                    "   Sigue: día {next} — {title} (`just check {next}`)."
+                )
             );
         }
         Ok(ExitCode::SUCCESS)
     } else {
-        explain_failure(workspace, day, &package, &run, verbose);
+        explain_failure(workspace, day, &package, &run, verbose, lang);
         Ok(ExitCode::FAILURE)
     }
 }
 
-fn explain_failure(workspace: &Workspace, day: &Day, package: &str, run: &TestRun, verbose: bool) {
+fn explain_failure(
+    workspace: &Workspace,
+    day: &Day,
+    package: &str,
+    run: &TestRun,
+    verbose: bool,
+    lang: Lang,
+) {
+    let number = &day.number;
     if let Some(error) = run.compiler_error() {
-        println!("❌ day {}: the code does not compile. The compiler's first error:\n", day.number);
+        println!(
+            "{}",
+            tr!(
+                lang,
+                "❌ day {number}: the code does not compile. The compiler's first error:\n",
+                "❌ día {number}: el código no compila. El primer error del compilador:\n"
+            )
+        );
         println!("{}\n", indent(&error));
-        if let Some(other) = day_of_error(&error).filter(|other| *other != day.number) {
+        if let Some(other) = day_of_error(&error).filter(|other| other != number) {
             println!(
-                "   That error is in your day {other}, which day {} builds on: `just check {other}` first.",
-                day.number
+                "{}",
+                tr!(
+                    lang,
+                    "   That error is in your day {other}, which day {number} builds on: `just \
+                     check {other}` first.",
+                    "   Ese error está en tu día {other}, sobre el que se construye el día \
+                     {number}: primero `just check {other}`."
+                )
             );
         }
     } else if !run.compiled {
         // Cargo stopped before the compiler said why (a broken Cargo.toml,
         // say): its own last words are the message.
-        println!("❌ day {}: cargo could not build the tests:\n", day.number);
+        println!(
+            "{}",
+            tr!(
+                lang,
+                "❌ day {number}: cargo could not build the tests:\n",
+                "❌ día {number}: cargo no pudo construir las pruebas:\n"
+            )
+        );
         let tail: Vec<&str> = run.stderr.lines().rev().take(15).collect();
         let tail: Vec<&str> = tail.into_iter().rev().collect();
         println!("{}\n", indent(&tail.join("\n")));
     } else if let Some((name, message)) = run.first_failure() {
+        let (failed, total) = (run.failed, run.total());
         println!(
-            "❌ day {}: {} of {} tests fail. The first failure, the test {name}:\n",
-            day.number,
-            run.failed,
-            run.total()
+            "{}",
+            tr!(
+                lang,
+                "❌ day {number}: {failed} of {total} tests fail. The first failure, the test \
+                 {name}:\n",
+                "❌ día {number}: fallan {failed} de {total} pruebas. La primera que falla, la \
+                 prueba {name}:\n"
+            )
         );
         println!("{}\n", indent(&message));
     } else {
-        println!("❌ day {}: {} of {} tests fail.", day.number, run.failed, run.total());
+        let (failed, total) = (run.failed, run.total());
+        println!(
+            "{}",
+            tr!(
+                lang,
+                "❌ day {number}: {failed} of {total} tests fail.",
+                "❌ día {number}: fallan {failed} de {total} pruebas."
+            )
+        );
     }
-    for earlier in unfinished_earlier_days(&run.output, &day.number) {
+    for earlier in unfinished_earlier_days(&run.output, number) {
         let needed: Vec<String> = earlier
             .todos
             .iter()
@@ -207,21 +307,35 @@ fn explain_failure(workspace: &Workspace, day: &Day, package: &str, run: &TestRu
                 None => format!("«{what}»"),
             })
             .collect();
+        let (earlier, needed) = (&earlier.day, needed.join(", "));
         println!(
-            "   Day {} builds on your day {}, which is not finished yet: it stopped at the `todo!` of {}. \
-             Write that (its TODO says what), then `just check {}` checks it.",
-            day.number,
-            earlier.day,
-            needed.join(", "),
-            earlier.day
+            "{}",
+            tr!(
+                lang,
+                "   Day {number} builds on your day {earlier}, which is not finished yet: it \
+                 stopped at the `todo!` of {needed}. Write that (its TODO says what), then `just \
+                 check {earlier}` checks it.",
+                "   El día {number} se construye sobre tu día {earlier}, que aún no está \
+                 terminado: se detuvo en el `todo!` de {needed}. Escríbelo (su TODO dice qué), y \
+                 `just check {earlier}` lo comprueba."
+            )
         );
     }
-    println!("   {}", hints::summary(workspace, day));
-    println!("   Chapter: {}", chapter_pointer(workspace, day));
+    println!("   {}", hints::summary(workspace, day, lang));
+    let chapter = chapter_pointer(workspace, day, lang);
+    println!("{}", tr!(lang, "   Chapter: {chapter}", "   Capítulo: {chapter}"));
     let code = if package.ends_with("-solution") { &day.solution_dir } else { &day.starter_dir };
-    println!("   Code:    {}", workspace.relative(&code.join("src/lib.rs")));
+    let code = workspace.relative(&code.join("src/lib.rs"));
+    println!("{}", tr!(lang, "   Code:    {code}", "   Código:   {code}"));
     if !verbose {
-        println!("   Everything cargo said: `just check {} --verbose`.", day.number);
+        println!(
+            "{}",
+            tr!(
+                lang,
+                "   Everything cargo said: `just check {number} --verbose`.",
+                "   Todo lo que dijo cargo: `just check {number} --verbose`."
+            )
+        );
     }
 }
 
@@ -280,7 +394,7 @@ fn unfinished_earlier_days(output: &str, day: &str) -> Vec<Unfinished> {
 /// suites must run (the justfile then starts the local backend and asks again).
 const NEEDS_SUITES: u8 = 3;
 
-fn progress(workspace: &Workspace, cached_only: bool) -> Result<ExitCode> {
+fn progress(workspace: &Workspace, cached_only: bool, lang: Lang) -> Result<ExitCode> {
     let days = workspace.days()?;
     // A day whose own starter files are as generated is not started: its
     // `todo!`s are all there (`just verify` proves its suite fails on them),
@@ -304,53 +418,77 @@ fn progress(workspace: &Workspace, cached_only: bool) -> Result<ExitCode> {
     let first_unsolved = verdicts.iter().position(|verdict| !verdict.is_some_and(|v| v.solved()));
     for (at, (day, verdict)) in days.iter().zip(&verdicts).enumerate() {
         let state = match verdict {
-            Some(verdict) if verdict.solved() => format!("{} tests pass", verdict.total()),
-            Some(verdict) if verdict.compiled => {
-                format!("{} of {} tests fail", verdict.failed, verdict.total())
+            Some(v) if v.solved() => {
+                tr!(lang, "{} tests pass", "pasan {} pruebas", v.total())
             }
-            Some(_) => "does not compile".to_owned(),
-            None => "not started".to_owned(),
+            Some(v) if v.compiled => {
+                tr!(lang, "{} of {} tests fail", "fallan {} de {}", v.failed, v.total())
+            }
+            Some(_) => tr!(lang, "does not compile", "no compila"),
+            None => tr!(lang, "not started", "sin empezar"),
         };
         let mark = match verdict {
             Some(verdict) if verdict.solved() => "✅",
             Some(_) => "❌",
             None => "· ",
         };
-        let here = if Some(at) == first_unsolved { "  ← next" } else { "" };
-        println!("{mark} day {}  {:<34} {state}{here}", day.number, day.title());
+        let here = match (Some(at) == first_unsolved, lang) {
+            (true, Lang::En) => "  ← next",
+            (true, Lang::Es) => "  ← sigue",
+            (false, _) => "",
+        };
+        let word = tr!(lang, "day", "día");
+        println!("{mark} {word} {}  {:<34} {state}{here}", day.number, day.title_in(lang));
     }
     let Some(at) = first_unsolved else {
-        println!("\n🏁 Every day passes. Well driven!");
+        println!(
+            "\n{}",
+            tr!(
+                lang,
+                "🏁 Every day passes. Well driven!",
+                "🏁 Todos los días pasan. ¡Bien manejado!"
+            )
+        );
         return Ok(ExitCode::SUCCESS);
     };
     let day = &days[at];
+    let number = &day.number;
     println!();
-    match verdicts[at] {
-        Some(verdict) if !verdict.compiled => {
-            println!(
-                "Day {} does not compile yet; `just check {}` shows why.",
-                day.number, day.number
-            );
-        }
-        Some(_) => println!("`just check {}` shows what fails.", day.number),
-        None => println!("Day {} is next: `just check {}` runs its tests.", day.number, day.number),
-    }
-    println!("Chapter: {}", chapter_pointer(workspace, day));
-    println!("{}", hints::summary(workspace, day));
+    let next = match verdicts[at] {
+        Some(verdict) if !verdict.compiled => tr!(
+            lang,
+            "Day {number} does not compile yet; `just check {number}` shows why.",
+            "El día {number} todavía no compila; `just check {number}` muestra por qué."
+        ),
+        Some(_) => tr!(
+            lang,
+            "`just check {number}` shows what fails.",
+            "`just check {number}` muestra qué falla."
+        ),
+        None => tr!(
+            lang,
+            "Day {number} is next: `just check {number}` runs its tests.",
+            "Sigue el día {number}: `just check {number}` ejecuta sus pruebas."
+        ),
+    };
+    println!("{next}");
+    let chapter = chapter_pointer(workspace, day, lang);
+    println!("{}", tr!(lang, "Chapter: {chapter}", "Capítulo: {chapter}"));
+    println!("{}", hints::summary(workspace, day, lang));
     Ok(ExitCode::FAILURE)
 }
 
-fn hint(workspace: &Workspace, day: &str, level: Option<usize>) -> Result<ExitCode> {
+fn hint(workspace: &Workspace, day: &str, level: Option<usize>, lang: Lang) -> Result<ExitCode> {
     let days = workspace.days()?;
     let day = Day::select(&days, day)?;
-    print!("{}", hints::show(workspace, day, level)?);
+    print!("{}", hints::show(workspace, day, level, lang)?);
     Ok(ExitCode::SUCCESS)
 }
 
-fn reset(workspace: &Workspace, wanted: &str) -> Result<ExitCode> {
+fn reset(workspace: &Workspace, wanted: &str, lang: Lang) -> Result<ExitCode> {
     let days = workspace.days()?;
     let day = Day::select(&days, wanted)?;
-    print!("{}", pitlane_course::reset(workspace, day, &days)?);
+    print!("{}", pitlane_course::reset(workspace, day, &days, lang)?);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -28,7 +28,7 @@ use std::sync::mpsc::{self, Sender};
 use std::time::{Duration, SystemTime};
 
 use pitlane_course::cache::{self, Cache, Verdict};
-use pitlane_course::{Day, Output, TestRun, Workspace, generate, hints, report};
+use pitlane_course::{Day, Lang, Output, TestRun, Workspace, generate, hints, report, tr};
 
 /// The longest failure message or compiler error shown; the rest is one
 /// `just check NN --verbose` away.
@@ -65,14 +65,14 @@ enum State {
     Failed(String),
 }
 
-pub fn run(workspace: &Workspace, wanted: Option<&str>) -> anyhow::Result<ExitCode> {
+pub fn run(workspace: &Workspace, wanted: Option<&str>, lang: Lang) -> anyhow::Result<ExitCode> {
     let days = workspace.days()?;
     let mut current = match wanted {
         Some(wanted) => {
             let day = Day::select(&days, wanted)?;
             days.iter().position(|d| d.number == day.number).unwrap_or(0)
         }
-        None => first_unsolved(workspace, &days)?,
+        None => first_unsolved(workspace, &days, lang)?,
     };
 
     let _terminal = Terminal::raw();
@@ -84,7 +84,7 @@ pub fn run(workspace: &Workspace, wanted: Option<&str>) -> anyhow::Result<ExitCo
     let mut state = start(workspace, &days[current], &days, &events);
     let mut again = false;
     loop {
-        draw(workspace, &days, current, &state, &panel);
+        draw(workspace, &days, current, &state, &panel, lang);
         let Ok(event) = receiver.recv() else { break };
         match event {
             Event::Saved => {
@@ -115,10 +115,12 @@ pub fn run(workspace: &Workspace, wanted: Option<&str>) -> anyhow::Result<ExitCo
             Event::Key(key) => {
                 if matches!(panel, Panel::ConfirmReset) {
                     panel = if key == b'y' {
-                        let said = pitlane_course::reset(workspace, &days[current], &days);
-                        Panel::Text(said.unwrap_or_else(|error| format!("Reset failed: {error}")))
+                        let said = pitlane_course::reset(workspace, &days[current], &days, lang);
+                        Panel::Text(said.unwrap_or_else(|error| {
+                            tr!(lang, "Reset failed: {error}", "No se pudo restaurar: {error}")
+                        }))
                     } else {
-                        Panel::Notice("Nothing was reset.".to_owned())
+                        Panel::Notice(tr!(lang, "Nothing was reset.", "No se restauró nada."))
                     };
                     continue;
                 }
@@ -126,7 +128,7 @@ pub fn run(workspace: &Workspace, wanted: Option<&str>) -> anyhow::Result<ExitCo
                     b'q' | 3 | 4 => break, // q, Ctrl-C, Ctrl-D
                     b'h' => {
                         let again = matches!(panel, Panel::Hint(_));
-                        let hint = hints::watch_key(workspace, &days[current], again);
+                        let hint = hints::watch_key(workspace, &days[current], again, lang);
                         panel = Panel::Hint(hint.unwrap_or_else(|error| error.to_string()));
                     }
                     b'l' => panel = Panel::Days,
@@ -134,12 +136,18 @@ pub fn run(workspace: &Workspace, wanted: Option<&str>) -> anyhow::Result<ExitCo
                     b'n' => {
                         let solved = matches!(&state, State::Done(run) if run.solved());
                         if !solved {
-                            panel = Panel::Notice(format!(
-                                "Day {} is not solved yet: `n` moves on once it passes.",
-                                days[current].number
+                            let number = &days[current].number;
+                            panel = Panel::Notice(tr!(
+                                lang,
+                                "Day {number} is not solved yet: `n` moves on once it passes.",
+                                "El día {number} todavía no está resuelto: `n` avanza cuando pase."
                             ));
                         } else if current + 1 == days.len() {
-                            panel = Panel::Notice("That was the last day. 🏁".to_owned());
+                            panel = Panel::Notice(tr!(
+                                lang,
+                                "That was the last day. 🏁",
+                                "Ese fue el último día. 🏁"
+                            ));
                         } else {
                             current += 1;
                             panel = Panel::None;
@@ -168,8 +176,19 @@ pub fn run(workspace: &Workspace, wanted: Option<&str>) -> anyhow::Result<ExitCo
 }
 
 /// The first day whose (remembered, or run) verdict is not solved.
-fn first_unsolved(workspace: &Workspace, days: &[Day]) -> pitlane_course::Result<usize> {
-    println!("Finding the first day not solved yet (unchanged days answer from memory)…");
+fn first_unsolved(
+    workspace: &Workspace,
+    days: &[Day],
+    lang: Lang,
+) -> pitlane_course::Result<usize> {
+    println!(
+        "{}",
+        tr!(
+            lang,
+            "Finding the first day not solved yet (unchanged days answer from memory)…",
+            "Buscando el primer día sin resolver (los días sin cambios responden de memoria)…"
+        )
+    );
     let mut cache = Cache::load(workspace);
     // A day whose own files are as generated is not started: no run needed.
     let edited = generate::days_edited(workspace, days)?;
@@ -200,10 +219,13 @@ fn start(workspace: &Workspace, day: &Day, days: &[Day], events: &Sender<Event>)
     State::Running
 }
 
-fn list(workspace: &Workspace, days: &[Day], current: usize) -> String {
+fn list(workspace: &Workspace, days: &[Day], current: usize, lang: Lang) -> String {
     let cache = Cache::load(workspace);
-    let mut text =
-        String::from("The days (✅ solved, ❌ not yet, · not checked since the last change):\n");
+    let mut text = tr!(
+        lang,
+        "The days (✅ solved, ❌ not yet, · not checked since the last change):\n",
+        "Los días (✅ resuelto, ❌ todavía no, · sin comprobar desde el último cambio):\n"
+    );
     for (index, day) in days.iter().enumerate() {
         let fingerprint = cache::fingerprint(workspace, day, days);
         let mark = match cache.get(day, &fingerprint) {
@@ -211,25 +233,47 @@ fn list(workspace: &Workspace, days: &[Day], current: usize) -> String {
             Some(_) => "❌",
             None => "· ",
         };
-        let here = if index == current { "  ← watching" } else { "" };
-        text += &format!("  {mark} day {}  {}{here}\n", day.number, day.title());
+        let here = match (index == current, lang) {
+            (true, Lang::En) => "  ← watching",
+            (true, Lang::Es) => "  ← en pantalla",
+            (false, _) => "",
+        };
+        let (number, title) = (&day.number, day.title_in(lang));
+        text += &tr!(
+            lang,
+            "  {mark} day {number}  {title}{here}\n",
+            "  {mark} día {number}  {title}{here}\n"
+        );
     }
-    text + "`just watch NN` opens another day."
+    text + &tr!(lang, "`just watch NN` opens another day.", "`just watch NN` abre otro día.")
 }
 
-fn draw(workspace: &Workspace, days: &[Day], current: usize, state: &State, panel: &Panel) {
+fn draw(
+    workspace: &Workspace,
+    days: &[Day],
+    current: usize,
+    state: &State,
+    panel: &Panel,
+    lang: Lang,
+) {
     let day = &days[current];
+    let (number, title) = (&day.number, day.title_in(lang));
+    let code = workspace.relative(&day.starter_dir.join("src/lib.rs"));
+    let chapter = workspace.relative(&day.chapter_page_in(lang));
     let mut screen = String::from("\x1b[2J\x1b[H");
-    screen += &format!("Pitlane · day {} — {}\n", day.number, day.title());
-    screen += &format!(
-        "Code: {}   Chapter: {}\n\n",
-        workspace.relative(&day.starter_dir.join("src/lib.rs")),
-        workspace.relative(&day.chapter_page())
+    screen += &tr!(
+        lang,
+        "Pitlane · day {number} — {title}\nCode: {code}   Chapter: {chapter}\n\n",
+        "Pitlane · día {number} — {title}\nCódigo: {code}   Capítulo: {chapter}\n\n"
     );
     screen += &match state {
-        State::Running => "⏳ running the tests…\n".to_owned(),
-        State::Failed(message) => format!("❌ the tests could not run: {message}\n"),
-        State::Done(run) => outcome(workspace, days, current, run),
+        State::Running => tr!(lang, "⏳ running the tests…\n", "⏳ ejecutando las pruebas…\n"),
+        State::Failed(message) => tr!(
+            lang,
+            "❌ the tests could not run: {message}\n",
+            "❌ las pruebas no pudieron ejecutarse: {message}\n"
+        ),
+        State::Done(run) => outcome(workspace, days, current, run, lang),
     };
     screen.push('\n');
     match panel {
@@ -237,52 +281,92 @@ fn draw(workspace: &Workspace, days: &[Day], current: usize, state: &State, pane
         Panel::Text(text) | Panel::Hint(text) | Panel::Notice(text) => {
             screen += &format!("{}\n\n", text.trim_end())
         }
-        Panel::Days => screen += &format!("{}\n\n", list(workspace, days, current)),
+        Panel::Days => screen += &format!("{}\n\n", list(workspace, days, current, lang)),
         Panel::ConfirmReset => {
-            screen += &format!(
-                "Reset day {} to its starter? Your files are copied to .pitlane/saved/ first. [y/N]\n\n",
-                day.number
+            screen += &tr!(
+                lang,
+                "Reset day {number} to its starter? Your files are copied to .pitlane/saved/ \
+                 first. [y/N]\n\n",
+                "¿Restaurar el día {number} a su código inicial? Tus archivos se copian antes a \
+                 .pitlane/saved/. [y/N]\n\n"
             );
         }
     }
-    screen +=
-        "h hint (again: next level) · l days · r reset · n next day · q quit  (runs on save)\n";
+    screen += &tr!(
+        lang,
+        "h hint (again: next level) · l days · r reset · n next day · q quit  (runs on save)\n",
+        "h pista (otra vez: siguiente nivel) · l días · r restaurar · n día siguiente · q salir  \
+         (se ejecuta al guardar)\n"
+    );
     // Raw mode: a newline only moves down, so each line also returns the cursor.
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(screen.replace('\n', "\r\n").as_bytes());
     let _ = out.flush();
 }
 
-fn outcome(workspace: &Workspace, days: &[Day], current: usize, run: &TestRun) -> String {
+fn outcome(
+    workspace: &Workspace,
+    days: &[Day],
+    current: usize,
+    run: &TestRun,
+    lang: Lang,
+) -> String {
     let day = &days[current];
+    let (number, passed, total) = (&day.number, run.passed, run.total());
     if run.solved() {
-        let mut text =
-            format!("✅ Day {} passes: {} of {} tests.\n", day.number, run.passed, run.total());
-        if let Some(taught) = hints::Hints::load(workspace, day).ok().and_then(|h| h.taught) {
-            text += &format!("   It taught: {taught}\n");
+        let mut text = tr!(
+            lang,
+            "✅ Day {number} passes: {passed} of {total} tests.\n",
+            "✅ El día {number} pasa: {passed} de {total} pruebas.\n"
+        );
+        if let Some(taught) = hints::Hints::load(workspace, day, lang).ok().and_then(|h| h.taught) {
+            text += &tr!(lang, "   It taught: {taught}\n", "   Aprendiste: {taught}\n");
         }
         text += &match days.get(current + 1) {
-            Some(next) => format!("   Next: day {} — {}: press n.\n", next.number, next.title()),
-            None => "   That was the last day: every day passes. Well driven! 🏁\n".to_owned(),
+            Some(next) => {
+                let (next, title) = (&next.number, next.title_in(lang));
+                tr!(
+                    lang,
+                    "   Next: day {next} — {title}: press n.\n",
+                    "   Sigue: día {next} — {title}: presiona n.\n"
+                )
+            }
+            None => tr!(
+                lang,
+                "   That was the last day: every day passes. Well driven! 🏁\n",
+                "   Ese fue el último día: todos los días pasan. ¡Bien manejado! 🏁\n"
+            ),
         };
         return text;
     }
     if let Some(error) = run.compiler_error() {
-        return format!(
-            "❌ Day {} does not compile. The compiler's first error:\n\n{}\n",
-            day.number,
-            shorten(&error)
+        let error = shorten(&error);
+        return tr!(
+            lang,
+            "❌ Day {number} does not compile. The compiler's first error:\n\n{error}\n",
+            "❌ El día {number} no compila. El primer error del compilador:\n\n{error}\n"
         );
     }
     if !run.compiled {
-        return format!(
-            "❌ cargo could not build day {}: `just check {} --verbose` shows why.\n",
-            day.number, day.number
+        return tr!(
+            lang,
+            "❌ cargo could not build day {number}: `just check {number} --verbose` shows why.\n",
+            "❌ cargo no pudo construir el día {number}: `just check {number} --verbose` muestra \
+             por qué.\n"
         );
     }
-    let mut text = format!("❌ {} of {} tests pass.\n", run.passed, run.total());
+    let mut text = tr!(
+        lang,
+        "❌ {passed} of {total} tests pass.\n",
+        "❌ pasan {passed} de {total} pruebas.\n"
+    );
     if let Some((name, message)) = run.first_failure() {
-        text += &format!("\nThe first failure, the test {name}:\n\n{}\n", shorten(&message));
+        let message = shorten(&message);
+        text += &tr!(
+            lang,
+            "\nThe first failure, the test {name}:\n\n{message}\n",
+            "\nLa primera que falla, la prueba {name}:\n\n{message}\n"
+        );
     }
     text
 }

@@ -21,6 +21,63 @@ fn pitlane(folder: &Path, args: &[&str], ci: bool) -> Output {
     workbook::run(env!("CARGO_BIN_EXE_pitlane"), folder, args, ci)
 }
 
+/// `pitlane ARGS` with the language environment `language`.
+fn pitlane_in(folder: &Path, args: &[&str], language: &[(&str, &str)]) -> Output {
+    workbook::run_in(env!("CARGO_BIN_EXE_pitlane"), folder, args, false, language)
+}
+
+#[test]
+fn the_runner_speaks_the_students_language() {
+    let root = workbook("language");
+    workbook::generate_starters(&root);
+    let spanish = [("LANG", "es_AR.UTF-8")];
+    let check = pitlane_in(&root, &["check", "01"], &spanish);
+    assert_eq!(check.status.code(), Some(1), "{}", text(&check));
+    let said = text(&check);
+    assert!(
+        said.contains("── día 01 · hola · day01-hello · en "),
+        "the title from the book's catalogue: {said}"
+    );
+    assert!(
+        said.contains("❌ día 01: fallan 2 de 2 pruebas. La primera que falla, la prueba"),
+        "{said}"
+    );
+    assert!(
+        said.contains("not yet implemented: day 01: greet"),
+        "the panic stays as Rust says it: {said}"
+    );
+    assert!(said.contains("¿Atascado? `just hint 01` da el nivel 1 de 3: el concepto."), "{said}");
+    assert!(
+        said.contains("Capítulo: book/build/es/day01-hello.html"),
+        "the Spanish edition: {said}"
+    );
+
+    let hint = text(&pitlane_in(&root, &["hint", "01"], &[("PITLANE_LANG", "es")]));
+    assert!(
+        hint.contains("── día 01 · pista, nivel 1 de 3: el concepto ──")
+            && hint.contains("Saludos.")
+    );
+    let other = text(&pitlane_in(&root, &["hint", "02"], &[("PITLANE_LANG", "es")]));
+    assert!(
+        other.contains("pista, nivel 1 de 3: the concept") && other.contains("Greetings."),
+        "{other}"
+    );
+
+    // PITLANE_LANG wins over the locale, both ways.
+    let english =
+        text(&pitlane_in(&root, &["check", "01"], &[("LANG", "es_MX"), ("PITLANE_LANG", "en")]));
+    assert!(english.contains("❌ day 01: 2 of 2 tests fail."), "{english}");
+    let list = text(&pitlane_in(&root, &["list"], &[("LC_ALL", "es_ES.UTF-8")]));
+    assert_eq!(list, "01  hola\n02  twice\n", "a day without a Spanish title keeps its own");
+    let wrong = pitlane_in(&root, &["hint", "01", "4"], &spanish);
+    assert!(
+        text(&wrong).contains("el día 01 tiene niveles de pista del 1 al 3, no 4"),
+        "{}",
+        text(&wrong)
+    );
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
 #[test]
 fn a_solved_day_passes_and_reset_brings_the_starter_back_keeping_the_students_files() {
     let root = workbook("student");

@@ -118,6 +118,9 @@ struct Heading {
     text: String,
     /// The id mdBook gives it: see [`heading_ids`].
     id: String,
+    /// Written as `{#id}`: the same in every language, where an id made from
+    /// the text changes with the translation.
+    explicit: bool,
 }
 
 #[derive(Debug)]
@@ -175,8 +178,10 @@ impl Chapter {
                 .zip(&chapter.headings)
                 .map(|(custom, heading)| (heading.text.as_str(), custom.as_deref())),
         );
-        for (heading, id) in chapter.headings.iter_mut().zip(ids) {
+        for ((heading, id), custom) in chapter.headings.iter_mut().zip(ids).zip(&reader.custom_ids)
+        {
             heading.id = id;
+            heading.explicit = custom.is_some();
         }
         chapter
     }
@@ -316,7 +321,8 @@ impl Reader {
             TagEnd::Heading(_) => {
                 if let Some((level, text)) = self.heading.take() {
                     let text = text.trim().to_owned();
-                    self.chapter.headings.push(Heading { level, text, id: String::new() });
+                    let (id, explicit) = (String::new(), false);
+                    self.chapter.headings.push(Heading { level, text, id, explicit });
                 }
             }
             TagEnd::CodeBlock => self.in_code_block = false,
@@ -762,11 +768,23 @@ fn broken_links(chapters: &[Chapter]) -> Vec<String> {
                 problems.push(format!("{}: links to {file}, which does not exist", chapter.name));
                 continue;
             };
-            if !fragment.is_empty() && !linked.headings.iter().any(|h| h.id == fragment) {
-                problems.push(format!(
+            if fragment.is_empty() {
+                continue;
+            }
+            match linked.headings.iter().find(|h| h.id == fragment) {
+                None => problems.push(format!(
                     "{}: links to {file}#{fragment}, but {file} has no heading with that id",
                     chapter.name
-                ));
+                )),
+                // The Spanish edition's ids come from the Spanish text: only
+                // an explicit id reaches the same heading in both.
+                Some(heading) if !heading.explicit => problems.push(format!(
+                    "{}: links to {file}#{fragment}, an id made from the English heading \
+                     {:?}; write it `{{#{fragment}}}` after the heading, so that the link \
+                     works in the Spanish edition too",
+                    chapter.name, heading.text
+                )),
+                Some(_) => {}
             }
         }
     }
@@ -1181,12 +1199,13 @@ mod tests {
         let chapters = [
             Chapter::parse(
                 "a.md",
-                "# A\n[ok](b.md#where-to-start) [ok](b.md) [self](#a) [web](https://x.y/b.md#no)\n\
+                "# A {#a}\n[ok](b.md#where-to-start) [ok](b.md) [self](#a) [web](https://x.y/b.md#no)\n\
                  [gone](b.md#nowhere) [missing](c.md) ![img](diagrams/x.svg) [ref][r]\n\
+                 [english](b.md#english-only)\n\
                  ```\n[code](b.md#not-checked)\n```\n`[inline code](b.md#not-a-link)`\n\n\
                  [r]: b.md#by-reference\n",
             ),
-            Chapter::parse("b.md", "# B\n## Where to start\n"),
+            Chapter::parse("b.md", "# B\n## Where to start {#where-to-start}\n## English only\n"),
         ];
         assert_eq!(
             broken_links(&chapters),
@@ -1194,6 +1213,9 @@ mod tests {
                 "a.md: links to b.md#nowhere, but b.md has no heading with that id",
                 "a.md: links to c.md, which does not exist",
                 "a.md: links to b.md#by-reference, but b.md has no heading with that id",
+                "a.md: links to b.md#english-only, an id made from the English heading \"English \
+                 only\"; write it `{#english-only}` after the heading, so that the link works in \
+                 the Spanish edition too",
             ]
         );
     }

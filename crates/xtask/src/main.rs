@@ -8,6 +8,8 @@
 //! xtask check-book    the rules of book/AUTHORING.md that a program can check
 //! xtask packages      the packages `just test` builds and lints (not the days
 //!                     holding a student's work)
+//! xtask translations check|update POT PO
+//!                     a translation of the book complete, or brought up to date
 //! ```
 //!
 //! Students never need it: their commands are the runner's (`crates/runner`).
@@ -18,8 +20,10 @@
 mod book;
 mod packages;
 mod pristine;
+mod translations;
 mod verify;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -47,6 +51,27 @@ enum Command {
     /// The packages `just test` builds and lints, one per line: not the days
     /// holding a student's work.
     Packages,
+    /// The book's translation catalogue (book/po/LANG.po) against the English.
+    Translations {
+        #[command(subcommand)]
+        action: Translations,
+    },
+}
+
+#[derive(Subcommand)]
+enum Translations {
+    /// Fail unless every message of the English has its translation, not fuzzy.
+    Check(Catalogues),
+    /// Merge the template into the catalogue, as msgmerge does.
+    Update(Catalogues),
+}
+
+#[derive(clap::Args)]
+struct Catalogues {
+    /// The template extracted from the English book (mdbook-xgettext).
+    template: PathBuf,
+    /// The language's catalogue (book/po/es.po).
+    catalogue: PathBuf,
 }
 
 fn main() -> ExitCode {
@@ -57,6 +82,12 @@ fn main() -> ExitCode {
             Command::Verify => verify::run(&workspace),
             Command::CheckBook => book::run(&workspace),
             Command::Packages => packages::run(&workspace),
+            Command::Translations { action: Translations::Check(files) } => {
+                translations::check(&files.template, &files.catalogue)
+            }
+            Command::Translations { action: Translations::Update(files) } => {
+                translations::update(&files.template, &files.catalogue)
+            }
         });
     result.unwrap_or_else(|error| {
         eprintln!("xtask: {error:#}");

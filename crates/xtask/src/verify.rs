@@ -98,7 +98,7 @@ pub fn run(workspace: &Workspace) -> Result<ExitCode> {
             }
         }
         let todos = count_todos(&state.files);
-        let hints = pitlane_course::hints::Hints::load(workspace, day);
+        let hints = pitlane_course::hints::Hints::load(workspace, day, pitlane_course::Lang::En);
         let has_chapter = day.chapter().is_file();
         let mut leftovers = Vec::new();
         find_unreviewed_snapshots(&day.starter_dir, &mut leftovers);
@@ -126,7 +126,7 @@ pub fn run(workspace: &Workspace) -> Result<ExitCode> {
             Ok(hints) if hints.levels.len() == 3 => {}
             Ok(hints) => problems.push(format!(
                 "{} has {} hint level(s), not 3 (the concept; the types and methods; nearly the code)",
-                workspace.relative(&pitlane_course::hints::Hints::file(workspace, day)),
+                workspace.relative(&pitlane_course::hints::Hints::file(workspace, day, pitlane_course::Lang::En)),
                 hints.levels.len()
             )),
             Err(error) => problems.push(error.to_string()),

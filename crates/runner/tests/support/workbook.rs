@@ -73,6 +73,29 @@ pub const HINTS: &str = "# Hints\nTaught: greetings.\n\n## Level 1 — the conce
                      ## Level 2 — the types and methods\n`format!`.\n\n\
                      ## Level 3 — nearly the code\nHello, then the name.\n";
 
+/// Day 01's hints in Spanish (day 02 has none: its English ones stand in).
+pub const HINTS_ES: &str = "# Pistas\nAprendiste: saludos.\n\n## Nivel 1 — el concepto\nSaludos.\n\n\
+                            ## Nivel 2 — los tipos y métodos\n`format!`.\n\n\
+                            ## Nivel 3 — casi el código\nHola, y el nombre.\n";
+
+/// The book's Spanish catalogue: day 01's title.
+pub const CATALOGUE_ES: &str = r#"msgid ""
+msgstr ""
+"Project-Id-Version: test\n"
+"POT-Creation-Date: 2026-12-07T00:00:00Z\n"
+"PO-Revision-Date: \n"
+"Last-Translator: \n"
+"Language-Team: \n"
+"MIME-Version: 1.0\n"
+"Content-Type: text/plain; charset=UTF-8\n"
+"Content-Transfer-Encoding: 8bit\n"
+"Language: es\n"
+"Plural-Forms: nplurals=1; plural=0;\n"
+
+msgid "Day 01 — hello"
+msgstr "Día 01 — hola"
+"#;
+
 /// A workbook with one day, `day01-hello`, in a fresh temporary folder.
 pub fn workbook(name: &str) -> PathBuf {
     let root = std::env::temp_dir().join(format!("pitlane-runner-{name}-{}", std::process::id()));
@@ -128,6 +151,8 @@ pub fn workbook(name: &str) -> PathBuf {
         ),
         ("suites/day02-twice/mod.rs", SUITE_02.into()),
         ("hints/day02-twice.md", HINTS.into()),
+        ("hints/es/day01-hello.md", HINTS_ES.into()),
+        ("book/po/es.po", CATALOGUE_ES.into()),
         ("book/src/day02-twice.md", "# Day 02 — twice\n".into()),
         ("book/src/day01-hello.md", "# Day 01 — hello\n".into()),
     ];
@@ -153,6 +178,19 @@ pub fn write(file: &Path, text: &str) {
 /// student or an author would from there: no `PITLANE_ROOT` or target folder
 /// inherited from this test's own run.
 pub fn run(program: &str, folder: &Path, args: &[&str], ci: bool) -> Output {
+    // English, whatever this machine's locale.
+    run_in(program, folder, args, ci, &[("PITLANE_LANG", "en")])
+}
+
+/// [`run`] with a language environment of its own (`LANG`,
+/// `PITLANE_LANG`…), and no other locale variable inherited.
+pub fn run_in(
+    program: &str,
+    folder: &Path,
+    args: &[&str],
+    ci: bool,
+    language: &[(&str, &str)],
+) -> Output {
     let mut command = Command::new(program);
     command
         .args(args)
@@ -160,6 +198,10 @@ pub fn run(program: &str, folder: &Path, args: &[&str], ci: bool) -> Output {
         .env_remove("PITLANE_ROOT")
         .env_remove("CARGO_TARGET_DIR")
         .env_remove("CI");
+    for variable in ["PITLANE_LANG", "LC_ALL", "LC_MESSAGES", "LANG"] {
+        command.env_remove(variable);
+    }
+    command.envs(language.iter().copied());
     if ci {
         command.env("CI", "true");
     }
