@@ -1,9 +1,12 @@
 // The browser test: a fan votes on the vote page, and the live dashboard,
-// already open, shows the vote. Headless Chromium driven by playwright-core.
+// already open, shows the vote; then a second fan, whose browser speaks
+// Spanish, does the same on the pages in Spanish. Headless Chromium driven
+// by playwright-core.
 //
 // Run by `just e2e` (part of `just test`), inside the local backend's
 // environment. It starts `pitlane-demo` itself and stops it at the end.
-// Screenshots: target/e2e/vote.png and target/e2e/dashboard.png.
+// Screenshots: target/e2e/vote.png and dashboard.png, and the Spanish pages'
+// vote-es.png and dashboard-es.png.
 
 import { spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
@@ -51,7 +54,7 @@ async function main() {
       args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     });
-    const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+    const context = await browser.newContext({ viewport: { width: 1100, height: 900 }, locale: "en-US" });
 
     // The dashboard is open and shows no votes yet.
     const dashboard = await context.newPage();
@@ -82,8 +85,39 @@ async function main() {
     await dashboard.waitForTimeout(800); // let the bar's transition finish for the picture
     await dashboard.screenshot({ path: join(shots, "dashboard.png") });
 
-    console.log(`screenshots: ${join(shots, "vote.png")}, ${join(shots, "dashboard.png")}`);
-    console.log("browser: 1 passed, 0 failed");
+    // A fan whose browser speaks Spanish: the pages follow its language.
+    const spanish = await browser.newContext({ viewport: { width: 1100, height: 900 }, locale: "es-AR" });
+    const tablero = await spanish.newPage();
+    await tablero.goto(`${base}/dashboard.html`);
+    await tablero.waitForFunction(() => document.querySelector("#total").textContent === "1", null, { timeout: 30_000 });
+    const words = await tablero.evaluate(() => ({
+      lang: document.documentElement.lang,
+      title: document.title,
+      heading: document.querySelector("h1").textContent,
+      total: document.querySelector('[data-i18n="stats.total"]').textContent,
+    }));
+    const expected = { lang: "es", title: "Piloto del Día — resultados en vivo", heading: "Piloto del Día — en vivo", total: "Votos contados" };
+    if (JSON.stringify(words) !== JSON.stringify(expected)) throw new Error(`the Spanish dashboard reads ${JSON.stringify(words)}`);
+    const voto = await spanish.newPage();
+    await voto.goto(`${base}/vote.html`);
+    if ((await voto.textContent("#vote-button")) !== "Votar") throw new Error("the Spanish vote button should read Votar");
+    await voto.click('[data-driver="LEC"]');
+    await voto.click("#vote-button");
+    await voto.waitForSelector("#answer.ok", { timeout: 30_000 });
+    const respuesta = await voto.textContent("#answer");
+    if (!respuesta.startsWith("¡Gracias! Tu voto por LEC quedó registrado")) throw new Error(`unexpected Spanish answer: ${respuesta}`);
+    await voto.screenshot({ path: join(shots, "vote-es.png") });
+    await tablero.waitForFunction(() => document.querySelector("#total").textContent === "2", null, { timeout: 30_000 });
+    await tablero.waitForFunction(() => document.querySelector("#status").textContent === "en vivo", null, { timeout: 30_000 });
+    const retraso = await tablero.textContent("#lag");
+    if (!/^\d+\.\d s \(como máximo \d+\.\d s\)$/.test(retraso)) throw new Error(`the Spanish lag reads ${JSON.stringify(retraso)}`);
+    // The English page is still English: the language is the browser's, not the server's.
+    if ((await dashboard.textContent("#status")) !== "live") throw new Error("the English dashboard should still read live");
+    await tablero.waitForTimeout(800);
+    await tablero.screenshot({ path: join(shots, "dashboard-es.png") });
+
+    console.log(`screenshots: ${join(shots, "vote.png")}, ${join(shots, "dashboard.png")}, ${join(shots, "vote-es.png")}, ${join(shots, "dashboard-es.png")}`);
+    console.log("browser: 2 passed, 0 failed");
   } finally {
     if (browser) await browser.close();
     const exited = new Promise((resolve) => demo.on("exit", resolve));
