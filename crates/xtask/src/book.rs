@@ -852,7 +852,13 @@ fn unused_anchors(workspace: &Workspace, source: &Path, chapters: &[Chapter]) ->
 }
 
 fn svg_files(source: &Path) -> Result<BTreeSet<String>> {
-    let folder = source.join("diagrams");
+    svg_files_in(source, "diagrams")
+}
+
+/// The `.svg` files of `source/folder`, named `folder/name.svg`.
+fn svg_files_in(source: &Path, folder: &str) -> Result<BTreeSet<String>> {
+    let prefix = folder;
+    let folder = source.join(folder);
     let Ok(entries) = std::fs::read_dir(&folder) else {
         return Ok(BTreeSet::new());
     };
@@ -860,7 +866,7 @@ fn svg_files(source: &Path) -> Result<BTreeSet<String>> {
         .flatten()
         .map(|entry| entry.file_name().to_string_lossy().into_owned())
         .filter(|name| name.ends_with(".svg"))
-        .map(|name| format!("diagrams/{name}"))
+        .map(|name| format!("{prefix}/{name}"))
         .collect())
 }
 
@@ -882,6 +888,20 @@ fn diagram_problems(source: &Path, chapters: &[Chapter]) -> Result<Vec<String>> 
         if !text.contains("viewBox") {
             problems.push(format!("{file} has no viewBox (it would not scale with the page)"));
         }
+    }
+    // The Spanish edition shows its own copy of each diagram, with the same
+    // name (scripts/book.sh), and nothing else.
+    let spanish: BTreeSet<String> = svg_files_in(source, "diagrams/es")?
+        .iter()
+        .map(|file| file.replacen("diagrams/es/", "diagrams/", 1))
+        .collect();
+    for untranslated in files.difference(&spanish) {
+        let name = untranslated.trim_start_matches("diagrams/");
+        problems.push(format!("{untranslated} has no Spanish copy, diagrams/es/{name}"));
+    }
+    for orphan in spanish.difference(&files) {
+        let name = orphan.trim_start_matches("diagrams/");
+        problems.push(format!("diagrams/es/{name} is the copy of no diagram"));
     }
     if files.len() < BOOK_MIN_DIAGRAMS {
         problems.push(format!("{} diagrams; the book needs {BOOK_MIN_DIAGRAMS}", files.len()));
@@ -1263,6 +1283,8 @@ mod tests {
         let source = Scratch::new("diagrams");
         source.write("diagrams/shown.svg", "<svg viewBox=\"0 0 1 1\"/>");
         source.write("diagrams/unshown.svg", "<svg/>");
+        source.write("diagrams/es/shown.svg", "<svg viewBox=\"0 0 1 1\"/>");
+        source.write("diagrams/es/gone.svg", "<svg viewBox=\"0 0 1 1\"/>");
         let chapters = [parse("![a](diagrams/shown.svg) ![b](diagrams/missing.svg)\n")];
         assert_eq!(
             diagram_problems(&source.0, &chapters).unwrap(),
@@ -1270,6 +1292,8 @@ mod tests {
                 "diagrams/missing.svg is shown by a chapter but does not exist",
                 "diagrams/unshown.svg is not shown by any chapter",
                 "diagrams/unshown.svg has no viewBox (it would not scale with the page)",
+                "diagrams/unshown.svg has no Spanish copy, diagrams/es/unshown.svg",
+                "diagrams/es/gone.svg is the copy of no diagram",
                 "2 diagrams; the book needs 10",
             ]
         );
