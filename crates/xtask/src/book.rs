@@ -68,6 +68,7 @@ pub fn run(workspace: &Workspace) -> Result<ExitCode> {
     problems.extend(missing_tests(workspace, &chapters));
     problems.extend(unused_anchors(workspace, &source, &chapters));
     problems.extend(diagram_problems(&source, &chapters)?);
+    problems.extend(broken_spanish_references(workspace, &chapters));
     problems.extend(book_words(&chapters));
 
     print_figures(&chapters, &source)?;
@@ -748,6 +749,64 @@ fn broken_references(workspace: &Workspace, chapters: &[Chapter]) -> Vec<String>
     problems
 }
 
+/// The Spanish edition's «Día NN › Sección» references, in the Spanish hints
+/// (`hints/es/`) and in the book's catalogue (`book/po/es.po`, in «…» and
+/// in link texts): each names a heading of that day's chapter as the Spanish
+/// edition has it, the heading's translation in the catalogue.
+fn broken_spanish_references(workspace: &Workspace, chapters: &[Chapter]) -> Vec<String> {
+    let catalogue_file = workspace.root.join("book/po/es.po");
+    // No catalogue (or an unreadable one): `xtask translations check` says so.
+    let Some(catalogue) = pitlane_course::translations::parse(&catalogue_file) else {
+        return Vec::new();
+    };
+    let plain = |text: &str| text.replace('`', "");
+    let mut spanish: HashMap<String, String> = HashMap::new();
+    let mut texts = vec![(workspace.relative(&catalogue_file), String::new())];
+    for message in catalogue.messages() {
+        let (Ok(msgstr), true) = (message.msgstr(), message.is_translated()) else { continue };
+        spanish.insert(plain(message.msgid()), plain(msgstr));
+        texts[0].1.push_str(msgstr);
+        texts[0].1.push('\n');
+    }
+    let mut files = Vec::new();
+    collect_files(&workspace.root.join("hints/es"), "md", &mut files);
+    for file in files {
+        texts.push((workspace.relative(&file), std::fs::read_to_string(&file).unwrap_or_default()));
+    }
+    let mut problems = Vec::new();
+    for (file, text) in texts {
+        for (day, section) in spanish_references(&text) {
+            let chapter = chapters.iter().find(|c| c.day_number() == Some(day.as_str()));
+            let headings: Vec<&String> = chapter
+                .into_iter()
+                .flat_map(|c| &c.headings)
+                .filter_map(|heading| spanish.get(&heading.text))
+                .collect();
+            if !headings.iter().any(|heading| **heading == plain(&section)) {
+                problems.push(format!(
+                    "{file}: «Día {day} › {section}» names no heading of day {day}'s chapter in \
+                     Spanish (its headings' translations in book/po/es.po)"
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// `Día NN › Sección` references, ended by `»` or `]`, across line breaks.
+fn spanish_references(text: &str) -> Vec<(String, String)> {
+    text.split("Día ")
+        .skip(1)
+        .filter_map(|rest| {
+            let (day, rest) = (rest.get(..2)?, rest.get(2..)?);
+            let section = rest.strip_prefix(" › ")?;
+            let end = section.find(['»', ']'])?;
+            let section = section[..end].split_whitespace().collect::<Vec<_>>().join(" ");
+            day.bytes().all(|b| b.is_ascii_digit()).then(|| (day.to_owned(), section))
+        })
+        .collect()
+}
+
 /// Links from one chapter to another (`day03-read-shard.md#where-to-start`,
 /// or `#fragment` within the chapter) whose chapter or heading does not
 /// exist.
@@ -1318,5 +1377,18 @@ mod tests {
             "{{#include ../../crates/x/lib.rs:shown}}\n{{#include ../../crates/x/lib.rs:stale}}\n",
         );
         assert!(unused_anchors(&workspace, &source, &[both]).is_empty());
+    }
+
+    #[test]
+    fn spanish_references_end_at_their_quote_or_link_and_may_wrap() {
+        let text = "Lee «Día 07 › Aceptar y contar\n  en un solo paso» y [Día 09 › La escalera de \
+                    reintentos](day09.md#x); «Día 1x › no» «Día 03 › sin cierre";
+        assert_eq!(
+            spanish_references(text),
+            [
+                ("07".to_owned(), "Aceptar y contar en un solo paso".to_owned()),
+                ("09".to_owned(), "La escalera de reintentos".to_owned()),
+            ]
+        );
     }
 }
