@@ -11,7 +11,8 @@
 //! - the solution passes the very same suite, every test, with snapshots
 //!   read-only (a missing or changed snapshot fails);
 //! - both ran the same number of tests (one suite, not two that drifted);
-//! - the day has its hint and its book chapter, and no unreviewed snapshot
+//! - the day has its hints (in English and in Spanish, three levels each) and
+//!   its book chapter, and no unreviewed snapshot
 //!   (`.snap.new`) is left lying around.
 
 use std::path::{Path, PathBuf};
@@ -130,6 +131,25 @@ pub fn run(workspace: &Workspace) -> Result<ExitCode> {
                 hints.levels.len()
             )),
             Err(error) => problems.push(error.to_string()),
+        }
+        // The Spanish hints: the same three levels (`## Nivel N`).
+        let spanish = workspace.root.join("hints/es").join(format!("{}.md", day.slug));
+        if !spanish.is_file() {
+            problems.push(format!(
+                "{} is missing (the hints in Spanish)",
+                workspace.relative(&spanish)
+            ));
+        } else {
+            match pitlane_course::hints::Hints::load(workspace, day, pitlane_course::Lang::Es) {
+                Ok(hints) if hints.levels.len() == 3 && hints.taught.is_some() => {}
+                Ok(hints) => problems.push(format!(
+                    "{} has {} level(s) and {} `Aprendiste:` line, not 3 and 1",
+                    workspace.relative(&spanish),
+                    hints.levels.len(),
+                    usize::from(hints.taught.is_some())
+                )),
+                Err(error) => problems.push(error.to_string()),
+            }
         }
         if !has_chapter {
             problems.push(format!("{} is missing", workspace.relative(&day.chapter())));

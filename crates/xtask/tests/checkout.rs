@@ -11,6 +11,14 @@ use std::process::Output;
 
 use workbook::{SOLUTION, SOLVED, read, text, workbook, write};
 
+/// The test workbook with every day's Spanish hints, as verify wants them
+/// (the runner's tests leave day 02's out, to see the English stand in).
+fn complete_workbook(name: &str) -> PathBuf {
+    let root = workbook(&format!("authors-{name}"));
+    write(&root.join("hints/es/day02-twice.md"), workbook::HINTS_ES);
+    root
+}
+
 /// `xtask ARGS` run in `folder`, as an author would from there.
 fn xtask(folder: &Path, args: &[&str], ci: bool) -> Output {
     workbook::run(env!("CARGO_BIN_EXE_xtask"), folder, args, ci)
@@ -18,7 +26,7 @@ fn xtask(folder: &Path, args: &[&str], ci: bool) -> Output {
 
 #[test]
 fn verify_fails_naming_the_starter_when_a_solution_changed_without_gen() {
-    let root = workbook("stale");
+    let root = complete_workbook("stale");
     let generated = xtask(&root, &["gen"], false);
     assert!(generated.status.success(), "{}", text(&generated));
     let starter = read(&root.join("days/day02-twice/src/lib.rs"));
@@ -41,6 +49,23 @@ fn verify_fails_naming_the_starter_when_a_solution_changed_without_gen() {
     let packages = xtask(&root, &["packages"], true);
     assert_eq!(packages.stdout.split(|b| *b == b'\n').filter(|l| !l.is_empty()).count(), 4);
 
+    // A day without its hints in Spanish is not finished either.
+    let spanish = root.join("hints/es/day02-twice.md");
+    std::fs::remove_file(&spanish).unwrap();
+    let verify = xtask(&root, &["verify"], true);
+    assert!(!verify.status.success(), "{}", text(&verify));
+    assert!(text(&verify).contains("hints/es/day02-twice.md is missing (the hints in Spanish)"));
+    let two_levels = workbook::HINTS_ES.split("## Nivel 3").next().unwrap();
+    write(&spanish, two_levels);
+    let verify = xtask(&root, &["verify"], true);
+    assert!(!verify.status.success(), "{}", text(&verify));
+    let said = text(&verify);
+    assert!(
+        said.contains("day02-twice.md has 2 level(s) and 1 `Aprendiste:` line, not 3 and 1"),
+        "{said}"
+    );
+    write(&spanish, workbook::HINTS_ES);
+
     // An author changes a doc comment in the solution and forgets `just gen`.
     let changed = SOLUTION.replace("/// The greeting for `name`.", "/// How to greet `name`.");
     write(&root.join("solutions/day01-hello/src/lib.rs"), &changed);
@@ -61,7 +86,7 @@ fn verify_fails_naming_the_starter_when_a_solution_changed_without_gen() {
 
 #[test]
 fn a_solved_day_passes_verify_and_gen_brings_the_starter_back_keeping_the_students_files() {
-    let root = workbook("student");
+    let root = complete_workbook("student");
     assert!(xtask(&root, &["gen"], false).status.success());
     let pristine = read(&root.join("days/day01-hello/src/lib.rs"));
     write(&root.join("days/day01-hello/src/lib.rs"), SOLVED);
