@@ -793,8 +793,10 @@ fn broken_spanish_references(workspace: &Workspace, chapters: &[Chapter]) -> Vec
     problems
 }
 
-/// `Día NN › Sección` references, ended by `»` or `]`, across line breaks.
+/// `Día NN › Sección` references, ended by `»` or `]`, across line breaks
+/// (anywhere in them: the text is read with its spaces collapsed).
 fn spanish_references(text: &str) -> Vec<(String, String)> {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     text.split("Día ")
         .skip(1)
         .filter_map(|rest| {
@@ -1381,7 +1383,7 @@ mod tests {
 
     #[test]
     fn spanish_references_end_at_their_quote_or_link_and_may_wrap() {
-        let text = "Lee «Día 07 › Aceptar y contar\n  en un solo paso» y [Día 09 › La escalera de \
+        let text = "Lee «Día 07 › Aceptar y contar\n  en un solo paso» y [Día\n09 › La escalera de \
                     reintentos](day09.md#x); «Día 1x › no» «Día 03 › sin cierre";
         assert_eq!(
             spanish_references(text),
