@@ -11,9 +11,9 @@
 //! - [`generate`]: the starter made from its solution (the marker
 //!   transform, the starter's manifest) and the md5 record of what was
 //!   generated; [`reset()`] uses it, with [`saved`] keeping the student's
-//!   files first.
-//!
-//! - [`lang`]: the student's language, English or Spanish.
+//!   files first;
+//! - [`lang`]: the student's language, English or Spanish, and
+//!   [`translations`]: the book's Spanish catalogue, for the days' titles.
 //!
 //! Every fallible call returns this crate's [`Error`].
 
