@@ -124,7 +124,7 @@ burst *ARGS: setup
 demo-stream: setup
     @{{backend}} run scripts/demo.sh
 
-# The browser test: vote on the page, see the dashboard change (headless Chromium)
+# The browser test: vote on the page, see the dashboard change, in English and in Spanish (headless Chromium)
 [group('instructor')]
 e2e: setup
     @scripts/e2e.sh

@@ -55,8 +55,8 @@ step "reliability: replays, poison, faults, bad input, crashes"
 step "the AWS SAM template, the deploy bootstrap and the workflows: cfn-lint, the SAM transform as at deploy, actionlint"
 ./just lint
 
-step "book"
+step "book: the rules of book/AUTHORING.md, every message translated, both editions built"
 "$linted" ./just book
 
-step "browser: vote, and see the dashboard change"
+step "browser: vote in English and in Spanish, and see the dashboard change"
 "$linted" ./just e2e
