@@ -359,7 +359,7 @@ impl Day {
         };
         translated
             .as_deref()
-            .and_then(|title| title.split_once(" — ").map(|(_, title)| title.to_owned()))
+            .and_then(|title| title.split_once(" — ").map(|(_, title)| title.replace('`', "")))
             .unwrap_or_else(|| self.title())
     }
 

@@ -416,7 +416,9 @@ fn progress(workspace: &Workspace, cached_only: bool, lang: Lang) -> Result<Exit
         }
     }
     let first_unsolved = verdicts.iter().position(|verdict| !verdict.is_some_and(|v| v.solved()));
-    for (at, (day, verdict)) in days.iter().zip(&verdicts).enumerate() {
+    let titles: Vec<String> = days.iter().map(|day| day.title_in(lang)).collect();
+    let width = titles.iter().map(|title| title.chars().count()).max().unwrap_or(0);
+    for (at, ((day, verdict), title)) in days.iter().zip(&verdicts).zip(&titles).enumerate() {
         let state = match verdict {
             Some(v) if v.solved() => {
                 tr!(lang, "{} tests pass", "pasan {} pruebas", v.total())
@@ -438,7 +440,7 @@ fn progress(workspace: &Workspace, cached_only: bool, lang: Lang) -> Result<Exit
             (false, _) => "",
         };
         let word = tr!(lang, "day", "día");
-        println!("{mark} {word} {}  {:<34} {state}{here}", day.number, day.title_in(lang));
+        println!("{mark} {word} {}  {title:<width$}  {state}{here}", day.number);
     }
     let Some(at) = first_unsolved else {
         println!(
