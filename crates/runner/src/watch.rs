@@ -114,7 +114,8 @@ pub fn run(workspace: &Workspace, wanted: Option<&str>, lang: Lang) -> anyhow::R
             }
             Event::Key(key) => {
                 if matches!(panel, Panel::ConfirmReset) {
-                    panel = if key == b'y' {
+                    // y(es), or s(í) as the Spanish prompt asks.
+                    panel = if key == b'y' || (lang == Lang::Es && key == b's') {
                         let said = pitlane_course::reset(workspace, &days[current], &days, lang);
                         Panel::Text(said.unwrap_or_else(|error| {
                             tr!(lang, "Reset failed: {error}", "No se pudo restaurar: {error}")
@@ -288,7 +289,7 @@ fn draw(
                 "Reset day {number} to its starter? Your files are copied to .pitlane/saved/ \
                  first. [y/N]\n\n",
                 "¿Restaurar el día {number} a su código inicial? Tus archivos se copian antes a \
-                 .pitlane/saved/. [y/N]\n\n"
+                 .pitlane/saved/. [s/N]\n\n"
             );
         }
     }
