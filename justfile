@@ -78,13 +78,13 @@ gen *DAY:
 [no-exit-message]
 [group('authors')]
 mutants *DAYS: setup
-    @{{backend}} run scripts/mutants.sh {{DAYS}}
+    @{{backend}} run {{xtask}} mutants {{DAYS}}
 
 # Authors: each day's lesson mutants (wrong answers kept as patches in suites/dayNN-*/lessons/) must fail their tests (all days, or DAYS; `--check`: they still apply)
 [no-exit-message]
 [group('authors')]
 lessons *DAYS: setup
-    @{{backend}} run scripts/lessons.sh {{DAYS}}
+    @{{backend}} run {{xtask}} lessons {{DAYS}}
 
 # The days, in order
 [group('student')]

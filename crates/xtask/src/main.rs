@@ -10,12 +10,16 @@
 //!                     holding a student's work)
 //! xtask translations check|update POT PO
 //!                     a translation of the book complete, or brought up to date
+//! xtask mutants [DAY…] each day's cargo-mutants score and lesson mutants
+//! xtask lessons [DAY…] [--check]
+//!                     each day's lesson mutants fail their tests (or still apply)
 //! ```
 //!
 //! Students never need it: their commands are the runner's (`crates/runner`).
-//! Both use the course's model (`crates/course`). The lesson mutants and
-//! cargo-mutants stay in `scripts/lessons.sh` and `scripts/mutants.sh`: they
-//! drive git, patch and cargo-mutants, which a shell script says best.
+//! Both use the course's model (`crates/course`). `mutants` and `lessons`
+//! hand over to `scripts/mutants.sh` and `scripts/lessons.sh`: they drive
+//! git, patch and cargo-mutants, which a shell script says best; xtask is
+//! only their door, so that `xtask --help` lists every author's command.
 
 mod book;
 mod packages;
@@ -26,7 +30,7 @@ mod verify;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use pitlane_course::{Day, Workspace, generate};
 
@@ -51,6 +55,21 @@ enum Command {
     /// The packages `just test` builds and lints, one per line: not the days
     /// holding a student's work.
     Packages,
+    /// Each day's share of cargo-mutants' mutants its suite catches (want ≥ 95 %),
+    /// then its lesson mutants (scripts/mutants.sh; slow).
+    Mutants {
+        /// The days (all when none), e.g. 02 07.
+        days: Vec<String>,
+    },
+    /// Each day's lesson mutants (suites/dayNN-*/lessons/) fail their tests
+    /// (scripts/lessons.sh).
+    Lessons {
+        /// The days (all when none).
+        days: Vec<String>,
+        /// Only check that every patch still applies to its solution.
+        #[arg(long)]
+        check: bool,
+    },
     /// The book's translation catalogue (book/po/LANG.po) against the English.
     Translations {
         #[command(subcommand)]
@@ -82,6 +101,13 @@ fn main() -> ExitCode {
             Command::Verify => verify::run(&workspace),
             Command::CheckBook => book::run(&workspace),
             Command::Packages => packages::run(&workspace),
+            Command::Mutants { days } => script(&workspace, "scripts/mutants.sh", &days),
+            Command::Lessons { mut days, check } => {
+                if check {
+                    days.insert(0, "--check".to_owned());
+                }
+                script(&workspace, "scripts/lessons.sh", &days)
+            }
             Command::Translations { action: Translations::Check(files) } => {
                 translations::check(&files.template, &files.catalogue)
             }
@@ -92,6 +118,21 @@ fn main() -> ExitCode {
     result.unwrap_or_else(|error| {
         eprintln!("xtask: {error:#}");
         ExitCode::from(2)
+    })
+}
+
+/// Runs one of the authors' scripts with `args`, in the checkout, its output
+/// straight to the terminal; its exit status is this command's.
+fn script(workspace: &Workspace, script: &str, args: &[String]) -> Result<ExitCode> {
+    let status = std::process::Command::new(workspace.root.join(script))
+        .args(args)
+        .current_dir(&workspace.root)
+        .status()
+        .with_context(|| format!("running {script}"))?;
+    Ok(match status.code() {
+        Some(0) => ExitCode::SUCCESS,
+        Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        None => ExitCode::FAILURE, // ended by a signal
     })
 }
 
