@@ -175,7 +175,9 @@ impl Workspace {
         };
         let stdout = stdout_reader.join().unwrap_or_default();
         let mut stderr = stderr_reader.join().unwrap_or_default();
-        if status.is_none() {
+        // Stopped: by the student (`q` in watch), which needs no word, or by
+        // the clock, which the student must hear about.
+        if status.is_none() && !self.stop.load(Ordering::Relaxed) {
             let message = format!("{package}: stopped after {:?}: a test hangs", suite_timeout());
             eprintln!("pitlane: {message}");
             stderr.push_str(&message);

@@ -223,7 +223,7 @@ fn render(day: &Day, hints: &Hints, level: usize, lang: Lang) -> String {
         out += &tr!(
             lang,
             "Still stuck? `just hint {number}` again gives level {next} ({title}).\n",
-            "¿Sigues atascado? `just hint {number}` otra vez da el nivel {next} ({title}).\n",
+            "¿Aún no lo logras? `just hint {number}` otra vez da el nivel {next} ({title}).\n",
         );
     } else {
         out += &tr!(
@@ -248,12 +248,12 @@ pub fn summary(workspace: &Workspace, day: &Day, lang: Lang) -> String {
     let number = &day.number;
     match Reached::load(workspace).level(day) {
         _ if count == 0 => {
-            tr!(lang, "Stuck? `just hint {number}`.", "¿Atascado? `just hint {number}`.")
+            tr!(lang, "Stuck? `just hint {number}`.", "¿Te atascaste? `just hint {number}`.")
         }
         0 => tr!(
             lang,
             "Stuck? `just hint {number}` gives level 1 of {count}: the concept.",
-            "¿Atascado? `just hint {number}` da el nivel 1 de {count}: el concepto.",
+            "¿Te atascaste? `just hint {number}` da el nivel 1 de {count}: el concepto.",
         ),
         level if level < count => tr!(
             lang,

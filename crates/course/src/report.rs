@@ -6,6 +6,9 @@
 //! a student needs the one thing to fix next. The full output stays
 //! available (`--verbose`).
 
+use crate::lang::Lang;
+use crate::tr;
+
 /// One test's verdict, from a `test suite::name ... ok` line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TestResult {
@@ -107,7 +110,7 @@ const MAX_COLUMNS: usize = 300;
 /// `text` as a quote, set off from the runner's own words: each line
 /// indented, at most `max_lines` lines of at most [`MAX_COLUMNS`]
 /// characters. What is cut is counted; `just check NN --verbose` shows all.
-pub fn quote(text: &str, max_lines: usize) -> String {
+pub fn quote(text: &str, max_lines: usize, lang: Lang) -> String {
     let text = tidy_paths(text);
     let lines: Vec<&str> = text.lines().collect();
     let mut quoted: Vec<String> = lines
@@ -116,15 +119,22 @@ pub fn quote(text: &str, max_lines: usize) -> String {
         .map(|line| match line.char_indices().nth(MAX_COLUMNS) {
             Some((cut, _)) => {
                 let rest = line[cut..].chars().count();
-                format!("    {}… ({rest} more characters)", &line[..cut])
+                let line = &line[..cut];
+                tr!(
+                    lang,
+                    "    {line}… ({rest} more characters)",
+                    "    {line}… ({rest} caracteres más)"
+                )
             }
             None => format!("    {line}"),
         })
         .collect();
     if lines.len() > max_lines {
-        quoted.push(format!(
-            "    … {} more lines (`just check NN --verbose` shows them)",
-            lines.len() - max_lines
+        let more = lines.len() - max_lines;
+        quoted.push(tr!(
+            lang,
+            "    … {more} more lines (`just check NN --verbose` shows them)",
+            "    … {more} líneas más (`just check NN --verbose` las muestra)"
         ));
     }
     quoted.join("\n")
@@ -188,15 +198,15 @@ mod tests {
 
     #[test]
     fn a_quote_is_indented_and_cut_to_size() {
-        assert_eq!(quote("a\nb", 5), "    a\n    b");
+        assert_eq!(quote("a\nb", 5, Lang::En), "    a\n    b");
         let long = "x".repeat(MAX_COLUMNS + 7);
         assert_eq!(
-            quote(&long, 5),
+            quote(&long, 5, Lang::En),
             format!("    {}… (7 more characters)", "x".repeat(MAX_COLUMNS))
         );
         let many = "1\n2\n3\n4";
         assert_eq!(
-            quote(many, 2),
+            quote(many, 2, Lang::En),
             "    1\n    2\n    … 2 more lines (`just check NN --verbose` shows them)"
         );
     }

@@ -38,12 +38,16 @@ pub fn reset(workspace: &Workspace, day: &Day, days: &[Day], lang: Lang) -> Resu
         );
     } else {
         let (folder, count) = (workspace.relative(&day.starter_dir), written.changed.len());
+        let restored = match count {
+            1 => "1 archivo restaurado".to_owned(),
+            _ => format!("{count} archivos restaurados"),
+        };
         said += &tr!(
             lang,
             "Day {number}'s starter ({folder}) is as generated again ({count} file(s) restored): \
              `just check {number}` starts afresh.\n",
             "El código inicial del día {number} ({folder}) está otra vez como se generó \
-             ({count} archivo(s) restaurado(s)): `just check {number}` empieza de nuevo.\n"
+             ({restored}): `just check {number}` empieza de nuevo.\n"
         );
     }
     Ok(said)

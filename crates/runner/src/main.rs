@@ -118,7 +118,8 @@ fn chapter_pointer(workspace: &Workspace, day: &Day, lang: Lang) -> String {
             format!("{page} (`just book` builds it; the published book has the same page)")
         }
         (true, Lang::Es) => format!(
-            "{page} (`just book-serve es` lo sirve en vivo; el libro publicado tiene la misma página)"
+            "{page} (`just book-serve es` abre una vista previa en vivo; el libro publicado tiene la \
+             misma página)"
         ),
         (false, Lang::Es) => {
             format!("{page} (`just book` lo construye; el libro publicado tiene la misma página)")
@@ -193,13 +194,19 @@ fn check(
     if run.solved() && !filters.is_empty() {
         println!(
             "{}",
-            tr!(
-                lang,
-                "✅ the {passed} test(s) of day {number}{matching} pass; `just check {number}` runs \
-                 them all.",
-                "✅ pasan las {passed} prueba(s) del día {number}{matching}; `just check {number}` \
-                 las ejecuta todas."
-            )
+            match (lang, passed) {
+                (Lang::Es, 1) => format!(
+                    "✅ pasa la única prueba del día {number}{matching}; `just check {number}` las \
+                     ejecuta todas."
+                ),
+                _ => tr!(
+                    lang,
+                    "✅ the {passed} test(s) of day {number}{matching} pass; `just check {number}` \
+                     runs them all.",
+                    "✅ pasan las {passed} pruebas del día {number}{matching}; `just check {number}` \
+                     las ejecuta todas."
+                ),
+            }
         );
         Ok(ExitCode::SUCCESS)
     } else if run.solved() {
@@ -218,7 +225,7 @@ fn check(
                 tr!(
                     lang,
                     "   Next: day {next} — {title} (`just check {next}`).",
-                    "   Sigue: día {next} — {title} (`just check {next}`)."
+                    "   Siguiente: día {next} — {title} (`just check {next}`)."
                 )
             );
         }
@@ -247,7 +254,7 @@ fn explain_failure(
                 "❌ día {number}: el código no compila. El primer error del compilador:\n"
             )
         );
-        println!("{}\n", indent(&error));
+        println!("{}\n", indent(&error, lang));
         if let Some(other) = day_of_error(&error).filter(|other| other != number) {
             println!(
                 "{}",
@@ -273,28 +280,30 @@ fn explain_failure(
         );
         let tail: Vec<&str> = run.stderr.lines().rev().take(15).collect();
         let tail: Vec<&str> = tail.into_iter().rev().collect();
-        println!("{}\n", indent(&tail.join("\n")));
+        println!("{}\n", indent(&tail.join("\n"), lang));
     } else if let Some((name, message)) = run.first_failure() {
         let (failed, total) = (run.failed, run.total());
+        let fail = fail_word(lang, failed);
         println!(
             "{}",
             tr!(
                 lang,
                 "❌ day {number}: {failed} of {total} tests fail. The first failure, the test \
                  {name}:\n",
-                "❌ día {number}: fallan {failed} de {total} pruebas. La primera que falla, la \
-                 prueba {name}:\n"
+                "❌ día {number}: {fail} {failed} de {total} pruebas. La primera prueba que falla \
+                 es {name}:\n"
             )
         );
-        println!("{}\n", indent(&message));
+        println!("{}\n", indent(&message, lang));
     } else {
         let (failed, total) = (run.failed, run.total());
+        let fail = fail_word(lang, failed);
         println!(
             "{}",
             tr!(
                 lang,
                 "❌ day {number}: {failed} of {total} tests fail.",
-                "❌ día {number}: fallan {failed} de {total} pruebas."
+                "❌ día {number}: {fail} {failed} de {total} pruebas."
             )
         );
     }
@@ -333,9 +342,17 @@ fn explain_failure(
             tr!(
                 lang,
                 "   Everything cargo said: `just check {number} --verbose`.",
-                "   Todo lo que dijo cargo: `just check {number} --verbose`."
+                "   La salida completa de cargo: `just check {number} --verbose`."
             )
         );
+    }
+}
+
+/// "fallan" (N fail) or "falla" (1 fails), for the Spanish counts.
+fn fail_word(lang: Lang, failed: u32) -> &'static str {
+    match (lang, failed) {
+        (Lang::Es, 1) => "falla",
+        _ => "fallan",
     }
 }
 
@@ -349,8 +366,8 @@ fn day_of_error(error: &str) -> Option<String> {
 /// The longest quote of a failure or a compiler error `check` prints.
 const QUOTED_LINES: usize = 40;
 
-fn indent(text: &str) -> String {
-    report::quote(text, QUOTED_LINES)
+fn indent(text: &str, lang: Lang) -> String {
+    report::quote(text, QUOTED_LINES, lang)
 }
 
 /// An earlier day a failing test ran into, and the `todo!`s it met there:
@@ -424,7 +441,8 @@ fn progress(workspace: &Workspace, cached_only: bool, lang: Lang) -> Result<Exit
                 tr!(lang, "{} tests pass", "pasan {} pruebas", v.total())
             }
             Some(v) if v.compiled => {
-                tr!(lang, "{} of {} tests fail", "fallan {} de {}", v.failed, v.total())
+                let fail = fail_word(lang, v.failed);
+                tr!(lang, "{} of {} tests fail", "{fail} {} de {}", v.failed, v.total())
             }
             Some(_) => tr!(lang, "does not compile", "no compila"),
             None => tr!(lang, "not started", "sin empezar"),
@@ -436,7 +454,7 @@ fn progress(workspace: &Workspace, cached_only: bool, lang: Lang) -> Result<Exit
         };
         let here = match (Some(at) == first_unsolved, lang) {
             (true, Lang::En) => "  ← next",
-            (true, Lang::Es) => "  ← sigue",
+            (true, Lang::Es) => "  ← siguiente",
             (false, _) => "",
         };
         let word = tr!(lang, "day", "día");
@@ -470,7 +488,7 @@ fn progress(workspace: &Workspace, cached_only: bool, lang: Lang) -> Result<Exit
         None => tr!(
             lang,
             "Day {number} is next: `just check {number}` runs its tests.",
-            "Sigue el día {number}: `just check {number}` ejecuta sus pruebas."
+            "El siguiente es el día {number}: `just check {number}` ejecuta sus pruebas."
         ),
     };
     println!("{next}");

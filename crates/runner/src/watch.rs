@@ -329,7 +329,7 @@ fn outcome(
                 tr!(
                     lang,
                     "   Next: day {next} — {title}: press n.\n",
-                    "   Sigue: día {next} — {title}: presiona n.\n"
+                    "   Siguiente: día {next} — {title}: presiona n.\n"
                 )
             }
             None => tr!(
@@ -341,7 +341,7 @@ fn outcome(
         return text;
     }
     if let Some(error) = run.compiler_error() {
-        let error = shorten(&error);
+        let error = shorten(&error, lang);
         return tr!(
             lang,
             "❌ Day {number} does not compile. The compiler's first error:\n\n{error}\n",
@@ -362,19 +362,19 @@ fn outcome(
         "❌ pasan {passed} de {total} pruebas.\n"
     );
     if let Some((name, message)) = run.first_failure() {
-        let message = shorten(&message);
+        let message = shorten(&message, lang);
         text += &tr!(
             lang,
             "\nThe first failure, the test {name}:\n\n{message}\n",
-            "\nLa primera que falla, la prueba {name}:\n\n{message}\n"
+            "\nLa primera prueba que falla es {name}:\n\n{message}\n"
         );
     }
     text
 }
 
 /// At most [`MESSAGE_LINES`] lines, indented (see [`report::quote`]).
-fn shorten(text: &str) -> String {
-    report::quote(text, MESSAGE_LINES)
+fn shorten(text: &str, lang: Lang) -> String {
+    report::quote(text, MESSAGE_LINES, lang)
 }
 
 /// Each byte typed, as an event.
@@ -484,7 +484,7 @@ mod tests {
     #[test]
     fn a_long_message_is_cut_with_a_pointer_to_the_rest() {
         let long: String = (1..=30).map(|n| format!("line {n}\n")).collect();
-        let shown = shorten(&long);
+        let shown = shorten(&long, Lang::En);
         assert_eq!(shown.lines().count(), MESSAGE_LINES + 1);
         assert!(shown.starts_with("    line 1\n"));
         assert!(

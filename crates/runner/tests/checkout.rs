@@ -39,14 +39,17 @@ fn the_runner_speaks_the_students_language() {
         "the title from the book's catalogue: {said}"
     );
     assert!(
-        said.contains("❌ día 01: fallan 2 de 2 pruebas. La primera que falla, la prueba"),
+        said.contains("❌ día 01: fallan 2 de 2 pruebas. La primera prueba que falla es suite::"),
         "{said}"
     );
     assert!(
         said.contains("not yet implemented: day 01: greet"),
         "the panic stays as Rust says it: {said}"
     );
-    assert!(said.contains("¿Atascado? `just hint 01` da el nivel 1 de 3: el concepto."), "{said}");
+    assert!(
+        said.contains("¿Te atascaste? `just hint 01` da el nivel 1 de 3: el concepto."),
+        "{said}"
+    );
     assert!(
         said.contains("Capítulo: book/build/es/day01-hello.html"),
         "the Spanish edition: {said}"
