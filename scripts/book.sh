@@ -56,6 +56,8 @@ case "${1:-build}" in
     # The diagrams' labels in Spanish: book/src/diagrams/es/ holds each
     # diagram again, translated, under the same name.
     cp book/src/diagrams/es/*.svg book/build/es/diagrams/
+    # The labels written as HTML, and mdBook's own interface, in Spanish.
+    "$root/.tools/venv/bin/python" scripts/book_es.py book/build/es
     echo "book/build/index.html and book/build/es/index.html: built, every rule of book/AUTHORING.md kept, every message translated"
     ;;
   translations)
