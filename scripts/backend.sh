@@ -47,6 +47,7 @@ dynamodb_url="http://127.0.0.1:$dynamodb_port"
 
 say() { echo "pitlane: $*" >&2; }
 fail() { say "$*"; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/lang.sh"
 
 print_env() {
   cat <<ENV
@@ -93,10 +94,10 @@ wait_ready() {
   local name="$1" check="$2"
   for _ in $(seq 1 600); do
     "$check" && return 0
-    alive "$name" || { tail -n 20 "$(log_file "$name")" >&2 || true; fail "$name stopped while starting (log: ${root}/.pitlane/logs/$name$suffix.log)"; }
+    alive "$name" || { tail -n 20 "$(log_file "$name")" >&2 || true; fail "$(tr_ "$name stopped while starting (log: ${root}/.pitlane/logs/$name$suffix.log)" "$name se detuvo al arrancar (log: ${root}/.pitlane/logs/$name$suffix.log)")"; }
     sleep 0.1
   done
-  fail "$name did not answer within 60 s (log: ${root}/.pitlane/logs/$name$suffix.log)"
+  fail "$(tr_ "$name did not answer within 60 s (log: ${root}/.pitlane/logs/$name$suffix.log)" "$name no respondió en 60 s (log: ${root}/.pitlane/logs/$name$suffix.log)")"
 }
 
 start_kinesis() {
@@ -109,8 +110,8 @@ start_kinesis() {
   local port
   for port in "$kinesis_port" "$((kinesis_port + 1))" "$((kinesis_port + 2))"; do
     (( port != dynamodb_port )) \
-      || fail "PITLANE_KINESIS_PORT=$kinesis_port takes ports $kinesis_port-$((kinesis_port + 2)), and PITLANE_DYNAMODB_PORT=$dynamodb_port is one of them: choose ports at least 3 apart."
-    port_taken "$port" && fail "port $port (the local Kinesis takes PITLANE_KINESIS_PORT=$kinesis_port and the two ports above it) is already taken by another program; choose another PITLANE_KINESIS_PORT."
+      || fail "$(tr_ "PITLANE_KINESIS_PORT=$kinesis_port takes ports $kinesis_port-$((kinesis_port + 2)), and PITLANE_DYNAMODB_PORT=$dynamodb_port is one of them: choose ports at least 3 apart." "PITLANE_KINESIS_PORT=$kinesis_port ocupa los puertos $kinesis_port-$((kinesis_port + 2)), y PITLANE_DYNAMODB_PORT=$dynamodb_port es uno de ellos: elige puertos separados por al menos 3.")"
+    port_taken "$port" && fail "$(tr_ "port $port (the local Kinesis takes PITLANE_KINESIS_PORT=$kinesis_port and the two ports above it) is already taken by another program; choose another PITLANE_KINESIS_PORT." "otro programa ya usa el puerto $port (el Kinesis local ocupa PITLANE_KINESIS_PORT=$kinesis_port y los dos puertos siguientes); elige otro PITLANE_KINESIS_PORT.")"
   done
   local pkg="$tools/node/node_modules/kinesis-local"
   # The account matches moto's, so ARNs look alike across services. Streams
@@ -131,7 +132,7 @@ start_kinesis() {
 
 start_dynamodb() {
   alive dynamodb && return 0
-  port_taken "$dynamodb_port" && fail "port $dynamodb_port is already taken by another program; choose another with PITLANE_DYNAMODB_PORT=<port>."
+  port_taken "$dynamodb_port" && fail "$(tr_ "port $dynamodb_port is already taken by another program; choose another with PITLANE_DYNAMODB_PORT=<port>." "otro programa ya usa el puerto $dynamodb_port; elige otro con PITLANE_DYNAMODB_PORT=<puerto>.")"
   # moto, one request at a time (see scripts/moto_server.py for why).
   MOTO_PORT="$dynamodb_port" PITLANE_THROTTLE="$throttle" \
     "$tools/venv/bin/python" "$root/scripts/moto_server.py" 127.0.0.1 "$dynamodb_port" \
@@ -181,21 +182,26 @@ down() {
 case "${1:-}" in
   up)
     up
-    say "local AWS is up: Kinesis $kinesis_url, DynamoDB $dynamodb_url ('just aws-down' stops it)" ;;
+    say "$(tr_ "local AWS is up: Kinesis $kinesis_url, DynamoDB $dynamodb_url ('just aws-down' stops it)" "el AWS local está en marcha: Kinesis $kinesis_url, DynamoDB $dynamodb_url ('just aws-down' lo detiene)")" ;;
   down)
     down
-    say "local AWS stopped" ;;
+    say "$(tr_ "local AWS stopped" "el AWS local se detuvo")" ;;
   reset)
     if running; then
       stop kinesis-limits; stop kinesis; mkdir -p "$logs"; start_kinesis
       wait_ready kinesis kinesis_upstream_answers; wait_ready kinesis-limits kinesis_answers
       "$tools/venv/bin/python" -c "import urllib.request; urllib.request.urlopen(urllib.request.Request('$dynamodb_url/moto-api/reset', method='POST'))"
-      say "local AWS reset: no streams, no tables"
+      say "$(tr_ "local AWS reset: no streams, no tables" "el AWS local quedó vacío: sin streams ni tablas")"
     else
-      say "local AWS is not running: nothing to reset"
+      say "$(tr_ "local AWS is not running: nothing to reset" "el AWS local no está en marcha: nada que vaciar")"
     fi ;;
   status)
-    if running; then say "running: Kinesis $kinesis_url, DynamoDB $dynamodb_url"; else say "not running ('just aws-up' starts it)"; exit 1; fi ;;
+    if running; then
+      say "$(tr_ "running: Kinesis $kinesis_url, DynamoDB $dynamodb_url" "en marcha: Kinesis $kinesis_url, DynamoDB $dynamodb_url")"
+    else
+      say "$(tr_ "not running ('just aws-up' starts it)" "no está en marcha ('just aws-up' lo arranca)")"
+      exit 1
+    fi ;;
   env)
     print_env ;;
   run)

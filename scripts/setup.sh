@@ -33,21 +33,22 @@ NODE_PACKAGES=("kinesis-local@0.6.2" "playwright-core@1.65.1")
 CARGO_TOOLS=("mdbook-i18n-helpers@0.4.0")
 
 fail() { echo "pitlane: $*" >&2; exit 1; }
+source "$root/scripts/lang.sh"
 
 python_bin="${PYTHON:-python3}"
 command -v "$python_bin" >/dev/null 2>&1 \
-  || fail "Python 3 is missing: install it (Debian/Ubuntu: 'sudo apt install python3 python3-venv'; macOS: 'brew install python')."
+  || fail "$(tr_ "Python 3 is missing: install it (Debian/Ubuntu: 'sudo apt install python3 python3-venv'; macOS: 'brew install python')." "Falta Python 3: instálalo (Debian/Ubuntu: 'sudo apt install python3 python3-venv'; macOS: 'brew install python').")"
 "$python_bin" -c 'import venv, ensurepip' 2>/dev/null \
-  || fail "Python's venv module is missing: install it (Debian/Ubuntu: 'sudo apt install python3-venv')."
+  || fail "$(tr_ "Python's venv module is missing: install it (Debian/Ubuntu: 'sudo apt install python3-venv')." "Falta el módulo venv de Python: instálalo (Debian/Ubuntu: 'sudo apt install python3-venv').")"
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 \
-  || fail "Node.js (with npm) is missing: install Node.js 18 or newer (Debian/Ubuntu: 'sudo apt install nodejs npm'; macOS: 'brew install node')."
+  || fail "$(tr_ "Node.js (with npm) is missing: install Node.js 18 or newer (Debian/Ubuntu: 'sudo apt install nodejs npm'; macOS: 'brew install node')." "Falta Node.js (con npm): instala Node.js 18 o posterior (Debian/Ubuntu: 'sudo apt install nodejs npm'; macOS: 'brew install node').")"
 # kinesis-local needs Node 18 or newer; Ubuntu 22.04's apt still ships Node 12,
 # on which it fails with a syntax error far from here, so say it now.
 node_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
 [[ "$node_major" =~ ^[0-9]+$ && "$node_major" -ge 18 ]] \
-  || fail "Node.js $(node --version 2>/dev/null) is too old: the local Kinesis needs Node.js 18 or newer (20 or newer for the browser test). On Ubuntu 22.04 install it from NodeSource or with nvm; macOS: 'brew install node'."
+  || fail "$(tr_ "Node.js $(node --version 2>/dev/null) is too old: the local Kinesis needs Node.js 18 or newer (20 or newer for the browser test). On Ubuntu 22.04 install it from NodeSource or with nvm; macOS: 'brew install node'." "Node.js $(node --version 2>/dev/null) es demasiado antiguo: el Kinesis local necesita Node.js 18 o posterior (20 o posterior para la prueba del navegador). En Ubuntu 22.04, instálalo desde NodeSource o con nvm; macOS: 'brew install node'.")"
 command -v cargo >/dev/null 2>&1 \
-  || fail "Rust is missing: install it from rustup (see the README)."
+  || fail "$(tr_ "Rust is missing: install it from rustup (see the README)." "Falta Rust: instálalo con rustup (consulta el README).")"
 
 # is_current DIR WANT: true when DIR was installed with exactly WANT.
 is_current() { [[ -f "$1/.pitlane-stamp" && "$(cat "$1/.pitlane-stamp")" == "$2" ]]; }
@@ -84,4 +85,4 @@ status=0
 wait "$py" || status=$?
 wait "$js" || status=$?
 wait "$rs" || status=$?
-[[ $status -eq 0 ]] || fail "installing the tools failed (see the messages above); run 'just setup' again once fixed."
+[[ $status -eq 0 ]] || fail "$(tr_ "installing the tools failed (see the messages above); run 'just setup' again once fixed." "la instalación de las herramientas falló (mira los mensajes de arriba); cuando lo corrijas, ejecuta 'just setup' otra vez.")"
