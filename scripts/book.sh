@@ -45,6 +45,13 @@ build() {
 case "${1:-build}" in
   build)
     extract
+    # The template kept in the repository is the English of now (its
+    # creation date aside): translators work from it.
+    if ! diff -q <(grep -v '^"POT-Creation-Date:' .pitlane/po/messages.pot) \
+                 <(grep -v '^"POT-Creation-Date:' book/po/messages.pot) > /dev/null; then
+      echo "book/po/messages.pot is not the English book of now: \`just translations\` updates it (and book/po/es.po)" >&2
+      exit 1
+    fi
     "${xtask[@]}" translations check .pitlane/po/messages.pot book/po/es.po
     build en "$root/book/build" "Pitlane — real-time streaming on AWS, in Rust"
     # A site published under a path (the Pages workflow sets it) has the
