@@ -33,10 +33,13 @@ extract() {
     || { cat .pitlane/xgettext.log; exit 1; }
 }
 
-# `mdbook build` for one language; its warnings are errors.
+# `mdbook build` for one language (and its title, when not book.toml's); its
+# warnings are errors.
 build() {
-  local language=$1 into=$2 title=$3
-  MDBOOK_BOOK__LANGUAGE="$language" MDBOOK_BOOK__TITLE="$title" \
+  local language=$1 into=$2
+  local settings=(MDBOOK_BOOK__LANGUAGE="$language")
+  [[ -z "${3:-}" ]] || settings+=(MDBOOK_BOOK__TITLE="$3")
+  env "${settings[@]}" \
     "$mdbook" build book -d "$into" > ".pitlane/book-$language.log" 2>&1 \
     || { cat ".pitlane/book-$language.log"; exit 1; }
   if grep -E "WARN|ERROR" ".pitlane/book-$language.log"; then exit 1; fi
@@ -53,7 +56,7 @@ case "${1:-build}" in
       exit 1
     fi
     "${xtask[@]}" translations check .pitlane/po/messages.pot book/po/es.po
-    build en "$root/book/build" "Pitlane — real-time streaming on AWS, in Rust"
+    build en "$root/book/build"
     # A site published under a path (the Pages workflow sets it) has the
     # Spanish edition one folder down.
     if [[ -n "${MDBOOK_OUTPUT__HTML__SITE_URL:-}" ]]; then

@@ -54,17 +54,17 @@ INTERFACE = {
 
 
 def main(folder: str) -> int:
+    spanish_labels = set(LABELS.values())
     left = []
     for page in sorted(pathlib.Path(folder).glob("*.html")):
         text = page.read_text(encoding="utf-8")
         for english, spanish in {**LABELS, **INTERFACE}.items():
             text = text.replace(english, spanish)
         page.write_text(text, encoding="utf-8")
-        if "<summary>" in text:
-            for label in text.split("<summary>")[1:]:
-                label = label.split("</summary>")[0]
-                if not any(label == done[len("<summary>"):-len("</summary>")] for done in LABELS.values()):
-                    left.append(f"{page.name}: <summary>{label}</summary>")
+        for label in text.split("<summary>")[1:]:
+            label = "<summary>" + label.split("</summary>")[0] + "</summary>"
+            if label not in spanish_labels:
+                left.append(f"{page.name}: {label}")
     if left:
         print("book/build/es: labels without their Spanish (add them to scripts/book_es.py):", file=sys.stderr)
         for line in sorted(set(left)):

@@ -29,11 +29,11 @@ impl Lang {
             .into_iter()
             .filter_map(&var)
             .find(|value| !value.is_empty());
-        match locale {
-            Some(locale) if locale == "es" || locale.starts_with("es_") => Lang::Es,
-            Some(locale) if locale.starts_with("es.") || locale.starts_with("es@") => Lang::Es,
-            _ => Lang::En,
-        }
+        // `es`, or `es` followed by a territory, a codeset or a modifier.
+        let spanish = locale.is_some_and(|locale| {
+            locale == "es" || ["es_", "es.", "es@"].iter().any(|start| locale.starts_with(start))
+        });
+        if spanish { Lang::Es } else { Lang::En }
     }
 
     /// `es` or `en` (any case); `None` for anything else.

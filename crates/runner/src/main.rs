@@ -107,8 +107,9 @@ fn said(error: &anyhow::Error, lang: Lang) -> String {
 /// reading (in the student's language), and how to build it when it is not
 /// there yet.
 fn chapter_pointer(workspace: &Workspace, day: &Day, lang: Lang) -> String {
-    let page = workspace.relative(&day.chapter_page_in(lang));
-    match (day.chapter_page_in(lang).is_file(), lang) {
+    let file = day.chapter_page_in(lang);
+    let page = workspace.relative(&file);
+    match (file.is_file(), lang) {
         (true, Lang::En) => {
             format!(
                 "{page} (`just book-serve` serves it live; the published book has the same page)"
@@ -245,6 +246,8 @@ fn explain_failure(
     lang: Lang,
 ) {
     let number = &day.number;
+    let (failed, total) = (run.failed, run.total());
+    let fail = fail_word(lang, failed);
     if let Some(error) = run.compiler_error() {
         println!(
             "{}",
@@ -282,8 +285,6 @@ fn explain_failure(
         let tail: Vec<&str> = tail.into_iter().rev().collect();
         println!("{}\n", indent(&tail.join("\n"), lang));
     } else if let Some((name, message)) = run.first_failure() {
-        let (failed, total) = (run.failed, run.total());
-        let fail = fail_word(lang, failed);
         println!(
             "{}",
             tr!(
@@ -296,8 +297,6 @@ fn explain_failure(
         );
         println!("{}\n", indent(&message, lang));
     } else {
-        let (failed, total) = (run.failed, run.total());
-        let fail = fail_word(lang, failed);
         println!(
             "{}",
             tr!(

@@ -66,10 +66,9 @@ pub fn missing(template: &Catalog, catalogue: &Catalog) -> Vec<(String, &'static
 }
 
 pub fn check(template: &Path, catalogue: &Path) -> Result<ExitCode> {
-    let (template, language) = (read(template)?, catalogue);
-    let catalogue = read(language)?;
+    let name = catalogue.display();
+    let (template, catalogue) = (read(template)?, read(catalogue)?);
     let missing = missing(&template, &catalogue);
-    let name = language.display();
     if missing.is_empty() {
         println!("{name}: all {} messages of the English book translated", template.count());
         return Ok(ExitCode::SUCCESS);
