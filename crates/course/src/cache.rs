@@ -93,6 +93,12 @@ impl Cache {
 }
 
 impl Cache {
+    /// Whether `day`'s verdict is remembered: nothing it depends on changed
+    /// since its suite last ran, so [`verdict`](Self::verdict) needs no run.
+    pub fn remembers(&self, workspace: &Workspace, day: &Day, days: &[Day]) -> bool {
+        self.get(day, &fingerprint(workspace, day, days)).is_some()
+    }
+
     /// `day`'s verdict on the student's code: remembered, when nothing it
     /// depends on changed since its suite last ran; otherwise the suite runs
     /// and its verdict is remembered (when `run` allows it; `None` when not).

@@ -426,9 +426,29 @@ fn progress(workspace: &Workspace, cached_only: bool, lang: Lang) -> Result<Exit
             verdicts.push(None);
             continue;
         }
+        // A suite that must run again is named as it starts, and its time
+        // given when it ends: after an edit to a day that later days build
+        // on, several run, and the table waits for all of them.
+        let runs = !cached_only && !cache.remembers(workspace, day, &days);
+        if runs {
+            eprint!(
+                "{}",
+                tr!(
+                    lang,
+                    "day {}: its tests run again (it, or a day it builds on, changed)… ",
+                    "día {}: sus pruebas vuelven a correr (cambió él, o un día en el que se basa)… ",
+                    day.number
+                )
+            );
+        }
+        let started = std::time::Instant::now();
         match cache.verdict(workspace, day, &days, !cached_only)? {
             Some(verdict) => verdicts.push(Some(verdict)),
             None => return Ok(ExitCode::from(NEEDS_SUITES)),
+        }
+        if runs {
+            let seconds = format!("{:.1}", started.elapsed().as_secs_f64());
+            eprintln!("{} s", if lang == Lang::Es { seconds.replace('.', ",") } else { seconds });
         }
     }
     let first_unsolved = verdicts.iter().position(|verdict| !verdict.is_some_and(|v| v.solved()));
@@ -436,9 +456,11 @@ fn progress(workspace: &Workspace, cached_only: bool, lang: Lang) -> Result<Exit
     let width = titles.iter().map(|title| title.chars().count()).max().unwrap_or(0);
     for (at, ((day, verdict), title)) in days.iter().zip(&verdicts).zip(&titles).enumerate() {
         let state = match verdict {
-            Some(v) if v.solved() => {
-                tr!(lang, "{} tests pass", "pasan {} pruebas", v.total())
-            }
+            Some(v) if v.solved() => match (lang, v.total()) {
+                (Lang::En, 1) => "1 test passes".to_owned(),
+                (Lang::Es, 1) => "pasa 1 prueba".to_owned(),
+                (_, total) => tr!(lang, "{} tests pass", "pasan {} pruebas", total),
+            },
             Some(v) if v.compiled => {
                 let fail = fail_word(lang, v.failed);
                 tr!(lang, "{} of {} tests fail", "{fail} {} de {}", v.failed, v.total())

@@ -125,6 +125,73 @@ fn a_solved_day_passes_and_reset_brings_the_starter_back_keeping_the_students_fi
     std::fs::remove_dir_all(&root).unwrap();
 }
 
+/// Day 02's starter, solved: it builds on day 01's starter, as in `days/`.
+const SOLVED_02: &str = "/// The greeting for `name`, twice.\n\
+                         pub fn greet_twice(name: &str) -> String {\n    \
+                         let once = day01_hello::greet(name);\n    format!(\"{once} {once}\")\n}\n";
+
+#[test]
+fn progress_shows_every_day_and_runs_only_the_suites_whose_code_changed() {
+    let root = workbook("progress");
+    workbook::generate_starters(&root);
+    // A checkout has its lock file (a verdict's fingerprint covers it); the
+    // workbook's would otherwise appear with the first run, after the
+    // fingerprint was taken.
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let locked = Command::new(cargo)
+        .args(["generate-lockfile", "--offline"])
+        .current_dir(&root)
+        .status()
+        .unwrap();
+    assert!(locked.success());
+    let progress = |args: &[&str]| {
+        let output = pitlane(&root, args, false);
+        let (out, err) = (
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        );
+        (output.status.code(), out, err)
+    };
+    let ran = |err: &str, day: &str| err.contains(&format!("day {day}: its tests run again"));
+
+    // Nothing started: no suite runs, and day 01 is next.
+    let (code, out, err) = progress(&["progress", "--cached"]);
+    assert_eq!(code, Some(1), "{out}{err}");
+    assert!(out.contains("·  day 01  hello  not started  ← next"), "{out}");
+    assert!(out.contains("·  day 02  twice  not started\n"), "{out}");
+
+    // Day 01 solved: `--cached` asks for a run (the justfile then starts the
+    // backend); the run names the suite it runs; the next answer is remembered.
+    write(&root.join("days/day01-hello/src/lib.rs"), SOLVED);
+    assert_eq!(progress(&["progress", "--cached"]).0, Some(3));
+    let (code, out, err) = progress(&["progress"]);
+    assert_eq!(code, Some(1), "{out}{err}");
+    assert!(out.contains("✅ day 01  hello  2 tests pass"), "{out}");
+    assert!(out.contains("·  day 02  twice  not started  ← next"), "{out}");
+    assert!(ran(&err, "01") && !ran(&err, "02"), "{err}");
+    let (_, again, err) = progress(&["progress", "--cached"]);
+    assert_eq!((again.as_str(), err.as_str()), (out.as_str(), ""), "from the cache, silently");
+
+    // Day 02 solved too: only its suite runs.
+    write(&root.join("days/day02-twice/src/lib.rs"), SOLVED_02);
+    let (code, out, err) = progress(&["progress"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("✅ day 02  twice  1 test passes") && out.contains("🏁"), "{out}");
+    assert!(ran(&err, "02") && !ran(&err, "01"), "{err}");
+
+    // An edit to day 01 is an edit to what day 02 builds on: both run. An
+    // edit to day 02 leaves day 01's verdict standing.
+    write(&root.join("days/day01-hello/src/lib.rs"), &format!("{SOLVED}// an edit\n"));
+    let (code, _, err) = progress(&["progress"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(ran(&err, "01") && ran(&err, "02"), "{err}");
+    write(&root.join("days/day02-twice/src/lib.rs"), &format!("{SOLVED_02}// an edit\n"));
+    let (code, _, err) = progress(&["progress"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(ran(&err, "02") && !ran(&err, "01"), "{err}");
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
 #[test]
 fn a_copied_checkout_tests_itself_not_the_folder_it_was_built_in() {
     let first = workbook("first");
