@@ -93,21 +93,17 @@ impl Cache {
 }
 
 impl Cache {
-    /// Whether `day`'s verdict is remembered: nothing it depends on changed
-    /// since its suite last ran, so [`verdict`](Self::verdict) needs no run.
-    pub fn remembers(&self, workspace: &Workspace, day: &Day, days: &[Day]) -> bool {
-        self.get(day, &fingerprint(workspace, day, days)).is_some()
-    }
-
     /// `day`'s verdict on the student's code: remembered, when nothing it
     /// depends on changed since its suite last ran; otherwise the suite runs
     /// and its verdict is remembered (when `run` allows it; `None` when not).
+    /// `starting` is called just before a suite runs, and only then.
     pub fn verdict(
         &mut self,
         workspace: &Workspace,
         day: &Day,
         days: &[Day],
         run: bool,
+        starting: impl FnOnce(),
     ) -> Result<Option<Verdict>> {
         let fingerprint = fingerprint(workspace, day, days);
         if let Some(verdict) = self.get(day, &fingerprint) {
@@ -116,6 +112,7 @@ impl Cache {
         if !run {
             return Ok(None);
         }
+        starting();
         let tested = workspace.run_suite(&day.starter_package(), Output::Hide)?;
         let verdict = Verdict::of(&tested);
         self.put(day, &fingerprint, verdict);

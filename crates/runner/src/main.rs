@@ -429,8 +429,8 @@ fn progress(workspace: &Workspace, cached_only: bool, lang: Lang) -> Result<Exit
         // A suite that must run again is named as it starts, and its time
         // given when it ends: after an edit to a day that later days build
         // on, several run, and the table waits for all of them.
-        let runs = !cached_only && !cache.remembers(workspace, day, &days);
-        if runs {
+        let mut started = None;
+        let starting = || {
             eprint!(
                 "{}",
                 tr!(
@@ -440,13 +440,13 @@ fn progress(workspace: &Workspace, cached_only: bool, lang: Lang) -> Result<Exit
                     day.number
                 )
             );
-        }
-        let started = std::time::Instant::now();
-        match cache.verdict(workspace, day, &days, !cached_only)? {
+            started = Some(std::time::Instant::now());
+        };
+        match cache.verdict(workspace, day, &days, !cached_only, starting)? {
             Some(verdict) => verdicts.push(Some(verdict)),
             None => return Ok(ExitCode::from(NEEDS_SUITES)),
         }
-        if runs {
+        if let Some(started) = started {
             let seconds = format!("{:.1}", started.elapsed().as_secs_f64());
             eprintln!("{} s", if lang == Lang::Es { seconds.replace('.', ",") } else { seconds });
         }

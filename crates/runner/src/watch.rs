@@ -197,7 +197,8 @@ fn first_unsolved(
         if !edited.contains(&day.slug) {
             return Ok(index);
         }
-        let verdict = cache.verdict(workspace, day, days, true)?.expect("a run gives a verdict");
+        let verdict =
+            cache.verdict(workspace, day, days, true, || {})?.expect("a run gives a verdict");
         if !verdict.solved() {
             return Ok(index);
         }
