@@ -7,7 +7,8 @@ writes that other threads made meanwhile: counts go missing and conditional
 puts succeed twice. (Seen with moto 5.2.5 and two shards' consumers writing
 at once.) Real DynamoDB isolates transactions; here requests are simply
 serialised, which keeps moto's answers exact. Connections are still served
-on their own threads, so a kept-alive connection never blocks the others.
+on their own threads (werkzeug's server closes each after one answer), so
+a request waiting for the lock never blocks another one's reading.
 
 The whole-table copy is also slow: a deep copy of every item of every table a
 transaction touches, about 4 ms per 100 items, on every transaction — day 07
