@@ -39,11 +39,17 @@ this front meters each shard as AWS does:
   ExplicitHashKey) as a 128-bit number; the open shards of a stream are
   asked of kinesis-local (ListShards) and kept for a second, or until a
   reshard goes through this front.
-- Reads: at most 5 GetRecords calls in any one second per shard (the call
-  is refused whole), and a shard whose reads ran ahead of 2 MiB/s refuses
-  calls until it has caught up: a call that returned B bytes makes the
-  shard busy for B / 2 MiB seconds more, so after a 10 MiB page the next 5
-  seconds are refused, as the GetRecords reference says. A GetRecords call
+- Reads: a sliding one-second window per shard, as for writes. A
+  GetRecords call is refused whole when the shard already served 5 calls,
+  or returned 2 MiB, in the last second. One call may return up to 10 MiB,
+  more than a second's allowance: a page of B bytes over 2 MiB leaves the
+  shard busy for B / 2 MiB seconds, so after a 10 MiB page the next 5
+  seconds are refused, as the GetRecords reference says. Pages within the
+  allowance cost nothing more: a reader that reads a small page and at
+  once the next is served, as on AWS. (Metering every page as B / 2 MiB
+  seconds of busy shard refused that second call for a few milliseconds,
+  and the SDK's retry then waited half a second on average: AWS does not
+  refuse it.) A GetRecords call
   names only its iterator, so the front remembers which shard each iterator
   it handed out belongs to (GetShardIterator, NextShardIterator).
 
@@ -229,7 +235,7 @@ class Throughput:
     def __init__(self):
         self.lock = threading.Lock()  # guards everything below
         self.writes = collections.defaultdict(Window)  # (stream, shard) → Window
-        self.read_calls = collections.defaultdict(Window)
+        self.reads = collections.defaultdict(Window)  # calls (as records) and bytes
         self.read_busy_until = {}  # (stream, shard) → time the last reads are paid for
         self.shard_lists = {}  # stream → (fetched at, [(first hash, last hash, shard id)])
         self.iterators = {}  # iterator → (stream, shard, handed out at)
@@ -317,18 +323,23 @@ class Throughput:
         """Whether the shard serves one more GetRecords call now (counted if so)."""
         with self.lock:
             now = time.monotonic()
-            calls = self.read_calls[(stream, shard)].at(now)
-            if calls.records >= READ_CALLS_PER_SECOND or now < self.read_busy_until.get((stream, shard), 0):
+            reads = self.reads[(stream, shard)].at(now)
+            if (reads.records >= READ_CALLS_PER_SECOND or reads.bytes >= READ_BYTES_PER_SECOND
+                    or now < self.read_busy_until.get((stream, shard), 0)):
                 return False
-            calls.add(now, 1, 0)
+            reads.add(now, 1, 0)
             return True
 
     def count_read(self, stream: str, shard: str, size: int) -> None:
-        """A call returned `size` bytes: the shard is busy until they are paid for."""
+        """A call returned `size` bytes: they count in the shard's second, and
+        a page over a second's allowance keeps the shard busy until it is
+        paid for."""
         with self.lock:
             now = time.monotonic()
-            since = max(now, self.read_busy_until.get((stream, shard), 0))
-            self.read_busy_until[(stream, shard)] = since + size / READ_BYTES_PER_SECOND
+            self.reads[(stream, shard)].at(now).add(now, 0, size)
+            if size > READ_BYTES_PER_SECOND:
+                since = max(now, self.read_busy_until.get((stream, shard), 0))
+                self.read_busy_until[(stream, shard)] = since + size / READ_BYTES_PER_SECOND
 
 
 def throttling_enabled() -> bool:
