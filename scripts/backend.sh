@@ -155,7 +155,23 @@ up() {
   wait_ready kinesis kinesis_upstream_answers
   wait_ready kinesis-limits kinesis_answers
   wait_ready dynamodb dynamodb_answers
-  print_env > "$state/backend.env"
+  point_editor_here
+}
+
+# The editor's pointer, .pitlane/backend.env (testkit reads it when a test
+# runs outside the recipes), names this backend: unless it names another one,
+# on other ports, that still answers. A backend started on other ports for
+# one command (PITLANE_*_PORT set for `just check`) must not take the pointer
+# from the one `just aws-up` keeps running, nor remove it when it stops.
+point_editor_here() {
+  local pointer="$state/backend.env" other
+  if [[ -f "$pointer" ]] && [[ "$(cat "$pointer")" != "$(print_env)" ]]; then
+    other="$(sed -n 's/^AWS_ENDPOINT_URL_DYNAMODB=//p' "$pointer")"
+    if [[ -n "$other" ]] && answers "$other/moto-api/"; then
+      return 0
+    fi
+  fi
+  print_env > "$pointer"
 }
 
 stop() {
