@@ -44,14 +44,14 @@ this front meters each shard as AWS does:
   or returned 2 MiB, in the last second. One call may return up to 10 MiB,
   more than a second's allowance: a page of B bytes over 2 MiB leaves the
   shard busy for B / 2 MiB seconds, so after a 10 MiB page the next 5
-  seconds are refused, as the GetRecords reference says. Pages within the
-  allowance cost nothing more: a reader that reads a small page and at
-  once the next is served, as on AWS. (Metering every page as B / 2 MiB
-  seconds of busy shard refused that second call for a few milliseconds,
-  and the SDK's retry then waited half a second on average: AWS does not
-  refuse it.) A GetRecords call
-  names only its iterator, so the front remembers which shard each iterator
-  it handed out belongs to (GetShardIterator, NextShardIterator).
+  seconds are refused, as the GetRecords reference says. A page within
+  the allowance costs nothing more: a reader that asks for the next page
+  at once is served, as on AWS. (Metering every page as B / 2 MiB seconds
+  of busy shard refused that call for a few milliseconds, and the SDK's
+  retry then waited half a second on average: AWS does not refuse it.)
+  A GetRecords call names only its iterator, so the front remembers which
+  shard each iterator it handed out belongs to (GetShardIterator,
+  NextShardIterator).
 
 PITLANE_THROTTLE=off (read once at start) turns all of this off and says so
 loudly in the log; the size limits above stay.
