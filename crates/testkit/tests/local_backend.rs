@@ -581,17 +581,14 @@ async fn a_shard_serves_5_get_records_calls_a_second_to_all_its_readers() {
     too_slow("6 GetRecords calls");
 }
 
-#[tokio::test]
-async fn a_shard_that_returned_more_than_2_mib_refuses_reads_until_it_has_caught_up() {
-    let client = kinesis_once();
-    let stream = unique_name("throughput");
-    stream_with_shards(&client, &stream, 1).await;
-    // 4 MiB, written at the shard's 1 MiB a second: retried until taken.
-    for _ in 0..4 {
+/// Puts `mebibytes` records of 1 MiB (less a byte) into the first shard of
+/// `stream`, at its 1 MiB a second: each is retried until it is taken.
+async fn put_mebibytes(client: &aws_sdk_kinesis::Client, stream: &str, mebibytes: usize) {
+    for _ in 0..mebibytes {
         let deadline = Instant::now() + Duration::from_secs(10);
         while client
             .put_record()
-            .stream_name(&stream)
+            .stream_name(stream)
             .data(Blob::new(vec![b'x'; MIB - 1]))
             .partition_key("k")
             .send()
@@ -602,16 +599,29 @@ async fn a_shard_that_returned_more_than_2_mib_refuses_reads_until_it_has_caught
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
-    let iterator = client
+}
+
+/// An iterator at the start of the first shard of `stream`.
+async fn trim_horizon(client: &aws_sdk_kinesis::Client, stream: &str) -> String {
+    client
         .get_shard_iterator()
-        .stream_name(&stream)
+        .stream_name(stream)
         .shard_id(SHARD)
         .shard_iterator_type(aws_sdk_kinesis::types::ShardIteratorType::TrimHorizon)
         .send()
         .await
         .expect("GetShardIterator")
         .shard_iterator
-        .expect("an iterator");
+        .expect("an iterator")
+}
+
+#[tokio::test]
+async fn a_shard_that_returned_more_than_2_mib_refuses_reads_until_it_has_caught_up() {
+    let client = kinesis_once();
+    let stream = unique_name("throughput");
+    stream_with_shards(&client, &stream, 1).await;
+    put_mebibytes(&client, &stream, 4).await;
+    let iterator = trim_horizon(&client, &stream).await;
     // 4 MiB at 2 MiB a second: the shard is busy for 2 s after the read.
     // Reading 4 MiB locally takes about 1 s on a busy machine, so a few
     // attempts may be needed before one fits.
@@ -647,33 +657,9 @@ async fn a_shard_serves_2_mib_of_pages_in_a_second_at_once_and_refuses_the_read_
     let client = kinesis_once();
     let stream = unique_name("throughput");
     stream_with_shards(&client, &stream, 1).await;
-    // 3 MiB, written at the shard's 1 MiB a second: retried until taken.
-    for _ in 0..3 {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while client
-            .put_record()
-            .stream_name(&stream)
-            .data(Blob::new(vec![b'x'; MIB - 1]))
-            .partition_key("k")
-            .send()
-            .await
-            .is_err()
-        {
-            assert!(Instant::now() < deadline, "a shard takes 1 MiB every second");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
+    put_mebibytes(&client, &stream, 3).await;
     for _ in 0..ATTEMPTS {
-        let iterator = client
-            .get_shard_iterator()
-            .stream_name(&stream)
-            .shard_id(SHARD)
-            .shard_iterator_type(aws_sdk_kinesis::types::ShardIteratorType::TrimHorizon)
-            .send()
-            .await
-            .expect("GetShardIterator")
-            .shard_iterator
-            .expect("an iterator");
+        let iterator = trim_horizon(&client, &stream).await;
         let start = Instant::now();
         let first = client.get_records().shard_iterator(&iterator).limit(2).send().await;
         let first = first.expect("a first read");
