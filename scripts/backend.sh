@@ -167,7 +167,7 @@ point_editor_here() {
   local pointer="$state/backend.env" other
   if [[ -f "$pointer" ]] && [[ "$(cat "$pointer")" != "$(print_env)" ]]; then
     other="$(sed -n 's/^AWS_ENDPOINT_URL_DYNAMODB=//p' "$pointer")"
-    if [[ -n "$other" ]] && answers "$other/moto-api/"; then
+    if [[ -n "$other" && "$other" != "$dynamodb_url" ]] && answers "$other/moto-api/"; then
       return 0
     fi
   fi

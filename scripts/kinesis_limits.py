@@ -39,16 +39,20 @@ this front meters each shard as AWS does:
   ExplicitHashKey) as a 128-bit number; the open shards of a stream are
   asked of kinesis-local (ListShards) and kept for a second, or until a
   reshard goes through this front.
-- Reads: a sliding one-second window per shard, as for writes. A
-  GetRecords call is refused whole when the shard already served 5 calls,
-  or returned 2 MiB, in the last second. One call may return up to 10 MiB,
-  more than a second's allowance: a page of B bytes over 2 MiB leaves the
-  shard busy for B / 2 MiB seconds, so after a 10 MiB page the next 5
-  seconds are refused, as the GetRecords reference says. A page within
-  the allowance costs nothing more: a reader that asks for the next page
-  at once is served, as on AWS. (Metering every page as B / 2 MiB seconds
-  of busy shard refused that call for a few milliseconds, and the SDK's
-  retry then waited half a second on average: AWS does not refuse it.)
+- Reads: at most 5 GetRecords calls in any one second per shard (a sliding
+  window, as for writes), and 2 MiB a second on average. A shard's read
+  allowance is one second's worth, 2 MiB: each page's bytes are taken from
+  it once the page is served (its size is known only then, so a page may
+  overdraw it), and it is earned back at 2 MiB a second; a call is refused
+  whole while the allowance is spent. A reader that asks as fast as it can
+  is therefore served 2 MiB a second, after a first burst. One call may
+  return up to 10 MiB: a page of B bytes over 2 MiB keeps the shard busy
+  for B / 2 MiB seconds, so after a 10 MiB page the next 5 seconds are
+  refused, as the GetRecords reference says. A page within the allowance
+  costs nothing more: a reader that asks for the next page at once is
+  served, as on AWS. (Metering every page as B / 2 MiB seconds of busy
+  shard refused that call for a few milliseconds, and the SDK's retry then
+  waited half a second on average: AWS does not refuse it.)
   A GetRecords call names only its iterator, so the front remembers which
   shard each iterator it handed out belongs to (GetShardIterator,
   NextShardIterator).
@@ -235,8 +239,9 @@ class Throughput:
     def __init__(self):
         self.lock = threading.Lock()  # guards everything below
         self.writes = collections.defaultdict(Window)  # (stream, shard) → Window
-        self.reads = collections.defaultdict(Window)  # calls (as records) and bytes
-        self.read_busy_until = {}  # (stream, shard) → time the last reads are paid for
+        self.read_calls = collections.defaultdict(Window)  # (stream, shard) → Window of calls
+        self.read_allowance = {}  # (stream, shard) → (bytes, as of when)
+        self.read_busy_until = {}  # (stream, shard) → when a page over 2 MiB is paid for
         self.shard_lists = {}  # stream → (fetched at, [(first hash, last hash, shard id)])
         self.iterators = {}  # iterator → (stream, shard, handed out at)
 
@@ -323,23 +328,31 @@ class Throughput:
         """Whether the shard serves one more GetRecords call now (counted if so)."""
         with self.lock:
             now = time.monotonic()
-            reads = self.reads[(stream, shard)].at(now)
-            if (reads.records >= READ_CALLS_PER_SECOND or reads.bytes >= READ_BYTES_PER_SECOND
-                    or now < self.read_busy_until.get((stream, shard), 0)):
+            key = (stream, shard)
+            calls = self.read_calls[key].at(now)
+            if (calls.records >= READ_CALLS_PER_SECOND or self.allowance(key, now) <= 0
+                    or now < self.read_busy_until.get(key, 0)):
                 return False
-            reads.add(now, 1, 0)
+            calls.add(now, 1, 0)
             return True
 
     def count_read(self, stream: str, shard: str, size: int) -> None:
-        """A call returned `size` bytes: they count in the shard's second, and
-        a page over a second's allowance keeps the shard busy until it is
+        """A call returned `size` bytes: they are taken from the shard's
+        allowance, and a page over 2 MiB keeps the shard busy until it is
         paid for."""
         with self.lock:
             now = time.monotonic()
-            self.reads[(stream, shard)].at(now).add(now, 0, size)
+            key = (stream, shard)
+            self.read_allowance[key] = (self.allowance(key, now) - size, now)
             if size > READ_BYTES_PER_SECOND:
-                since = max(now, self.read_busy_until.get((stream, shard), 0))
-                self.read_busy_until[(stream, shard)] = since + size / READ_BYTES_PER_SECOND
+                busy_until = now + size / READ_BYTES_PER_SECOND
+                self.read_busy_until[key] = max(self.read_busy_until.get(key, 0), busy_until)
+
+    def allowance(self, key, now: float) -> float:
+        """The bytes the shard may still serve at `now` (negative: overdrawn);
+        the caller holds the lock."""
+        left, since = self.read_allowance.get(key, (READ_BYTES_PER_SECOND, now))
+        return min(READ_BYTES_PER_SECOND, left + (now - since) * READ_BYTES_PER_SECOND)
 
 
 def throttling_enabled() -> bool:

@@ -132,21 +132,21 @@ pub fn all_records(scenario: &str) -> KinesisEvent {
 /// of its own, so a shard whose budget was spent (by a mapping that has
 /// just read it) keeps its wait from adding to the next one's.
 pub async fn read_all(client: &aws_sdk_kinesis::Client, stream: &str) -> Vec<(String, Record)> {
-    let readers: Vec<_> = shard_ids(client, stream)
-        .await
-        .expect("listing shards")
-        .into_iter()
-        .map(|shard| {
-            let (client, stream) = (client.clone(), stream.to_owned());
-            tokio::spawn(async move {
-                let pages = read_pages_from_start(&client, &stream, &shard, None).await;
-                (shard, pages)
-            })
-        })
-        .collect();
+    // A JoinSet: a caller that stops waiting (a timeout) stops the readers too.
+    let mut readers = tokio::task::JoinSet::new();
+    for (position, shard) in
+        shard_ids(client, stream).await.expect("listing shards").into_iter().enumerate()
+    {
+        let (client, stream) = (client.clone(), stream.to_owned());
+        readers.spawn(async move {
+            let pages = read_pages_from_start(&client, &stream, &shard, None).await;
+            (position, shard, pages)
+        });
+    }
+    let mut shards = readers.join_all().await;
+    shards.sort_by_key(|(position, ..)| *position);
     let mut all = Vec::new();
-    for reader in readers {
-        let (shard, pages) = reader.await.expect("reading a shard");
+    for (_, shard, pages) in shards {
         let pages = pages.expect("GetRecords");
         all.extend(pages.into_iter().flatten().map(|record| (shard.clone(), record)));
     }
