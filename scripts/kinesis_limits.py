@@ -46,9 +46,10 @@ this front meters each shard as AWS does:
   overdraw it), and it is earned back at 2 MiB a second; a call is refused
   whole while the allowance is spent. A reader that asks as fast as it can
   is therefore served 2 MiB a second, after a first burst. One call may
-  return up to 10 MiB: a page of B bytes over 2 MiB keeps the shard busy
-  for B / 2 MiB seconds, so after a 10 MiB page the next 5 seconds are
-  refused, as the GetRecords reference says. A page within the allowance
+  return up to 10 MiB: a page of B bytes over 2 MiB leaves the allowance at
+  -B at most, as if it had found it empty, so that it is paid for in B /
+  2 MiB seconds, and after a 10 MiB page the next 5 seconds are refused, as
+  the GetRecords reference says. A page within the allowance
   costs nothing more: a reader that asks for the next page at once is
   served, as on AWS. (Metering every page as B / 2 MiB seconds of busy
   shard refused that call for a few milliseconds, and the SDK's retry then
@@ -241,7 +242,6 @@ class Throughput:
         self.writes = collections.defaultdict(Window)  # (stream, shard) → Window
         self.read_calls = collections.defaultdict(Window)  # (stream, shard) → Window of calls
         self.read_allowance = {}  # (stream, shard) → (bytes, as of when)
-        self.read_busy_until = {}  # (stream, shard) → when a page over 2 MiB is paid for
         self.shard_lists = {}  # stream → (fetched at, [(first hash, last hash, shard id)])
         self.iterators = {}  # iterator → (stream, shard, handed out at)
 
@@ -330,23 +330,21 @@ class Throughput:
             now = time.monotonic()
             key = (stream, shard)
             calls = self.read_calls[key].at(now)
-            if (calls.records >= READ_CALLS_PER_SECOND or self.allowance(key, now) <= 0
-                    or now < self.read_busy_until.get(key, 0)):
+            if calls.records >= READ_CALLS_PER_SECOND or self.allowance(key, now) <= 0:
                 return False
             calls.add(now, 1, 0)
             return True
 
     def count_read(self, stream: str, shard: str, size: int) -> None:
         """A call returned `size` bytes: they are taken from the shard's
-        allowance, and a page over 2 MiB keeps the shard busy until it is
-        paid for."""
+        allowance (a page over 2 MiB, from an allowance it found empty)."""
         with self.lock:
             now = time.monotonic()
             key = (stream, shard)
-            self.read_allowance[key] = (self.allowance(key, now) - size, now)
+            left = self.allowance(key, now) - size
             if size > READ_BYTES_PER_SECOND:
-                busy_until = now + size / READ_BYTES_PER_SECOND
-                self.read_busy_until[key] = max(self.read_busy_until.get(key, 0), busy_until)
+                left = min(left, -size)
+            self.read_allowance[key] = (left, now)
 
     def allowance(self, key, now: float) -> float:
         """The bytes the shard may still serve at `now` (negative: overdrawn);
