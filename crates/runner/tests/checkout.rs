@@ -14,7 +14,7 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use support::pty::Screen;
-use support::workbook::{self, SOLVED, read, text, workbook, write};
+use support::workbook::{self, SOLVED, SOLVED_02, read, text, workbook, write};
 
 /// `pitlane ARGS` run in `folder`, as a student would from there.
 fn pitlane(folder: &Path, args: &[&str], ci: bool) -> Output {
@@ -125,25 +125,11 @@ fn a_solved_day_passes_and_reset_brings_the_starter_back_keeping_the_students_fi
     std::fs::remove_dir_all(&root).unwrap();
 }
 
-/// Day 02's starter, solved: it builds on day 01's starter, as in `days/`.
-const SOLVED_02: &str = "/// The greeting for `name`, twice.\n\
-                         pub fn greet_twice(name: &str) -> String {\n    \
-                         let once = day01_hello::greet(name);\n    format!(\"{once} {once}\")\n}\n";
-
 #[test]
 fn progress_shows_every_day_and_runs_only_the_suites_whose_code_changed() {
     let root = workbook("progress");
     workbook::generate_starters(&root);
-    // A checkout has its lock file (a verdict's fingerprint covers it); the
-    // workbook's would otherwise appear with the first run, after the
-    // fingerprint was taken.
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let locked = Command::new(cargo)
-        .args(["generate-lockfile", "--offline"])
-        .current_dir(&root)
-        .status()
-        .unwrap();
-    assert!(locked.success());
+    workbook::lock(&root);
     let progress = |args: &[&str]| {
         let output = pitlane(&root, args, false);
         let (out, err) = (
@@ -247,10 +233,7 @@ fn each_hint_asked_for_gives_the_next_level_and_the_level_reached_is_kept() {
 fn watch_redraws_on_every_save_and_answers_each_key() {
     let root = workbook("watch");
     workbook::generate_starters(&root);
-    // A checkout has its Cargo.lock, which the verdicts' fingerprint covers:
-    // without one, the first build would write it and change the fingerprint.
-    let locked = Command::new("cargo").arg("generate-lockfile").current_dir(&root).status();
-    assert!(locked.unwrap().success());
+    workbook::lock(&root);
     let mut command = Command::new("sh");
     command
         .arg("-c")

@@ -35,6 +35,14 @@ pub fn greet(name: &str) -> String {
 }
 "#;
 
+/// Day 02's starter, solved: it builds on day 01's starter, as in `days/`.
+pub const SOLVED_02: &str = r#"/// The greeting for `name`, twice.
+pub fn greet_twice(name: &str) -> String {
+    let once = day01_hello::greet(name);
+    format!("{once} {once}")
+}
+"#;
+
 /// Day 02 builds on day 01, as the real days do: its solution depends on day
 /// 01's solution, and so its starter on day 01's starter.
 pub const SOLUTION_02: &str = r#"//! # Day 02 — twice
@@ -214,6 +222,19 @@ pub fn text(output: &Output) -> String {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     )
+}
+
+/// Writes the workbook's Cargo.lock, as a checkout has one: the verdicts'
+/// fingerprint covers it, and without one the first build would write it
+/// and change the fingerprint.
+pub fn lock(root: &Path) {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let locked = Command::new(cargo)
+        .args(["generate-lockfile", "--offline"])
+        .current_dir(root)
+        .status()
+        .unwrap();
+    assert!(locked.success());
 }
 
 /// `just gen` on the workbook, through the course's model (the authors'
